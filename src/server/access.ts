@@ -1,0 +1,41 @@
+import type { AuthUser } from './context.js';
+import { forbidden, unauthorized } from './errors.js';
+import type { Db } from './store/db.js';
+
+export type Role = 'owner' | 'collaborator' | 'read';
+
+/** The request's user; throws 401 if the route was reached without one. */
+export function userOf(req: { user?: AuthUser }): AuthUser {
+  if (!req.user) throw unauthorized();
+  return req.user;
+}
+
+/** Ids of every workspace the user is a member of (personal workspace included). */
+export async function memberWorkspaces(db: Db, userId: string): Promise<string[]> {
+  const rows = await db.selectFrom('memberships').select('workspace_id').where('member', '=', userId).execute();
+  return rows.map((r) => r.workspace_id);
+}
+
+export async function roleIn(db: Db, userId: string, workspaceId: string): Promise<Role | undefined> {
+  const row = await db
+    .selectFrom('memberships')
+    .select('role')
+    .where('member', '=', userId)
+    .where('workspace_id', '=', workspaceId)
+    .executeTakeFirst();
+  return row?.role;
+}
+
+/** Throws 403 unless the user may read resources owned by the workspace. */
+export async function assertCanRead(db: Db, user: AuthUser, workspaceId: string): Promise<Role> {
+  const role = await roleIn(db, user.id, workspaceId);
+  if (!role) throw forbidden(`You are not a member of workspace ${workspaceId}`);
+  return role;
+}
+
+/** Throws 403 unless the user may change resources owned by the workspace. */
+export async function assertCanWrite(db: Db, user: AuthUser, workspaceId: string): Promise<Role> {
+  const role = await assertCanRead(db, user, workspaceId);
+  if (role === 'read') throw forbidden(`You have read-only access to workspace ${workspaceId}`);
+  return role;
+}

@@ -1,0 +1,86 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { authenticate } from './auth.js';
+import type { ServerContext } from './context.js';
+import { HttpError } from './errors.js';
+import { registerRoutes } from './routes/index.js';
+
+export { RELEASE } from '../shared/release.js';
+import { RELEASE } from '../shared/release.js';
+/** Largest JSON body any route accepts; blob uploads have their own, larger limit. */
+export const JSON_BODY_LIMIT = 1024 * 1024;
+
+export interface AppOptions {
+  context: ServerContext;
+  https?: { key: string; cert: string; ca?: string };
+  logger?: FastifyServerOptions['logger'];
+}
+
+function validationMessage(err: FastifyError): string {
+  const first = err.validation?.[0];
+  if (!first) return err.message;
+  const where = `${err.validationContext ?? 'body'}${first.instancePath || ''}`;
+  if (first.keyword === 'additionalProperties') {
+    const extra = (first.params as { additionalProperty?: string }).additionalProperty;
+    return `${where} has an unknown field '${extra}'`;
+  }
+  return `${where} ${first.message ?? 'is invalid'}`;
+}
+
+/** Builds the control plane's fastify app. It never listens: only `start.ts` binds a port. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: JSON_BODY_LIMIT,
+    ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const } } : {}),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    routerOptions: { maxParamLength: 256 },
+    connectionTimeout: 60_000,
+    requestTimeout: 120_000,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onRoute', (route) => {
+    const auth = route.config?.auth;
+    if (auth !== 'public' && auth !== 'user') {
+      throw new Error(`route ${route.method} ${route.url} has no auth classification`);
+    }
+  });
+  app.addHook('onRequest', authenticate(opts.context.db));
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('ElasticBox-Release', RELEASE);
+    return payload;
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.statusCode).send({ message: err.message });
+    if (err.validation) return reply.code(400).send({ message: validationMessage(err) });
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) return reply.code(status).send({ message: err.message });
+    req.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ message: 'Internal server error' });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ message: `No such endpoint: ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'ebcli control plane (CAM 4.0 API)', version: RELEASE },
+      components: {
+        securitySchemes: {
+          ElasticBoxToken: { type: 'apiKey', in: 'header', name: 'ElasticBox-Token' },
+          Bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+    },
+  });
+  await registerRoutes(app, opts.context);
+  app.get('/services/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+  return app;
+}
+
+export type App = FastifyInstance;

@@ -1,0 +1,29 @@
+import type { Db } from './store/db.js';
+
+/** The authenticated caller of a request. */
+export interface AuthUser {
+  /** User id; also the id of the user's personal workspace. */
+  id: string;
+  email: string;
+  isAdmin: boolean;
+}
+
+/** What route plugins need from the server. */
+export interface ServerContext {
+  db: Db;
+  dataDir: string;
+  /** Base URL the server is reachable at, once known (used in agent bootstraps and logs). */
+  publicUrl?: string;
+}
+
+export type AuthClass = 'public' | 'user';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: AuthUser;
+  }
+  interface FastifyContextConfig {
+    /** Every route must say who may call it; the app refuses to register one that does not. */
+    auth?: AuthClass;
+  }
+}

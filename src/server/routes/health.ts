@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { RELEASE } from '../../shared/release.js';
+
+const started = Date.now();
+
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
+    '/services/health',
+    {
+      config: { auth: 'public' },
+      schema: {
+        tags: ['health'],
+        response: {
+          200: Type.Object({ status: Type.Literal('ok'), release: Type.String(), pid: Type.Integer(), uptime: Type.Number() }),
+        },
+      },
+    },
+    async () => ({ status: 'ok' as const, release: RELEASE, pid: process.pid, uptime: (Date.now() - started) / 1000 }),
+  );
+  api.get(
+    '/services/roots',
+    { config: { auth: 'public' }, schema: { tags: ['health'] } },
+    async () => ({
+      instances: '/services/instances',
+      workspaces: '/services/workspaces',
+      boxes: '/services/boxes',
+      providers: '/services/providers',
+      profiles: '/services/profile',
+    }),
+  );
+}

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { blobRoutes } from './blobs.js';
+import { boxRoutes } from './boxes.js';
+import { healthRoutes } from './health.js';
+import { instanceRoutes } from './instances.js';
+import { providerRoutes } from './providers.js';
+import { tokenRoutes } from './tokens.js';
+import { workspaceRoutes } from './workspaces.js';
+
+/** Registers every route of the CAM 4.0 API under `/services`. */
+export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  await healthRoutes(app);
+  await tokenRoutes(app, ctx);
+  await workspaceRoutes(app, ctx);
+  await blobRoutes(app, ctx);
+  await boxRoutes(app, ctx);
+  await providerRoutes(app, ctx);
+  await instanceRoutes(app, ctx);
+}

@@ -1,0 +1,188 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { assertCanRead, assertCanWrite, userOf } from '../access.js';
+import type { ServerContext } from '../context.js';
+import { schemaUrl } from '../docs.js';
+import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
+import { CreateWorkspace, UpdateWorkspace, WorkspaceParams } from '../schemas/workspaces.js';
+import { listBoxes } from '../store/boxes.js';
+import { listInstances } from '../store/instances.js';
+import { listProviders } from '../store/providers.js';
+import {
+  deleteWorkspace,
+  getWorkspace,
+  listWorkspacesFor,
+  ownedCounts,
+  saveTeamWorkspace,
+  updatePersonalWorkspace,
+  type WorkspaceDoc,
+} from '../store/workspaces.js';
+import { timestamp } from '../../shared/time.js';
+import type { Db } from '../store/db.js';
+
+const DocList = Type.Array(Document);
+
+/** "Project Elastic" → `project`; a taken id gets `-2`, `-3`, … */
+async function teamId(db: Db, name: string): Promise<string> {
+  const base = (name.toLowerCase().match(/[a-z0-9]+/)?.[0] ?? 'team').slice(0, 32);
+  for (let n = 1; ; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    if (!(await getWorkspace(db, id))) return id;
+  }
+}
+
+async function checkMembers(db: Db, members: { workspace: string }[] | undefined): Promise<void> {
+  for (const m of members ?? []) {
+    const ws = await getWorkspace(db, m.workspace);
+    if (!ws || ws.kind !== 'personal') throw badRequest(`members: ${m.workspace} is not a user's workspace`);
+  }
+}
+
+async function existingWorkspace(db: Db, id: string) {
+  const ws = await getWorkspace(db, id);
+  if (!ws) throw notFound('Workspace', id);
+  return ws;
+}
+
+export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = ctx;
+  const tags = ['workspaces'];
+  const user = { auth: 'user' as const };
+
+  api.get('/services/workspaces', { config: user, schema: { tags, querystring: IdsQuery, response: { 200: DocList } } }, async (req) => {
+    const all = await listWorkspacesFor(db, userOf(req).id, parseIds(req.query.ids));
+    return req.query.limit ? all.slice(0, Number(req.query.limit)) : all;
+  });
+
+  api.post(
+    '/services/workspaces',
+    { config: user, schema: { tags, body: CreateWorkspace, response: { 200: Document, ...errors(400, 403, 409) } } },
+    async (req) => {
+      const me = userOf(req);
+      const body = req.body;
+      const owner = body.owner ?? me.id;
+      if (owner !== me.id) throw forbidden('A team workspace can only be created with yourself as owner');
+      await checkMembers(db, body.members);
+      const now = timestamp();
+      return db.transaction().execute(async (trx) => {
+        const clash = await trx
+          .selectFrom('workspaces')
+          .select('id')
+          .where('owner', '=', owner)
+          .where('name', '=', body.name)
+          .executeTakeFirst();
+        if (clash) throw conflict(`A workspace named '${body.name}' already exists (${clash.id})`);
+        const id = await teamId(trx as unknown as Db, body.name);
+        const doc = {
+          id,
+          name: body.name,
+          owner,
+          organizations: body.organizations ?? ['public'],
+          members: body.members ?? [],
+          ldap_groups: body.ldap_groups ?? [],
+          icon: null,
+          uri: `/services/workspaces/${id}`,
+          schema: schemaUrl('workspaces/team'),
+          created: now,
+          updated: now,
+          deleted: null,
+        };
+        await saveTeamWorkspace(trx, doc, true);
+        return doc;
+      });
+    },
+  );
+
+  api.get(
+    '/services/workspaces/:ws',
+    { config: user, schema: { tags, params: WorkspaceParams, response: { 200: Document, ...errors(403, 404) } } },
+    async (req) => {
+      const ws = await existingWorkspace(db, req.params.ws);
+      await assertCanRead(db, userOf(req), ws.id);
+      return ws.doc;
+    },
+  );
+
+  api.put(
+    '/services/workspaces/:ws',
+    { config: user, schema: { tags, params: WorkspaceParams, body: UpdateWorkspace, response: { 200: Document, ...errors(400, 403, 404) } } },
+    async (req) => {
+      const me = userOf(req);
+      const ws = await existingWorkspace(db, req.params.ws);
+      const role = await assertCanWrite(db, me, ws.id);
+      const body = req.body;
+      const doc: WorkspaceDoc = { ...ws.doc, updated: timestamp() };
+      if (body.name !== undefined) doc.name = body.name;
+      if (body.icon !== undefined) doc.icon = body.icon;
+      if (ws.kind === 'personal') {
+        if (body.take_tour !== undefined) doc.take_tour = body.take_tour;
+        await updatePersonalWorkspace(db, doc);
+        return doc;
+      }
+      if (body.members !== undefined && JSON.stringify(body.members) !== JSON.stringify(ws.doc.members)) {
+        if (role !== 'owner') throw forbidden('Only the owner can change the members of a workspace');
+        await checkMembers(db, body.members);
+        doc.members = body.members;
+      }
+      if (body.ldap_groups !== undefined) doc.ldap_groups = body.ldap_groups;
+      await db.transaction().execute((trx) => saveTeamWorkspace(trx, doc as WorkspaceDoc & { owner: string }, false));
+      return doc;
+    },
+  );
+
+  api.delete(
+    '/services/workspaces/:ws',
+    { config: user, schema: { tags, params: WorkspaceParams, response: { ...errors(403, 404, 409) } } },
+    async (req, reply) => {
+      const me = userOf(req);
+      const ws = await existingWorkspace(db, req.params.ws);
+      const role = await assertCanRead(db, me, ws.id);
+      if (ws.kind === 'personal') throw forbidden('A personal workspace cannot be deleted');
+      if (role !== 'owner') throw forbidden('Only the owner can delete a workspace');
+      await db.transaction().execute(async (trx) => {
+        const owned = await ownedCounts(trx, ws.id);
+        const held = Object.entries(owned).filter(([, n]) => n > 0);
+        if (held.length) throw conflict(`Workspace ${ws.id} still owns ${held.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+        await deleteWorkspace(trx, ws.id);
+      });
+      return reply.code(204).send();
+    },
+  );
+
+  const scoped = async (wsId: string, me: ReturnType<typeof userOf>) => {
+    const ws = await existingWorkspace(db, wsId);
+    await assertCanRead(db, me, ws.id);
+    return ws.id;
+  };
+
+  api.get(
+    '/services/workspaces/:ws/boxes',
+    { config: user, schema: { tags, params: WorkspaceParams, response: { 200: DocList, ...errors(403, 404) } } },
+    async (req) => listBoxes(db, [await scoped(req.params.ws, userOf(req))]),
+  );
+  api.get(
+    '/services/workspaces/:ws/instances',
+    {
+      config: user,
+      schema: {
+        tags,
+        params: WorkspaceParams,
+        querystring: Type.Intersect([IdsQuery, Type.Object({ service: Type.Optional(Type.String({ maxLength: 64 })) })]),
+        response: { 200: DocList, ...errors(403, 404) },
+      },
+    },
+    async (req) => {
+      const all = await listInstances(db, [await scoped(req.params.ws, userOf(req))], parseIds(req.query.ids));
+      const service = req.query.service;
+      return service ? all.filter((i) => (i.service as { id?: string } | undefined)?.id === service) : all;
+    },
+  );
+  api.get(
+    '/services/workspaces/:ws/providers',
+    { config: user, schema: { tags, params: WorkspaceParams, response: { 200: DocList, ...errors(403, 404) } } },
+    async (req) => listProviders(db, [await scoped(req.params.ws, userOf(req))]),
+  );
+}

@@ -1,0 +1,32 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+export const ErrorBody = Type.Object({ message: Type.String() }, { $id: 'Error' });
+
+/** Standard error responses, so the OpenAPI document lists them. */
+export const errors = (...codes: number[]): Record<number, TSchema> =>
+  Object.fromEntries(codes.map((c) => [c, Type.Object({ message: Type.String() })]));
+
+/** A CAM document: the fields every document carries, plus anything else. */
+export const Document = Type.Object(
+  { id: Type.String(), uri: Type.String(), schema: Type.String() },
+  { additionalProperties: true },
+);
+
+export const IdParam = (name: string, pattern?: string) =>
+  Type.Object({ [name]: Type.String({ minLength: 1, maxLength: 128, ...(pattern ? { pattern } : {}) }) });
+
+/** `?ids=a,b,` as JP and ebcli send it; empty items are ignored. */
+export const IdsQuery = Type.Object(
+  { ids: Type.Optional(Type.String({ maxLength: 64 * 1024 })), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })) },
+  { additionalProperties: true },
+);
+
+export function parseIds(ids: string | undefined): string[] | undefined {
+  if (ids === undefined) return undefined;
+  return ids
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export const Timestamp = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d{1,6})?$' });

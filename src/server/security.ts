@@ -1,0 +1,27 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scryptAsync = promisify(scrypt) as (pw: string, salt: Buffer, len: number, opts: object) => Promise<Buffer>;
+const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+/** Hashes a password with scrypt: `scrypt$N$r$p$salt$hash` (base64). */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scryptAsync(password, salt, 32, SCRYPT);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [kind, n, r, p, salt, hash] = stored.split('$');
+  if (kind !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const opts = { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem };
+  const actual = await scryptAsync(password, Buffer.from(salt, 'base64'), expected.length, opts);
+  return timingSafeEqual(actual, expected);
+}
+
+/** A new random API token: 32 bytes, base64url, shown once and stored only as its hash. */
+export const newToken = (): string => `eb_${randomBytes(32).toString('base64url')}`;
+
+/** Tokens carry 256 random bits, so one SHA-256 round is enough to store them safely. */
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');

@@ -1,0 +1,69 @@
+import type { Transaction } from 'kysely';
+import { parseDoc, toDoc } from '../docs.js';
+import type { Db } from './db.js';
+import type { Database } from './schema.js';
+
+type Conn = Db | Transaction<Database>;
+
+/** An instance document as served (cam-api.md §3.4). */
+export type InstanceDoc = Record<string, unknown> & {
+  id: string;
+  uri: string;
+  schema: string;
+  name: string;
+  owner: string;
+  box: string;
+  state: 'processing' | 'done' | 'unavailable';
+  operation: { event: string; workspace: string; created: string };
+  created: string;
+  updated: string;
+};
+
+function row(doc: InstanceDoc, providerId: string | null) {
+  return {
+    id: doc.id,
+    owner: doc.owner,
+    name: doc.name,
+    box_id: doc.box,
+    provider_id: providerId,
+    state: doc.state,
+    doc: toDoc(doc),
+    created: doc.created,
+    updated: doc.updated,
+  };
+}
+
+export async function insertInstance(db: Conn, doc: InstanceDoc, providerId: string | null): Promise<void> {
+  await db.insertInto('instances').values(row(doc, providerId)).execute();
+}
+
+export async function updateInstance(db: Conn, doc: InstanceDoc): Promise<void> {
+  await db
+    .updateTable('instances')
+    .set({ name: doc.name, state: doc.state, doc: toDoc(doc), updated: doc.updated })
+    .where('id', '=', doc.id)
+    .execute();
+}
+
+export async function getInstance(db: Conn, id: string): Promise<InstanceDoc | undefined> {
+  const r = await db.selectFrom('instances').select('doc').where('id', '=', id).executeTakeFirst();
+  return r ? parseDoc<InstanceDoc>(r.doc) : undefined;
+}
+
+export async function listInstances(db: Conn, owners: string[], ids?: string[]): Promise<InstanceDoc[]> {
+  if (owners.length === 0) return [];
+  let q = db.selectFrom('instances').select('doc').where('owner', 'in', owners);
+  if (ids) q = q.where('id', 'in', ids.length ? ids : ['']);
+  const rows = await q.orderBy('created').execute();
+  return rows.map((r) => parseDoc<InstanceDoc>(r.doc));
+}
+
+/** Ids of instances that use a box or provider and are not yet deleted. */
+export async function instancesUsing(db: Conn, column: 'box_id' | 'provider_id', id: string): Promise<string[]> {
+  const rows = await db.selectFrom('instances').select('id').where(column, '=', id).execute();
+  return rows.map((r) => r.id);
+}
+
+export async function deleteInstance(db: Conn, id: string): Promise<void> {
+  await db.deleteFrom('instances').where('id', '=', id).execute();
+}

@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { startServer, type RunningServer } from '../../src/server/start.js';
+import { dataFiles } from '../../src/shared/paths.js';
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: T;
+  text: string;
+}
+
+export interface TestServer {
+  server: RunningServer;
+  url: string;
+  dataDir: string;
+  /** The admin token written on first start. */
+  token: string;
+  dispatcher: Agent;
+  call<T = any>(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; raw?: string | Buffer; token?: string | null; headers?: Record<string, string> },
+  ): Promise<Reply<T>>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A real control plane on 127.0.0.1, port 0, with a temporary data directory. */
+export async function startTestServer(existingDataDir?: string): Promise<TestServer> {
+  const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'ebcli-test-'));
+  let server = await startServer({ dataDir, port: 0 });
+  const dispatcher = new Agent({ connect: { ca: server.ca } });
+  const token = readFileSync(dataFiles(dataDir).adminToken, 'utf8').trim();
+  const t: TestServer = {
+    server,
+    url: server.url,
+    dataDir,
+    token,
+    dispatcher,
+    async call(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const tok = opts.token === undefined ? token : opts.token;
+      if (tok) headers['elasticbox-token'] = tok;
+      let body: string | Buffer | undefined;
+      if (opts.raw !== undefined) body = opts.raw;
+      else if (opts.body !== undefined) {
+        body = JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await request(`${t.url}${path}`, { method: method as 'GET', headers, body, dispatcher });
+      const text = await res.body.text();
+      let parsed: unknown = text;
+      if (String(res.headers['content-type'] ?? '').includes('json') && text) parsed = JSON.parse(text);
+      return { status: res.statusCode, headers: res.headers, body: parsed as any, text };
+    },
+    async restart() {
+      await server.close();
+      server = await startServer({ dataDir, port: 0 });
+      t.server = server;
+      t.url = server.url;
+    },
+    async stop() {
+      await server.close();
+      await dispatcher.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
