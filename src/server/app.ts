@@ -77,9 +77,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   await registerRoutes(app, opts.context);
-  app.get('/services/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () =>
-    app.swagger(),
-  );
+  app.get('/services/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }
 

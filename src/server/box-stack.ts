@@ -32,7 +32,8 @@ export async function boxTree(db: Db, rootId: string): Promise<BoxNode> {
     for (const v of box.variables ?? []) {
       if (v.type !== 'Box' || !v.value) continue;
       const child = await load(v.value);
-      if (!child) throw badRequest(`Box variable ${v.name} of box ${box.name} names a box that does not exist: ${v.value}`);
+      if (!child)
+        throw badRequest(`Box variable ${v.name} of box ${box.name} names a box that does not exist: ${v.value}`);
       if (path.includes(child.id)) throw badRequest(`Box ${child.name} contains itself through variable ${v.name}`);
       const childScope = scope ? `${scope}.${v.name}` : v.name;
       children.push({ variable: v.name, node: await visit(child, childScope, [...path, child.id]) });

@@ -14,21 +14,22 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['health'],
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), release: Type.String(), pid: Type.Integer(), uptime: Type.Number() }),
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            release: Type.String(),
+            pid: Type.Integer(),
+            uptime: Type.Number(),
+          }),
         },
       },
     },
     async () => ({ status: 'ok' as const, release: RELEASE, pid: process.pid, uptime: (Date.now() - started) / 1000 }),
   );
-  api.get(
-    '/services/roots',
-    { config: { auth: 'public' }, schema: { tags: ['health'] } },
-    async () => ({
-      instances: '/services/instances',
-      workspaces: '/services/workspaces',
-      boxes: '/services/boxes',
-      providers: '/services/providers',
-      profiles: '/services/profile',
-    }),
-  );
+  api.get('/services/roots', { config: { auth: 'public' }, schema: { tags: ['health'] } }, async () => ({
+    instances: '/services/instances',
+    workspaces: '/services/workspaces',
+    boxes: '/services/boxes',
+    providers: '/services/providers',
+    profiles: '/services/profile',
+  }));
 }

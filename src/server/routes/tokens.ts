@@ -46,7 +46,10 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       schema: {
         tags,
         body: Type.Object(
-          { email: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+          {
+            email: Type.String({ minLength: 1, maxLength: 254 }),
+            password: Type.String({ minLength: 1, maxLength: 1024 }),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Type.String(), ...errors(400, 401) },
@@ -66,15 +69,19 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     },
   );
 
-  api.get('/services/tokens', { config: { auth: 'user' }, schema: { tags, response: { 200: Type.Array(TokenDoc) } } }, async (req) => {
-    const rows = await db
-      .selectFrom('tokens')
-      .select(['id', 'description', 'created', 'last_used'])
-      .where('user_id', '=', userOf(req).id)
-      .orderBy('created')
-      .execute();
-    return rows.map(tokenDoc);
-  });
+  api.get(
+    '/services/tokens',
+    { config: { auth: 'user' }, schema: { tags, response: { 200: Type.Array(TokenDoc) } } },
+    async (req) => {
+      const rows = await db
+        .selectFrom('tokens')
+        .select(['id', 'description', 'created', 'last_used'])
+        .where('user_id', '=', userOf(req).id)
+        .orderBy('created')
+        .execute();
+      return rows.map(tokenDoc);
+    },
+  );
 
   api.post(
     '/services/tokens',
@@ -82,7 +89,10 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       config: { auth: 'user' },
       schema: {
         tags,
-        body: Type.Object({ description: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }),
+        body: Type.Object(
+          { description: Type.Optional(Type.String({ maxLength: 256 })) },
+          { additionalProperties: false },
+        ),
         response: { 200: TokenDoc, ...errors(400) },
       },
     },
@@ -128,7 +138,13 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         tags,
         response: {
           200: Type.Object(
-            { id: Type.String(), email: Type.String(), workspace: Type.String(), schema: Type.String(), is_admin: Type.Boolean() },
+            {
+              id: Type.String(),
+              email: Type.String(),
+              workspace: Type.String(),
+              schema: Type.String(),
+              is_admin: Type.Boolean(),
+            },
             { additionalProperties: true },
           ),
         },
@@ -136,7 +152,14 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     },
     async (req) => {
       const me = userOf(req);
-      return { id: me.id, username: me.id, email: me.email, workspace: me.id, is_admin: me.isAdmin, schema: schemaUrl('user') };
+      return {
+        id: me.id,
+        username: me.id,
+        email: me.email,
+        workspace: me.id,
+        is_admin: me.isAdmin,
+        schema: schemaUrl('user'),
+      };
     },
   );
 }

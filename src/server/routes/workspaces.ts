@@ -52,10 +52,14 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
   const tags = ['workspaces'];
   const user = { auth: 'user' as const };
 
-  api.get('/services/workspaces', { config: user, schema: { tags, querystring: IdsQuery, response: { 200: DocList } } }, async (req) => {
-    const all = await listWorkspacesFor(db, userOf(req).id, parseIds(req.query.ids));
-    return req.query.limit ? all.slice(0, Number(req.query.limit)) : all;
-  });
+  api.get(
+    '/services/workspaces',
+    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: DocList } } },
+    async (req) => {
+      const all = await listWorkspacesFor(db, userOf(req).id, parseIds(req.query.ids));
+      return req.query.limit ? all.slice(0, Number(req.query.limit)) : all;
+    },
+  );
 
   api.post(
     '/services/workspaces',
@@ -108,7 +112,15 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
 
   api.put(
     '/services/workspaces/:ws',
-    { config: user, schema: { tags, params: WorkspaceParams, body: UpdateWorkspace, response: { 200: Document, ...errors(400, 403, 404) } } },
+    {
+      config: user,
+      schema: {
+        tags,
+        params: WorkspaceParams,
+        body: UpdateWorkspace,
+        response: { 200: Document, ...errors(400, 403, 404) },
+      },
+    },
     async (req) => {
       const me = userOf(req);
       const ws = await existingWorkspace(db, req.params.ws);
@@ -145,7 +157,8 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       await db.transaction().execute(async (trx) => {
         const owned = await ownedCounts(trx, ws.id);
         const held = Object.entries(owned).filter(([, n]) => n > 0);
-        if (held.length) throw conflict(`Workspace ${ws.id} still owns ${held.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+        if (held.length)
+          throw conflict(`Workspace ${ws.id} still owns ${held.map(([k, n]) => `${n} ${k}`).join(', ')}`);
         await deleteWorkspace(trx, ws.id);
       });
       return reply.code(204).send();
@@ -170,7 +183,10 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       schema: {
         tags,
         params: WorkspaceParams,
-        querystring: Type.Intersect([IdsQuery, Type.Object({ service: Type.Optional(Type.String({ maxLength: 64 })) })]),
+        querystring: Type.Intersect([
+          IdsQuery,
+          Type.Object({ service: Type.Optional(Type.String({ maxLength: 64 })) }),
+        ]),
         response: { 200: DocList, ...errors(403, 404) },
       },
     },

@@ -17,7 +17,10 @@ export const IdParam = (name: string, pattern?: string) =>
 
 /** `?ids=a,b,` as JP and ebcli send it; empty items are ignored. */
 export const IdsQuery = Type.Object(
-  { ids: Type.Optional(Type.String({ maxLength: 64 * 1024 })), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })) },
+  {
+    ids: Type.Optional(Type.String({ maxLength: 64 * 1024 })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,6}$' })),
+  },
   { additionalProperties: true },
 );
 

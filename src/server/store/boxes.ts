@@ -112,7 +112,10 @@ export async function findBoxByName(db: Conn, owner: string, name: string): Prom
 
 /** Deletes a draft with all of its versions. */
 export async function deleteBoxTree(db: Conn, id: string): Promise<void> {
-  const ids = [id, ...(await db.selectFrom('boxes').select('id').where('parent_id', '=', id).execute()).map((r) => r.id)];
+  const ids = [
+    id,
+    ...(await db.selectFrom('boxes').select('id').where('parent_id', '=', id).execute()).map((r) => r.id),
+  ];
   await db.deleteFrom('box_blobs').where('box_id', 'in', ids).execute();
   await db.deleteFrom('boxes').where('id', 'in', ids).execute();
 }

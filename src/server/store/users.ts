@@ -63,9 +63,20 @@ async function insertUser(trx: Conn, input: NewUser, passwordHash: string, now: 
       .execute();
     await trx
       .insertInto('workspaces')
-      .values({ id: input.username, kind: 'personal', owner: input.username, name: input.username, doc: toDoc(doc), created: now, updated: now })
+      .values({
+        id: input.username,
+        kind: 'personal',
+        owner: input.username,
+        name: input.username,
+        doc: toDoc(doc),
+        created: now,
+        updated: now,
+      })
       .execute();
-    await trx.insertInto('memberships').values({ workspace_id: input.username, member: input.username, role: 'owner' }).execute();
+    await trx
+      .insertInto('memberships')
+      .values({ workspace_id: input.username, member: input.username, role: 'owner' })
+      .execute();
   }
 }
 
@@ -77,8 +88,20 @@ export interface IssuedToken {
 }
 
 /** Issues an API token for the user; only its hash is stored, so the value is returned once. */
-export async function issueToken(db: Conn, userId: string, description: string, value = newToken()): Promise<IssuedToken> {
-  const row = { id: newUuid(), user_id: userId, hash: hashToken(value), description, created: timestamp(), last_used: null };
+export async function issueToken(
+  db: Conn,
+  userId: string,
+  description: string,
+  value = newToken(),
+): Promise<IssuedToken> {
+  const row = {
+    id: newUuid(),
+    user_id: userId,
+    hash: hashToken(value),
+    description,
+    created: timestamp(),
+    last_used: null,
+  };
   await db.insertInto('tokens').values(row).execute();
   return { id: row.id, value, description, created: row.created };
 }

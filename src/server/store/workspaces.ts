@@ -33,7 +33,11 @@ export async function listWorkspacesFor(db: Conn, userId: string, ids?: string[]
 }
 
 /** Writes a team workspace and replaces its membership rows from `owner` and `members`. */
-export async function saveTeamWorkspace(db: Conn, doc: WorkspaceDoc & { owner: string }, isNew: boolean): Promise<void> {
+export async function saveTeamWorkspace(
+  db: Conn,
+  doc: WorkspaceDoc & { owner: string },
+  isNew: boolean,
+): Promise<void> {
   const values = { name: doc.name, doc: toDoc(doc), updated: doc.updated as string };
   if (isNew) {
     await db
@@ -68,8 +72,13 @@ export async function deleteWorkspace(db: Conn, id: string): Promise<void> {
 export async function ownedCounts(db: Conn, id: string) {
   const count = async (table: 'boxes' | 'instances' | 'providers') =>
     Number(
-      (await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('owner', '=', id).executeTakeFirst())
-        ?.n ?? 0,
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('owner', '=', id)
+          .executeTakeFirst()
+      )?.n ?? 0,
     );
   return { boxes: await count('boxes'), instances: await count('instances'), providers: await count('providers') };
 }
