@@ -11,6 +11,19 @@ import { RELEASE } from '../shared/release.js';
 /** Largest JSON body any route accepts; blob uploads have their own, larger limit. */
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
+/** One registered route and who may call it (the pre-auth allowlist is every `public` one). */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  auth: 'public' | 'user';
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteInfo[];
+  }
+}
+
 export interface AppOptions {
   context: ServerContext;
   https?: { key: string; cert: string; ca?: string };
@@ -40,10 +53,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requestTimeout: 120_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const routeTable: RouteInfo[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
     if (auth !== 'public' && auth !== 'user') {
       throw new Error(`route ${route.method} ${route.url} has no auth classification`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, auth });
     }
   });
   app.addHook('onRequest', authenticate(opts.context.db));

@@ -1,0 +1,131 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { fileURLToPath } from 'node:url';
+import { dataFiles } from '../shared/paths.js';
+import { readServerState, type ServerState } from './start.js';
+
+export interface ServerStatus {
+  running: boolean;
+  dataDir: string;
+  pid?: number;
+  url?: string;
+  caFile?: string;
+  /** Why the server is considered not running, when it is not. */
+  reason?: string;
+}
+
+export class ServerStartError extends Error {
+  constructor(
+    message: string,
+    readonly logTail: string,
+  ) {
+    super(message);
+    this.name = 'ServerStartError';
+  }
+}
+
+const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** GET /services/health over TLS, trusting only the data directory's CA. */
+export function checkHealth(state: Pick<ServerState, 'url' | 'caFile'>, timeoutMs = 2000): Promise<boolean> {
+  return new Promise((resolve) => {
+    let ca: Buffer;
+    try {
+      ca = readFileSync(state.caFile);
+    } catch {
+      resolve(false);
+      return;
+    }
+    const req = request(`${state.url}/services/health`, { ca, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+/** Whether the data directory's server is running and answering health. */
+export async function serverStatus(dataDir: string): Promise<ServerStatus> {
+  const files = dataFiles(dataDir);
+  const state = readServerState(dataDir);
+  if (!state || !existsSync(files.pidFile)) return { running: false, dataDir, reason: 'not started' };
+  const pid = Number(readFileSync(files.pidFile, 'utf8').trim());
+  if (!pid || !pidAlive(pid)) return { running: false, dataDir, reason: 'stale pid file' };
+  const healthy = await checkHealth(state);
+  const base = { dataDir, pid, url: state.url, caFile: state.caFile };
+  return healthy ? { running: true, ...base } : { running: false, ...base, reason: 'not answering health' };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function logTail(file: string, lines = 20): string {
+  if (!existsSync(file)) return '';
+  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+export interface DetachOptions {
+  dataDir: string;
+  port?: number;
+  /** How long to wait for health before giving up. */
+  timeoutMs?: number;
+}
+
+/**
+ * Starts the server as a detached background process (its output goes to `server.log`) and
+ * resolves once it answers health. Returns the running status; `started` is false when a
+ * healthy server was already running.
+ */
+export async function startDetached(opts: DetachOptions): Promise<ServerStatus & { started: boolean }> {
+  const current = await serverStatus(opts.dataDir);
+  if (current.running) return { ...current, started: false };
+  const files = dataFiles(opts.dataDir);
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  rmSync(files.pidFile, { force: true });
+  const log = openSync(files.logFile, 'a', 0o600);
+  const args = [BIN, 'server', 'start', '--foreground', '--data-dir', opts.dataDir];
+  if (opts.port !== undefined) args.push('--port', String(opts.port));
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
+  closeSync(log);
+  let exited: number | null = null;
+  child.on('exit', (code) => (exited = code ?? -1));
+  child.unref();
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    await sleep(100);
+    if (exited !== null) {
+      throw new ServerStartError(`the server exited during start (code ${exited})`, logTail(files.logFile));
+    }
+    const status = await serverStatus(opts.dataDir);
+    if (status.running && status.pid === child.pid) return { ...status, started: true };
+  }
+  throw new ServerStartError('the server did not answer health in time', logTail(files.logFile));
+}
+
+/** Stops the background server with SIGTERM, waiting for it to exit; SIGKILL after the grace period. */
+export async function stopServer(dataDir: string, graceMs = 15_000): Promise<{ stopped: boolean; pid?: number }> {
+  const files = dataFiles(dataDir);
+  if (!existsSync(files.pidFile)) return { stopped: false };
+  const pid = Number(readFileSync(files.pidFile, 'utf8').trim());
+  if (!pid || !pidAlive(pid)) {
+    rmSync(files.pidFile, { force: true });
+    return { stopped: false };
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && pidAlive(pid)) await sleep(50);
+  if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  rmSync(files.pidFile, { force: true });
+  return { stopped: true, pid };
+}
