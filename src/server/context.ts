@@ -1,3 +1,4 @@
+import type { EventBus } from './events/log.js';
 import type { Db } from './store/db.js';
 
 /** The authenticated caller of a request. */
@@ -12,6 +13,8 @@ export interface AuthUser {
 export interface ServerContext {
   db: Db;
   dataDir: string;
+  /** Wakes event tails after a transaction that appended events commits. */
+  bus: EventBus;
   /** Base URL the server is reachable at, once known (used in agent bootstraps and logs). */
   publicUrl?: string;
 }

@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { dataFiles } from '../shared/paths.js';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
+import type { ServerContext } from './context.js';
+import { EventBus } from './events/log.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 
@@ -62,7 +64,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = await openSqliteStore(files.database);
   try {
     await bootstrap(db, opts.dataDir);
-    const context = { db, dataDir: opts.dataDir };
+    const context: ServerContext = { db, dataDir: opts.dataDir, bus: new EventBus() };
     const app = await buildApp({ context, https: { key: tls.key, cert: tls.cert }, logger: opts.logger });
     const remembered = opts.port === undefined ? readServerState(opts.dataDir)?.port : undefined;
     try {
@@ -73,7 +75,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     }
     const port = (app.server.address() as AddressInfo).port;
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    Object.assign(context, { publicUrl: url });
+    context.publicUrl = url;
     if (opts.writeStateFiles) {
       const state: ServerState = {
         pid: process.pid,

@@ -7,7 +7,12 @@ beforeAll(async () => {
 });
 afterAll(async () => t.stop());
 
-const PUBLIC = ['GET /services/health', 'GET /services/roots', 'POST /services/security/token', 'GET /services/openapi.json'];
+const PUBLIC = [
+  'GET /services/health',
+  'GET /services/roots',
+  'POST /services/security/token',
+  'GET /services/openapi.json',
+];
 
 /** A concrete path for a route pattern, with well-formed but unknown ids. */
 const concrete = (url: string) =>
@@ -27,14 +32,19 @@ describe('pre-auth allowlist', () => {
   it('answers 401 without a token on every other route, before reading the body', async () => {
     const routes = t.server.app.routeTable.filter((r) => r.auth === 'user');
     for (const r of routes) {
-      const res = await t.call(r.method, concrete(r.url), { token: null, raw: '{broken', headers: { 'content-type': 'application/json' } });
+      const res = await t.call(r.method, concrete(r.url), {
+        token: null,
+        raw: '{broken',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status, `${r.method} ${r.url}`).toBe(401);
       expect(res.body.message).toMatch(/Authentication required/);
     }
   });
 
   it('rejects a bad token with 401 on both header forms', async () => {
-    for (const headers of [{ 'elasticbox-token': 'eb_nope' }, { authorization: 'Bearer eb_nope' }]) {
+    const forms: Record<string, string>[] = [{ 'elasticbox-token': 'eb_nope' }, { authorization: 'Bearer eb_nope' }];
+    for (const headers of forms) {
       const res = await t.call('GET', '/services/workspaces', { token: null, headers });
       expect(res.status).toBe(401);
       expect(res.body.message).toBe('Invalid token');
@@ -43,7 +53,10 @@ describe('pre-auth allowlist', () => {
 
   it('accepts ElasticBox-Token and Authorization: Bearer for the same token', async () => {
     const a = await t.call('GET', '/services/profile');
-    const b = await t.call('GET', '/services/profile', { token: null, headers: { authorization: `Bearer ${t.token}` } });
+    const b = await t.call('GET', '/services/profile', {
+      token: null,
+      headers: { authorization: `Bearer ${t.token}` },
+    });
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
     expect(a.body).toEqual(b.body);
@@ -88,13 +101,22 @@ describe('tokens', () => {
   it('logs in with email and password, answering the raw token', async () => {
     const { readFileSync } = await import('node:fs');
     const password = readFileSync(`${t.dataDir}/admin-password`, 'utf8').trim();
-    const res = await t.call('POST', '/services/security/token', { token: null, body: { email: 'admin@ebcli.local', password } });
+    const res = await t.call('POST', '/services/security/token', {
+      token: null,
+      body: { email: 'admin@ebcli.local', password },
+    });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect((await t.call('GET', '/services/profile', { token: res.text })).status).toBe(200);
-    const bad = await t.call('POST', '/services/security/token', { token: null, body: { email: 'admin@ebcli.local', password: 'wrong' } });
+    const bad = await t.call('POST', '/services/security/token', {
+      token: null,
+      body: { email: 'admin@ebcli.local', password: 'wrong' },
+    });
     expect(bad.status).toBe(401);
-    const nobody = await t.call('POST', '/services/security/token', { token: null, body: { email: 'x@y', password: 'wrong' } });
+    const nobody = await t.call('POST', '/services/security/token', {
+      token: null,
+      body: { email: 'x@y', password: 'wrong' },
+    });
     expect(nobody.status).toBe(401);
     expect(nobody.body.message).toBe(bad.body.message);
   });
@@ -102,21 +124,29 @@ describe('tokens', () => {
 
 describe('malformed requests', () => {
   it('answers broken JSON with 400', async () => {
-    const res = await t.call('POST', '/services/workspaces', { raw: '{"name": ', headers: { 'content-type': 'application/json' } });
+    const res = await t.call('POST', '/services/workspaces', {
+      raw: '{"name": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/JSON/);
   });
 
   it('answers oversized bodies with 413 and writes nothing', async () => {
     const before = (await t.call('GET', '/services/workspaces')).body.length;
-    const res = await t.call('POST', '/services/workspaces', { body: { name: 'big', ldap_groups: ['x'.repeat(2 * 1024 * 1024)] } });
+    const res = await t.call('POST', '/services/workspaces', {
+      body: { name: 'big', ldap_groups: ['x'.repeat(2 * 1024 * 1024)] },
+    });
     expect(res.status).toBe(413);
     expect(res.body.message).toMatch(/too large/i);
     expect((await t.call('GET', '/services/workspaces')).body.length).toBe(before);
   });
 
   it('answers unsupported media types with 415', async () => {
-    const res = await t.call('POST', '/services/workspaces', { raw: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await t.call('POST', '/services/workspaces', {
+      raw: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(415);
     expect(typeof res.body.message).toBe('string');
   });

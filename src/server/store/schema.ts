@@ -97,7 +97,25 @@ export interface ProviderLogsTable {
   created: string;
 }
 
+export interface StreamHeadsTable {
+  workspace: string;
+  head: number;
+  epoch: string;
+}
+
+export interface EventsTable {
+  workspace: string;
+  seq: number;
+  type: string;
+  instance_id: string | null;
+  operation_id: string | null;
+  data: string;
+  created: string;
+}
+
 export interface Database {
+  stream_heads: StreamHeadsTable;
+  events: EventsTable;
   users: UsersTable;
   tokens: TokensTable;
   workspaces: WorkspacesTable;
