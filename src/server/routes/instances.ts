@@ -1,4 +1,79 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { assertCanWrite, memberWorkspaces, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
+import { applyInstanceUpdate, planDeploy } from '../deploy-request.js';
+import { readableInstance } from '../resource-access.js';
+import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
+import { DeployRequest, InstanceParams, UpdateInstance } from '../schemas/instances.js';
+import { insertInstance, listInstances, updateInstance } from '../store/instances.js';
 
-export async function instanceRoutes(_app: FastifyInstance, _ctx: ServerContext): Promise<void> {}
+export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = ctx;
+  const tags = ['instances'];
+  const user = { auth: 'user' as const };
+
+  api.get(
+    '/services/instances',
+    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(Document) } } },
+    async (req) => listInstances(db, await memberWorkspaces(db, userOf(req).id), parseIds(req.query.ids)),
+  );
+
+  api.post(
+    '/services/instances',
+    {
+      config: user,
+      schema: { tags, body: DeployRequest, response: { 202: Document, ...errors(400, 403, 409) } },
+    },
+    async (req, reply) => {
+      const me = userOf(req);
+      const doc = await db.transaction().execute(async (trx) => {
+        const plan = await planDeploy(trx, me, req.body);
+        await insertInstance(trx, plan.doc, plan.providerId);
+        return plan.doc;
+      });
+      return reply.code(202).send(doc);
+    },
+  );
+
+  api.post(
+    '/services/instances/dryrun',
+    {
+      config: user,
+      schema: { tags, body: DeployRequest, response: { 200: Document, ...errors(400, 403, 409) } },
+    },
+    async (req) => (await planDeploy(db, userOf(req), req.body)).doc,
+  );
+
+  api.get(
+    '/services/instances/:inst',
+    { config: user, schema: { tags, params: InstanceParams, response: { 200: Document, ...errors(400, 403, 404) } } },
+    async (req) => readableInstance(db, userOf(req), req.params.inst),
+  );
+
+  api.put(
+    '/services/instances/:inst',
+    {
+      config: user,
+      schema: {
+        tags,
+        params: InstanceParams,
+        body: UpdateInstance,
+        response: { 200: Document, ...errors(400, 403, 404) },
+      },
+    },
+    async (req) => {
+      const me = userOf(req);
+      const doc = await db.transaction().execute(async (trx) => {
+        const current = await readableInstance(trx, me, req.params.inst);
+        await assertCanWrite(trx, me, current.owner);
+        const next = await applyInstanceUpdate(trx, me, current, req.body);
+        await updateInstance(trx, next);
+        return next;
+      });
+      return doc;
+    },
+  );
+}

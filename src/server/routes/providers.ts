@@ -1,4 +1,226 @@
 import type { FastifyInstance } from 'fastify';
-import type { ServerContext } from '../context.js';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { assertCanWrite, memberWorkspaces, roleIn, userOf, type Role } from '../access.js';
+import { LOCAL_PROVIDER_TYPE, localProviderDoc } from '../bootstrap.js';
+import type { AuthUser, ServerContext } from '../context.js';
+import { schemaUrl } from '../docs.js';
+import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { PROVIDER_TYPES, pickTypeFields, providerType, splitTypeFields } from '../provider-types.js';
+import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
+import { CreateProvider, ProviderLog, ProviderParams, UpdateProvider } from '../schemas/providers.js';
+import type { Db } from '../store/db.js';
+import { instancesUsing } from '../store/instances.js';
+import {
+  deleteProvider,
+  findProviderByName,
+  getProvider,
+  getProviderSecrets,
+  insertProvider,
+  insertProviderLog,
+  listAllProviders,
+  listProviderLogs,
+  updateProvider,
+  type ProviderDoc,
+  type ProviderLogRow,
+} from '../store/providers.js';
+import { getWorkspace } from '../store/workspaces.js';
+import { newUuid } from '../../shared/ids.js';
+import { timestamp } from '../../shared/time.js';
 
-export async function providerRoutes(_app: FastifyInstance, _ctx: ServerContext): Promise<void> {}
+type Member = { role: 'read' | 'collaborator'; workspace: string };
+
+/** Python logging levels, as CAM's provider logs carry them. */
+const INFO = 20;
+const ERROR = 40;
+
+/** The caller's role on a provider: through its owner workspace, else through `members`. */
+async function providerRole(db: Db, user: AuthUser, doc: ProviderDoc): Promise<Role | undefined> {
+  const role = await roleIn(db, user.id, doc.owner);
+  if (role) return role;
+  const mine = new Set(await memberWorkspaces(db, user.id));
+  const shared = ((doc.members as Member[] | undefined) ?? []).filter((m) => mine.has(m.workspace));
+  if (shared.some((m) => m.role === 'collaborator')) return 'collaborator';
+  return shared.length ? 'read' : undefined;
+}
+
+async function readableProvider(db: Db, user: AuthUser, id: string): Promise<{ doc: ProviderDoc; role: Role }> {
+  const doc = await getProvider(db, id);
+  if (!doc) throw notFound('Provider', id);
+  const role = await providerRole(db, user, doc);
+  if (!role) throw forbidden(`You have no access to provider ${id}`);
+  return { doc, role };
+}
+
+async function writableProvider(db: Db, user: AuthUser, id: string): Promise<ProviderDoc> {
+  const { doc, role } = await readableProvider(db, user, id);
+  if (role === 'read') throw forbidden(`You have read-only access to provider ${id}`);
+  return doc;
+}
+
+async function checkMembers(db: Db, members: Member[] | undefined): Promise<void> {
+  for (const m of members ?? []) {
+    if (!(await getWorkspace(db, m.workspace))) throw badRequest(`members: workspace ${m.workspace} does not exist`);
+  }
+}
+
+const unsupportedText = (type: string) =>
+  `Provider type '${type}' is not supported by this server: it cannot reach ${type}. ` +
+  `Only '${LOCAL_PROVIDER_TYPE}' providers can deploy here.`;
+
+function logEntry(doc: ProviderDoc, level: number, text: string, operation: string): ProviderLogRow {
+  return { id: newUuid(), provider_id: doc.id, level, text, operation, workspace: doc.owner, created: doc.updated };
+}
+
+/** Served shape of a log entry; one entry per request, so its id doubles as the request id. */
+const serveLog = (row: ProviderLogRow) => ({
+  ...row,
+  request_id: row.id,
+  updated: row.created,
+  schema: schemaUrl('provider-log'),
+});
+
+export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = ctx;
+  const tags = ['providers'];
+  const user = { auth: 'user' as const };
+
+  api.get(
+    '/services/providers',
+    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(Document) } } },
+    async (req) => {
+      const me = userOf(req);
+      const ids = parseIds(req.query.ids);
+      const out: ProviderDoc[] = [];
+      for (const doc of await listAllProviders(db)) {
+        if (ids && !ids.includes(doc.id)) continue;
+        if (await providerRole(db, me, doc)) out.push(doc);
+      }
+      return out;
+    },
+  );
+
+  api.post(
+    '/services/providers',
+    { config: user, schema: { tags, body: CreateProvider, response: { 202: Document, ...errors(400, 403, 409) } } },
+    async (req, reply) => {
+      const me = userOf(req);
+      const body = req.body;
+      const spec = providerType(body.type, body.schema);
+      const owner = body.owner ?? me.id;
+      await assertCanWrite(db, me, owner);
+      const { fields, secrets } = splitTypeFields(body.type, spec, body as Record<string, unknown>);
+      await checkMembers(db, body.members);
+      const now = timestamp();
+      const id = newUuid();
+      const local = body.type === LOCAL_PROVIDER_TYPE;
+      const base = localProviderDoc(owner, id, now);
+      const doc: ProviderDoc = {
+        ...base,
+        schema: schemaUrl(spec.schema),
+        type: body.type,
+        name: body.name,
+        description: body.description ?? null,
+        icon: body.icon ?? null,
+        ...fields,
+        state: local ? 'ready' : 'unavailable',
+        services: local ? base.services : [],
+        members: body.members ?? [],
+      };
+      await db.transaction().execute(async (trx) => {
+        if (await findProviderByName(trx, owner, body.name)) {
+          throw conflict(`A provider named '${body.name}' already exists in workspace ${owner}`);
+        }
+        await insertProvider(trx, doc, secrets);
+        const text = local ? 'Provider ready: machines are created on this host.' : unsupportedText(body.type);
+        await insertProviderLog(trx, logEntry(doc, local ? INFO : ERROR, text, 'sync'));
+      });
+      return reply.code(202).send(doc);
+    },
+  );
+
+  api.get(
+    '/services/providers/:prov',
+    { config: user, schema: { tags, params: ProviderParams, response: { 200: Document, ...errors(403, 404) } } },
+    async (req) => (await readableProvider(db, userOf(req), req.params.prov)).doc,
+  );
+
+  api.put(
+    '/services/providers/:prov',
+    {
+      config: user,
+      schema: {
+        tags,
+        params: ProviderParams,
+        body: UpdateProvider,
+        response: { 200: Document, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req) => {
+      const me = userOf(req);
+      const current = await writableProvider(db, me, req.params.prov);
+      const body = req.body;
+      const spec = PROVIDER_TYPES[current.type];
+      const { fields, secrets } = spec ? pickTypeFields(spec, body) : { fields: {}, secrets: {} };
+      if (body.members !== undefined) await checkMembers(db, body.members);
+      const doc: ProviderDoc = { ...current, ...fields, updated: timestamp() };
+      if (body.name !== undefined) doc.name = body.name;
+      if (body.description !== undefined) doc.description = body.description;
+      if (body.members !== undefined) doc.members = body.members;
+      return db.transaction().execute(async (trx) => {
+        const clash = await findProviderByName(trx, doc.owner, doc.name);
+        if (clash && clash.id !== doc.id) {
+          throw conflict(`A provider named '${doc.name}' already exists in workspace ${doc.owner}`);
+        }
+        const changedSecrets = Object.keys(secrets).length
+          ? { ...(await getProviderSecrets(trx, doc.id)), ...secrets }
+          : undefined;
+        await updateProvider(trx, doc, changedSecrets);
+        return doc;
+      });
+    },
+  );
+
+  api.delete(
+    '/services/providers/:prov',
+    { config: user, schema: { tags, params: ProviderParams, response: { ...errors(400, 403, 404) } } },
+    async (req, reply) => {
+      const doc = await writableProvider(db, userOf(req), req.params.prov);
+      await db.transaction().execute(async (trx) => {
+        const using = await instancesUsing(trx, 'provider_id', doc.id);
+        if (using.length) throw badRequest(`Active service using the provider: ${using.join(', ')}`);
+        await deleteProvider(trx, doc.id);
+      });
+      return reply.code(202).send();
+    },
+  );
+
+  api.put(
+    '/services/providers/:prov/sync',
+    { config: user, schema: { tags, params: ProviderParams, response: { 202: Document, ...errors(403, 404) } } },
+    async (req, reply) => {
+      const current = await writableProvider(db, userOf(req), req.params.prov);
+      const local = current.type === LOCAL_PROVIDER_TYPE;
+      const doc: ProviderDoc = { ...current, state: local ? 'ready' : 'unavailable', updated: timestamp() };
+      const text = local ? 'Synchronized: the local provider has nothing to refresh.' : unsupportedText(doc.type);
+      await db.transaction().execute(async (trx) => {
+        await updateProvider(trx, doc);
+        await insertProviderLog(trx, logEntry(doc, local ? INFO : ERROR, text, 'sync'));
+      });
+      return reply.code(202).send(doc);
+    },
+  );
+
+  api.get(
+    '/services/providers/:prov/logs',
+    {
+      config: user,
+      schema: { tags, params: ProviderParams, response: { 200: Type.Array(ProviderLog), ...errors(403, 404) } },
+    },
+    async (req) => {
+      const { doc } = await readableProvider(db, userOf(req), req.params.prov);
+      return (await listProviderLogs(db, doc.id)).map(serveLog);
+    },
+  );
+}

@@ -67,3 +67,14 @@ export async function instancesUsing(db: Conn, column: 'box_id' | 'provider_id',
 export async function deleteInstance(db: Conn, id: string): Promise<void> {
   await db.deleteFrom('instances').where('id', '=', id).execute();
 }
+
+/** Instances of a workspace with the given name, deleted ones included. */
+export async function findInstancesByName(db: Conn, owner: string, name: string): Promise<InstanceDoc[]> {
+  const rows = await db
+    .selectFrom('instances')
+    .select('doc')
+    .where('owner', '=', owner)
+    .where('name', '=', name)
+    .execute();
+  return rows.map((r) => parseDoc<InstanceDoc>(r.doc));
+}

@@ -62,3 +62,44 @@ export async function deleteProvider(db: Conn, id: string): Promise<void> {
   await db.deleteFrom('provider_logs').where('provider_id', '=', id).execute();
   await db.deleteFrom('providers').where('id', '=', id).execute();
 }
+
+/** A provider log entry as stored; `request_id` and `updated` are derived when served. */
+export interface ProviderLogRow {
+  id: string;
+  provider_id: string;
+  level: number;
+  text: string;
+  operation: string;
+  workspace: string;
+  created: string;
+}
+
+export async function insertProviderLog(db: Conn, entry: ProviderLogRow): Promise<void> {
+  await db.insertInto('provider_logs').values(entry).execute();
+}
+
+/** Log entries of a provider, oldest first. */
+export async function listProviderLogs(db: Conn, providerId: string): Promise<ProviderLogRow[]> {
+  return db
+    .selectFrom('provider_logs')
+    .select(['id', 'provider_id', 'level', 'text', 'operation', 'workspace', 'created'])
+    .where('provider_id', '=', providerId)
+    .orderBy('seq')
+    .execute();
+}
+
+/** Every provider, for access checks that also follow `members` (the table stays small). */
+export async function listAllProviders(db: Conn): Promise<ProviderDoc[]> {
+  const rows = await db.selectFrom('providers').select('doc').orderBy('created').execute();
+  return rows.map((r) => parseDoc<ProviderDoc>(r.doc));
+}
+
+export async function findProviderByName(db: Conn, owner: string, name: string): Promise<ProviderDoc | undefined> {
+  const row = await db
+    .selectFrom('providers')
+    .select('doc')
+    .where('owner', '=', owner)
+    .where('name', '=', name)
+    .executeTakeFirst();
+  return row ? parseDoc<ProviderDoc>(row.doc) : undefined;
+}

@@ -1,0 +1,80 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { INSTANCE_ID } from '../../shared/ids.js';
+import { Member } from './workspaces.js';
+
+export const AUTOMATIC_UPDATES = ['off', 'major', 'minor', 'patch'] as const;
+export const AutomaticUpdates = Type.Union(AUTOMATIC_UPDATES.map((v) => Type.Literal(v)));
+
+/**
+ * A variable override `{name, type?, value, scope?}` (cam-api.md §2.4). Clients copy whole box
+ * variables, so extra fields such as `visibility` or `required` are accepted and dropped.
+ */
+export const VariableOverride = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 255 }),
+    type: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+    value: Type.Optional(Type.Union([Type.String({ maxLength: 65536 }), Type.Number(), Type.Null()])),
+    scope: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 })),
+  },
+  { additionalProperties: true },
+);
+export type VariableOverrideBody = Static<typeof VariableOverride>;
+
+const Variables = Type.Array(VariableOverride, { maxItems: 1000 });
+
+export const Lease = Type.Object(
+  {
+    expire: Type.String({ minLength: 1, maxLength: 64 }),
+    operation: Type.Union([Type.Literal('shutdown'), Type.Literal('terminate')]),
+  },
+  { additionalProperties: true },
+);
+export type LeaseBody = Static<typeof Lease>;
+
+const BoxRef = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    variables: Type.Optional(Type.Union([Variables, Type.Null()])),
+  },
+  { additionalProperties: true },
+);
+
+export const InstanceTags = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 100 });
+
+const IPV4 = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$';
+
+/** The 4.0 deploy-instance-request; its schema forbids fields it does not name. */
+export const DeployRequest = Type.Object(
+  {
+    schema: Type.String({ minLength: 1, maxLength: 256 }),
+    name: Type.String({ minLength: 1, maxLength: 30, pattern: '\\S' }),
+    box: BoxRef,
+    automatic_updates: AutomaticUpdates,
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    policy_box: Type.Optional(Type.Union([BoxRef, Type.Null()])),
+    instance_tags: Type.Optional(Type.Union([InstanceTags, Type.Null()])),
+    lease: Type.Optional(Type.Union([Lease, Type.Null()])),
+    ipv4_address: Type.Optional(Type.Union([Type.String({ maxLength: 15, pattern: IPV4 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type DeployRequestBody = Static<typeof DeployRequest>;
+
+/** PUT sends the full document back; only the editable fields are read, the rest is ignored. */
+export const UpdateInstance = Type.Object(
+  {
+    id: Type.Optional(Type.String({ maxLength: 128 })),
+    variables: Type.Optional(Variables),
+    tags: Type.Optional(InstanceTags),
+    members: Type.Optional(Type.Array(Member, { maxItems: 500 })),
+    lease: Type.Optional(Type.Union([Lease, Type.Null()])),
+    automatic_updates: Type.Optional(AutomaticUpdates),
+  },
+  { additionalProperties: true },
+);
+export type UpdateInstanceBody = Static<typeof UpdateInstance>;
+
+export const InstanceParams = Type.Object({
+  inst: Type.String({ minLength: 1, maxLength: 128, pattern: INSTANCE_ID.source }),
+});
