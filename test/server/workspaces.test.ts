@@ -30,7 +30,13 @@ describe('workspaces', () => {
   it('creates a team workspace with a slug id, and refuses a name clash with 409', async () => {
     const res = await t.call('POST', '/services/workspaces', { body: { schema: TEAM, name: 'Project Elastic' } });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: 'project', name: 'Project Elastic', owner: 'admin', members: [], schema: TEAM });
+    expect(res.body).toMatchObject({
+      id: 'project',
+      name: 'Project Elastic',
+      owner: 'admin',
+      members: [],
+      schema: TEAM,
+    });
     expect(res.body.created).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/);
     const again = await t.call('POST', '/services/workspaces', { body: { name: 'Project Elastic' } });
     expect(again.status).toBe(409);
@@ -51,7 +57,11 @@ describe('workspaces', () => {
   });
 
   it('scopes access to members: 403 for others, read-only for readers', async () => {
-    const ws = (await t.call('POST', '/services/workspaces', { body: { name: 'Shared', members: [{ role: 'read', workspace: 'bob' }] } })).body;
+    const ws = (
+      await t.call('POST', '/services/workspaces', {
+        body: { name: 'Shared', members: [{ role: 'read', workspace: 'bob' }] },
+      })
+    ).body;
     expect((await t.call('GET', `/services/workspaces/${ws.id}`, { token: bob })).status).toBe(200);
     expect((await t.call('GET', `/services/workspaces/${ws.id}`, { token: carol })).status).toBe(403);
     expect((await t.call('GET', `/services/workspaces/${ws.id}/boxes`, { token: carol })).status).toBe(403);
@@ -59,7 +69,10 @@ describe('workspaces', () => {
     expect((await t.call('GET', `/services/workspaces/${ws.id}/providers`, { token: carol })).status).toBe(403);
     const bobList = (await t.call('GET', '/services/workspaces', { token: bob })).body.map((w: any) => w.id);
     expect(bobList).toEqual(['bob', ws.id]);
-    const write = await t.call('PUT', `/services/workspaces/${ws.id}`, { token: bob, body: { ...ws, name: 'Renamed' } });
+    const write = await t.call('PUT', `/services/workspaces/${ws.id}`, {
+      token: bob,
+      body: { ...ws, name: 'Renamed' },
+    });
     expect(write.status).toBe(403);
     expect((await t.call('DELETE', `/services/workspaces/${ws.id}`, { token: bob })).status).toBe(403);
     expect((await t.call('GET', '/services/workspaces/admin', { token: bob })).status).toBe(403);
@@ -69,12 +82,21 @@ describe('workspaces', () => {
   it('updates with PUT of the full document, applying only editable fields', async () => {
     const ws = (await t.call('POST', '/services/workspaces', { body: { name: 'Editable' } })).body;
     const res = await t.call('PUT', `/services/workspaces/${ws.id}`, {
-      body: { ...ws, name: 'Edited', owner: 'bob', id: 'hijack', members: [{ role: 'collaborator', workspace: 'carol' }] },
+      body: {
+        ...ws,
+        name: 'Edited',
+        owner: 'bob',
+        id: 'hijack',
+        members: [{ role: 'collaborator', workspace: 'carol' }],
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: ws.id, name: 'Edited', owner: 'admin' });
     expect(res.body.updated > ws.updated).toBe(true);
-    const asCarol = await t.call('PUT', `/services/workspaces/${ws.id}`, { token: carol, body: { name: 'Carol was here' } });
+    const asCarol = await t.call('PUT', `/services/workspaces/${ws.id}`, {
+      token: carol,
+      body: { name: 'Carol was here' },
+    });
     expect(asCarol.status).toBe(200);
     const memberChange = await t.call('PUT', `/services/workspaces/${ws.id}`, { token: carol, body: { members: [] } });
     expect(memberChange.status).toBe(403);

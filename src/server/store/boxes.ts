@@ -119,3 +119,18 @@ export async function deleteBoxTree(db: Conn, id: string): Promise<void> {
   await db.deleteFrom('box_blobs').where('box_id', 'in', ids).execute();
   await db.deleteFrom('boxes').where('id', 'in', ids).execute();
 }
+
+/**
+ * Drafts and versions whose document mentions the id anywhere; callers check where. A `_` or `%`
+ * in the id would only widen the match (box ids are UUIDs, which have neither).
+ */
+export async function boxesMentioning(db: Conn, id: string): Promise<BoxDoc[]> {
+  const rows = await db.selectFrom('boxes').select('doc').where('doc', 'like', `%${id}%`).execute();
+  return rows.map((r) => parseDoc<BoxDoc>(r.doc));
+}
+
+/** Ids of instances whose document mentions the id: as its box, its policy box or a nested box. */
+export async function instancesMentioning(db: Conn, id: string): Promise<string[]> {
+  const rows = await db.selectFrom('instances').select('id').where('doc', 'like', `%${id}%`).execute();
+  return rows.map((r) => r.id);
+}

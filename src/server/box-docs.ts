@@ -1,0 +1,110 @@
+import { SCHEMA_BASE, schemaName, schemaUrl } from './docs.js';
+import { badRequest } from './errors.js';
+import {
+  COMMON_EDITABLE,
+  RENAMED_EVENTS,
+  type CreateBoxInput,
+  type EditableField,
+  type FileRefInput,
+  type UpdateBoxInput,
+} from './schemas/boxes.js';
+import type { BoxDoc, BoxVariable } from './store/boxes.js';
+import { newUuid } from '../shared/ids.js';
+
+export const BOX_KINDS = ['script', 'policy', 'docker', 'application', 'cloudformation'] as const;
+export type BoxKind = (typeof BOX_KINDS)[number];
+
+/** Fields only one box type has; PUT applies them on top of the common ones. */
+export const KIND_FIELDS: Record<BoxKind, readonly EditableField[]> = {
+  script: [],
+  policy: ['profile', 'provider_id', 'claims', 'lifespan'],
+  docker: ['dockerfile'],
+  application: ['services'],
+  cloudformation: ['type', 'template'],
+};
+
+/** A box body's type from its `schema`; a missing schema means a script box, as `ebcli import` does. */
+export function kindFromSchema(schema: string | undefined): BoxKind {
+  if (schema === undefined) return 'script';
+  const name = schemaName(schema);
+  const kind = BOX_KINDS.find((k) => name === `boxes/${k}`);
+  if (!kind) throw badRequest(`Unknown box schema '${schema}': expected ${SCHEMA_BASE}boxes/{${BOX_KINDS.join(',')}}`);
+  return kind;
+}
+
+/** Refuses, on create, a field that belongs to another box type. */
+export function assertFieldsFitKind(body: Record<string, unknown>, kind: BoxKind): void {
+  for (const other of BOX_KINDS) {
+    if (other === kind) continue;
+    const field = KIND_FIELDS[other].find((f) => body[f] !== undefined);
+    if (field) throw badRequest(`Field '${field}' belongs to ${other} boxes, not to a ${kind} box`);
+  }
+}
+
+/** Maps `terminate`/`post_terminate` to their 4.0 names; the other accepted names are kept. */
+export function normaliseEvents(events: Record<string, FileRefInput | undefined>): Record<string, FileRefInput> {
+  const out: Record<string, FileRefInput> = {};
+  for (const [name, ref] of Object.entries(events)) {
+    if (!ref) continue;
+    const target = RENAMED_EVENTS[name] ?? name;
+    if (out[target]) throw badRequest(`events: ${name} and ${target} are the same event; send only one`);
+    out[target] = ref;
+  }
+  return out;
+}
+
+const withValues = (variables: BoxVariable[]): BoxVariable[] => variables.map((v) => ({ ...v, value: v.value ?? '' }));
+
+/** The fields of a PUT body that apply to a box of this type, normalised as they are stored. */
+export function editableFields(body: UpdateBoxInput, kind: BoxKind): Partial<BoxDoc> {
+  const out: Record<string, unknown> = {};
+  for (const field of [...COMMON_EDITABLE, ...KIND_FIELDS[kind]]) {
+    if (body[field] !== undefined) out[field] = body[field];
+  }
+  if (body.events !== undefined) out.events = normaliseEvents(body.events);
+  if (body.variables !== undefined) out.variables = withValues(body.variables);
+  return out as Partial<BoxDoc>;
+}
+
+/** A new draft from a POST body, with CAM's defaults (cam-api §3.2). */
+export function newBoxDoc(body: CreateBoxInput, kind: BoxKind, owner: string, now: string): BoxDoc {
+  const id = newUuid();
+  const doc: BoxDoc = {
+    id,
+    uri: `/services/boxes/${id}`,
+    schema: schemaUrl(`boxes/${kind}`),
+    name: body.name,
+    description: body.description ?? '',
+    icon: body.icon ?? null,
+    owner,
+    organization: 'public',
+    members: body.members ?? [],
+    visibility: body.visibility ?? 'workspace',
+    automatic_updates: body.automatic_updates ?? 'off',
+    variables: withValues(body.variables ?? []),
+    created: now,
+    updated: now,
+    deleted: null,
+  };
+  if (kind === 'policy') {
+    Object.assign(doc, {
+      provider_id: body.provider_id ?? null,
+      claims: body.claims ?? [],
+      lifespan: body.lifespan ?? null,
+    });
+    if (body.profile) doc.profile = body.profile;
+  } else if (kind !== 'cloudformation') {
+    Object.assign(doc, { requirements: body.requirements ?? [], events: normaliseEvents(body.events ?? {}) });
+  }
+  // Kept when given so the type rules (no events on policy or cloudformation boxes) see them.
+  if (body.events !== undefined) doc.events = normaliseEvents(body.events);
+  if (body.requirements !== undefined) doc.requirements = body.requirements;
+  if (kind === 'docker' && body.dockerfile) doc.dockerfile = body.dockerfile;
+  if (kind === 'application') doc.services = body.services ?? [];
+  if (kind === 'cloudformation') {
+    doc.type = body.type ?? 'CloudFormation Service';
+    if (body.template) doc.template = body.template;
+  }
+  for (const field of ['readme', 'files', 'ports'] as const) if (body[field] !== undefined) doc[field] = body[field];
+  return doc;
+}

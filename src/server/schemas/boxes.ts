@@ -1,0 +1,208 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Member } from './workspaces.js';
+
+/** A string limited to the given values; ajv then says "must be equal to one of the allowed values". */
+const OneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
+/** A string or null, reported by ajv as "must be string,null". */
+const NullableString = (maxLength: number) => Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength });
+
+export const VARIABLE_TYPES = ['Text', 'Password', 'Number', 'Port', 'Options', 'File', 'Box', 'Binding'] as const;
+export const AUTOMATIC_UPDATES = ['off', 'major', 'minor', 'patch'] as const;
+export const CANONICAL_EVENTS = [
+  'pre_install',
+  'install',
+  'pre_configure',
+  'configure',
+  'pre_start',
+  'start',
+  'stop',
+  'post_stop',
+  'dispose',
+  'post_dispose',
+] as const;
+/** Historical names kept as they are (cam-api §9 #5). */
+export const ALIAS_EVENTS = ['pre_stop', 'pre_dispose', 'post_install', 'post_configure', 'post_start'] as const;
+/** Historical names stored under their 4.0 name. */
+export const RENAMED_EVENTS: Record<string, string> = { terminate: 'dispose', post_terminate: 'post_dispose' };
+export const CLOUDFORMATION_TYPES = [
+  'CloudFormation Service',
+  'MySQL Database Service',
+  'Microsoft SQL Database Service',
+  'Oracle Database Service',
+  'PostgreSQL Database Service',
+  'Memcached Service',
+  'S3 Bucket',
+  'Dynamo DB Domain',
+] as const;
+
+/** Largest variable value, in bytes. */
+export const MAX_VALUE_BYTES = 64 * 1024;
+export const MAX_VARIABLES = 500;
+
+const AutomaticUpdates = OneOf(AUTOMATIC_UPDATES);
+const Identifier = '[A-Za-z_][A-Za-z0-9_]*';
+const Strings = (max: number) => Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: max });
+
+export const Variable = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: `^${Identifier}$` }),
+    type: OneOf(VARIABLE_TYPES),
+    value: Type.Optional(Type.String({ maxLength: MAX_VALUE_BYTES })),
+    required: Type.Optional(Type.Boolean()),
+    visibility: Type.Optional(OneOf(['public', 'private', 'internal'] as const)),
+    scope: Type.Optional(Type.String({ maxLength: 512, pattern: `^(${Identifier}(\\.${Identifier})*)?$` })),
+    options: Type.Optional(Type.String({ maxLength: MAX_VALUE_BYTES })),
+    automatic_updates: Type.Optional(AutomaticUpdates),
+    tags: Type.Optional(Strings(100)),
+  },
+  { additionalProperties: false },
+);
+export type VariableInput = Static<typeof Variable>;
+
+/** A file reference: an event script, readme, dockerfile or template stored as a blob. */
+export const FileRef = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048 }),
+    upload_date: Type.Optional(NullableString(64)),
+    length: Type.Optional(Type.Integer({ minimum: 0 })),
+    destination_path: Type.Optional(NullableString(1024)),
+    content_type: Type.Optional(NullableString(255)),
+  },
+  { additionalProperties: false },
+);
+export type FileRefInput = Static<typeof FileRef>;
+
+const eventNames = [...CANONICAL_EVENTS, ...ALIAS_EVENTS, ...Object.keys(RENAMED_EVENTS)];
+export const Events = Type.Object(Object.fromEntries(eventNames.map((n) => [n, Type.Optional(FileRef)])), {
+  additionalProperties: false,
+});
+
+const ServiceSpec = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    box: Type.Object(
+      {
+        id: Type.String({ minLength: 1, maxLength: 128 }),
+        latest: Type.Optional(Type.Boolean()),
+        variables: Type.Optional(Type.Array(Type.Object({}, { additionalProperties: true }), { maxItems: 500 })),
+      },
+      { additionalProperties: true },
+    ),
+    policy: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    automatic_updates: Type.Optional(AutomaticUpdates),
+    tags: Type.Optional(Strings(100)),
+  },
+  { additionalProperties: false },
+);
+
+/** Fields PUT applies to a draft, and the type-specific ones per box type. */
+const editable = {
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }),
+  description: NullableString(4096),
+  icon: NullableString(2048),
+  files: Type.Array(FileRef, { maxItems: 100 }),
+  variables: Type.Array(Variable, { maxItems: MAX_VARIABLES }),
+  ports: Type.Array(Type.Union([Type.String({ maxLength: 64 }), Type.Integer()]), { maxItems: 100 }),
+  requirements: Strings(100),
+  events: Events,
+  members: Type.Array(Member, { maxItems: 500 }),
+  // policy
+  profile: Type.Object(
+    {
+      schema: Type.Optional(Type.String({ maxLength: 256 })),
+      instances: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    },
+    { additionalProperties: true },
+  ),
+  provider_id: NullableString(128),
+  claims: Strings(100),
+  lifespan: Type.Union([
+    Type.Null(),
+    Type.Integer(),
+    Type.String({ maxLength: 64 }),
+    Type.Object({}, { additionalProperties: true }),
+  ]),
+  // docker
+  dockerfile: FileRef,
+  // application
+  services: Type.Array(ServiceSpec, { maxItems: 100 }),
+  // cloudformation
+  type: OneOf(CLOUDFORMATION_TYPES),
+  template: FileRef,
+} satisfies Record<string, TSchema>;
+
+const optionalEditable = Type.Partial(Type.Object(editable)).properties;
+
+/** Server-owned fields a client may send back (box.yaml carries `id`); they are ignored. */
+const ignored = {
+  id: Type.Optional(Type.String({ maxLength: 128 })),
+  uri: Type.Optional(Type.String({ maxLength: 256 })),
+  created: Type.Optional(Type.String({ maxLength: 64 })),
+  updated: Type.Optional(Type.String({ maxLength: 64 })),
+  deleted: Type.Optional(NullableString(64)),
+};
+
+export const CreateBox = Type.Object(
+  {
+    ...optionalEditable,
+    ...ignored,
+    name: editable.name,
+    schema: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    automatic_updates: Type.Optional(AutomaticUpdates),
+    readme: Type.Optional(FileRef),
+    visibility: Type.Optional(OneOf(['workspace', 'organization', 'public'] as const)),
+  },
+  { additionalProperties: false },
+);
+export type CreateBoxInput = Static<typeof CreateBox>;
+
+export const VersionSpec = Type.Object(
+  {
+    box: Type.String({ minLength: 1, maxLength: 128 }),
+    description: Type.Optional(NullableString(4096)),
+    number: Type.Object(
+      {
+        major: Type.Integer({ minimum: 0, maximum: 999999 }),
+        minor: Type.Integer({ minimum: 0, maximum: 999999 }),
+        patch: Type.Integer({ minimum: 0, maximum: 999999 }),
+      },
+      { additionalProperties: false },
+    ),
+    workspace: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+/** PUT sends the whole document back; only the editable fields (and `version`) are read. */
+export const UpdateBox = Type.Object(
+  { ...optionalEditable, version: Type.Optional(VersionSpec) },
+  { additionalProperties: true },
+);
+export type UpdateBoxInput = Static<typeof UpdateBox>;
+
+/** The fields of a box body that PUT applies, whatever the box type. */
+export const COMMON_EDITABLE = [
+  'name',
+  'description',
+  'icon',
+  'files',
+  'variables',
+  'ports',
+  'requirements',
+  'events',
+  'members',
+] as const;
+export type EditableField = keyof typeof editable;
+
+export const BoxParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export const Binding = Type.Object(
+  {
+    id: Type.String(),
+    uri: Type.String(),
+    name: Type.String(),
+    icon: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
