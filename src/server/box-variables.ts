@@ -1,5 +1,5 @@
 import type { AuthUser } from './context.js';
-import { roleIn } from './access.js';
+import { canReadBox } from './resource-access.js';
 import { checkBlobUrl } from './blob-refs.js';
 import { looksLikeBlobUrl } from './blob-urls.js';
 import { badRequest } from './errors.js';
@@ -14,7 +14,7 @@ const label = (v: VariableInput) => `Variable ${v.name}${v.scope ? ` (scope ${v.
 /** A box the user may read, or undefined when it does not exist or they may not read it. */
 export async function readableBox(db: Db, user: AuthUser, id: string): Promise<BoxDoc | undefined> {
   const box = await getBox(db, id);
-  return box && (await roleIn(db, user.id, box.owner)) ? box : undefined;
+  return box && (await canReadBox(db, user, box)) ? box : undefined;
 }
 
 /**
