@@ -1,0 +1,110 @@
+/**
+ * Killing a script's whole process tree. Scripts run as leaders of their own process group
+ * (spawned `detached`), so a signal to `-pgid` reaches every descendant that stayed in the group.
+ *
+ * Limitation: a descendant that leaves the group (`setsid`, `setpgid`, a daemonising double fork)
+ * is not reached by group signals. On Linux the agent also sweeps `/proc` for processes whose
+ * environment still carries the execution's `ELASTICBOX_EXECUTION_ID`, which catches the common
+ * `setsid nohup … &`; a process that scrubs its environment (`env -i`) AND leaves the group
+ * escapes. cgroups would close that gap and are not used.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const HAS_PROC = process.platform === 'linux';
+
+function procPids(): number[] {
+  try {
+    return readdirSync('/proc')
+      .filter((name) => /^\d+$/.test(name))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** `[state, pgrp]` of a process from /proc/<pid>/stat, or undefined when it is gone. */
+function procStat(pid: number): { state: string; pgrp: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', pgrp: Number(fields[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Live (non-zombie) members of process group `pgid`. Zombies count as gone: they run nothing and
+ * wait only for their parent (often PID 1) to reap them.
+ */
+export function liveGroupMembers(pgid: number): number[] {
+  if (!HAS_PROC) {
+    try {
+      process.kill(-pgid, 0);
+      return [pgid];
+    } catch {
+      return [];
+    }
+  }
+  return procPids().filter((pid) => {
+    const stat = procStat(pid);
+    return stat !== undefined && stat.pgrp === pgid && stat.state !== 'Z';
+  });
+}
+
+/** Live processes whose environment contains exactly `NAME=value` (Linux; empty elsewhere). */
+export function processesWithEnv(name: string, value: string): number[] {
+  if (!HAS_PROC) return [];
+  const needle = Buffer.from(`\0${name}=${value}\0`);
+  return procPids().filter((pid) => {
+    if (pid === process.pid) return false;
+    try {
+      const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]);
+      if (environ.indexOf(needle) === -1) return false;
+    } catch {
+      return false;
+    }
+    const stat = procStat(pid);
+    return stat !== undefined && stat.state !== 'Z';
+  });
+}
+
+function signal(target: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(target, sig);
+  } catch {
+    // already gone, or not ours to signal
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+async function waitGone(alive: () => number[], ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (alive().length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(20);
+  }
+}
+
+/**
+ * SIGTERM to the group (and to marked strays), SIGKILL after `graceMs`, then waits (bounded) until
+ * nothing is left. Returns true when no live process of the group or with the marker remains.
+ */
+export async function killTree(
+  pgid: number,
+  marker: { name: string; value: string },
+  graceMs: number,
+): Promise<boolean> {
+  const alive = () => [...liveGroupMembers(pgid), ...processesWithEnv(marker.name, marker.value)];
+  signal(-pgid, 'SIGTERM');
+  for (const pid of processesWithEnv(marker.name, marker.value)) signal(pid, 'SIGTERM');
+  if (await waitGone(alive, graceMs)) return true;
+  for (let round = 0; round < 3; round++) {
+    signal(-pgid, 'SIGKILL');
+    for (const pid of alive()) signal(pid, 'SIGKILL');
+    if (await waitGone(alive, 1000)) return true;
+  }
+  return false;
+}
