@@ -2,7 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authenticate } from './auth.js';
-import type { ServerContext } from './context.js';
+import type { AuthClass, ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
 
@@ -15,7 +15,7 @@ export const JSON_BODY_LIMIT = 1024 * 1024;
 export interface RouteInfo {
   method: string;
   url: string;
-  auth: 'public' | 'user';
+  auth: AuthClass;
 }
 
 declare module 'fastify' {
@@ -57,7 +57,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
-    if (auth !== 'public' && auth !== 'user') {
+    if (auth !== 'public' && auth !== 'user' && auth !== 'agent') {
       throw new Error(`route ${route.method} ${route.url} has no auth classification`);
     }
     for (const method of [route.method].flat()) {

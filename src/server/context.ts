@@ -19,7 +19,8 @@ export interface ServerContext {
   publicUrl?: string;
 }
 
-export type AuthClass = 'public' | 'user';
+/** `agent`: the route authenticates a machine token itself, before any websocket upgrade. */
+export type AuthClass = 'public' | 'user' | 'agent';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -8,6 +8,7 @@ import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
+import type { Tunables } from './workflows/env.js';
 
 export interface StartOptions {
   dataDir: string;
@@ -17,6 +18,8 @@ export interface StartOptions {
   logger?: FastifyServerOptions['logger'];
   /** Write `server.json` and `server.pid` so the CLI can find this server (the embedded default). */
   writeStateFiles?: boolean;
+  /** Workflow engine and agent channel timings (defaults: quality.md A1 tunables, env overrides). */
+  tunables?: Partial<Tunables>;
 }
 
 export interface ServerState {
@@ -76,6 +79,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const port = (app.server.address() as AddressInfo).port;
     const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
     context.publicUrl = url;
+    app.orchestration.configure(opts.tunables);
+    await app.orchestration.start();
     if (opts.writeStateFiles) {
       const state: ServerState = {
         pid: process.pid,
@@ -100,6 +105,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       async close() {
         if (closed) return;
         closed = true;
+        await app.orchestration.stop();
         await app.close();
         await db.destroy();
         if (opts.writeStateFiles) rmSync(files.pidFile, { force: true });

@@ -8,6 +8,9 @@ import { readableInstance } from '../resource-access.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { DeployRequest, InstanceParams, UpdateInstance } from '../schemas/instances.js';
 import { insertInstance, listInstances, updateInstance } from '../store/instances.js';
+import { beginOperation } from '../workflows/begin.js';
+import { recordAnswer } from '../workflows/idempotency.js';
+import { announceWorkflow } from '../workflows/worker.js';
 
 export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -32,8 +35,12 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
       const doc = await db.transaction().execute(async (trx) => {
         const plan = await planDeploy(trx, me, req.body);
         await insertInstance(trx, plan.doc, plan.providerId);
+        await beginOperation(trx, plan.doc, 'deploy', { username: me.id, requestId: req.id });
+        await recordAnswer(trx, req, 202, plan.doc);
         return plan.doc;
       });
+      ctx.bus.committed(doc.owner);
+      announceWorkflow(ctx.bus);
       return reply.code(202).send(doc);
     },
   );

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 import { initial } from './migrations/0001-initial.js';
 import { events } from './migrations/0002-events.js';
+import { workflows } from './migrations/0003-workflows.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -9,6 +10,7 @@ import { events } from './migrations/0002-events.js';
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_events': events,
+  '0003_workflows': workflows,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -113,6 +113,114 @@ export interface EventsTable {
   created: string;
 }
 
+export interface WorkflowsTable {
+  id: string;
+  instance_id: string;
+  workspace: string;
+  operation: string;
+  state: string;
+  open_for: string | null;
+  plan: string;
+  next_step: number;
+  lease_owner: string | null;
+  lease_expires: number;
+  error: string | null;
+  username: string;
+  request_id: string;
+  created: string;
+  updated: string;
+  finished: string | null;
+}
+
+export interface StepResultsTable {
+  workflow_id: string;
+  step: number;
+  kind: string;
+  outcome: string;
+  result: string;
+  created: string;
+}
+
+export interface MachinesTable {
+  name: string;
+  instance_id: string;
+  workspace: string;
+  service_id: string;
+  provider_id: string;
+  token_hash: string | null;
+  state: string;
+  address: string;
+  agent_pid: number | null;
+  agent_version: string | null;
+  connected: number;
+  connections: number;
+  last_agent_ping: string | null;
+  created: string;
+  updated: string;
+}
+
+export interface ExecutionsTable {
+  id: string;
+  workflow_id: string;
+  step: number;
+  instance_id: string;
+  workspace: string;
+  machine: string;
+  scope: string;
+  box_name: string;
+  event: string;
+  activity_id: number | null;
+  status: string | null;
+  exit_code: number | null;
+  message: string | null;
+  truncated: number;
+  last_seq: number | null;
+  stored_seq: number;
+  stored_bytes: number;
+  created: string;
+  finished: string | null;
+}
+
+export interface ExecutionRecordsTable {
+  execution_id: string;
+  seq: number;
+  kind: string;
+  stream: string | null;
+  text: string;
+  partial: number;
+  created: string;
+}
+
+export interface ActivitiesTable {
+  id: Generated<number>;
+  instance_id: string;
+  workflow_id: string | null;
+  workspace: string;
+  text: string;
+  level: string;
+  box: string | null;
+  machine: string | null;
+  event: string | null;
+  exit_code: number | null;
+  finished: string | null;
+  username: string | null;
+  request_id: string | null;
+  created: string;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  method: string;
+  path: string;
+  body_hash: string;
+  owner: string;
+  status: number | null;
+  response: string | null;
+  content_type: string | null;
+  created: string;
+}
+
 export interface Database {
   stream_heads: StreamHeadsTable;
   events: EventsTable;
@@ -126,4 +234,11 @@ export interface Database {
   providers: ProvidersTable;
   provider_logs: ProviderLogsTable;
   instances: InstancesTable;
+  workflows: WorkflowsTable;
+  step_results: StepResultsTable;
+  machines: MachinesTable;
+  executions: ExecutionsTable;
+  execution_records: ExecutionRecordsTable;
+  activities: ActivitiesTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -1,0 +1,39 @@
+import type { MachineAddress } from '../workflows/store/machines.js';
+
+/** What a provider needs to bring up one machine and its agent. */
+export interface MachineSpec {
+  name: string;
+  instanceId: string;
+  /** The machine's agent token (plaintext; the store keeps only its hash). */
+  token: string;
+  /** Control plane URL the agent connects to. */
+  serverUrl: string;
+  pingIntervalMs: number;
+}
+
+export interface AgentProcess {
+  /** Process id of the agent (for the local provider, also its process group id). */
+  agentPid: number;
+}
+
+/**
+ * Where machines come from (architecture.md "providers"). Every call is idempotent per machine
+ * name, because a workflow step that crashed before its result was recorded runs again.
+ */
+export interface Provider {
+  readonly kind: string;
+  /** Creates the machine (or finds it) and starts its agent unless one is already running. */
+  provision(spec: MachineSpec): Promise<AgentProcess & { address: MachineAddress }>;
+  /** The token a machine's agent already uses, so provisioning again keeps a live agent valid. */
+  existingToken(name: string): string | undefined;
+  /** Starts the agent of an existing machine when it is not running (power on, host reboot). */
+  boot(spec: MachineSpec): Promise<AgentProcess>;
+  /** Restarts the machine's agent: what a script's exit code 100 (reboot) means on this provider. */
+  reboot(spec: MachineSpec): Promise<AgentProcess>;
+  /** Stops the machine and its agent; its data stays. */
+  powerOff(name: string): Promise<void>;
+  /** Stops everything the machine runs and removes it. */
+  destroy(name: string): Promise<void>;
+  /** Whether the machine's agent process is running. */
+  agentAlive(name: string): boolean;
+}

@@ -1,0 +1,139 @@
+import type { Transaction } from 'kysely';
+import { appendEvents, type NewEvent } from '../events/log.js';
+import type { Database } from '../store/schema.js';
+import { timestamp } from '../../shared/time.js';
+import type { EngineEnv } from './env.js';
+import { addVariables, machineName, mutateInstance, setServiceMachines } from './instance-doc.js';
+import { machinesOf } from './store/machines.js';
+import { pendingPorts } from './store/workflows.js';
+import { LeaseLostError } from './leases.js';
+import { runStep } from './steps/index.js';
+import { failed, type StepOutcome, type StepRun } from './steps/step.js';
+import { addActivity } from './store/activities.js';
+import { failedText, SUCCEEDED } from './texts.js';
+import type { Workflow } from './types.js';
+import { AbortedError, sleep, WaitTimeoutError } from './wait.js';
+
+export type StepRunner = (run: StepRun) => Promise<StepOutcome>;
+export type RunEnd = 'done' | 'failed' | 'aborted';
+
+/** Attempts of a step that throws an unexpected error before the operation fails. */
+const STEP_ATTEMPTS = 3;
+
+/** Closes the operation on the instance: state `done` or `unavailable`, activity, event. */
+async function finishOperation(trx: Transaction<Database>, wf: Workflow, outcome: StepOutcome, events: NewEvent[]) {
+  const machines = await machinesOf(trx, wf.instanceId);
+  const ports = wf.operation === 'deploy' ? await pendingPorts(trx, wf.id) : [];
+  const doc = await mutateInstance(
+    trx,
+    wf.instanceId,
+    (d) => {
+      d.state = outcome.ok ? 'done' : 'unavailable';
+      setServiceMachines(d, machines);
+      addVariables(d, ports);
+    },
+    { events, workflowId: wf.id, changesState: true },
+  );
+  if (!doc) return;
+  const base = { instanceId: wf.instanceId, workflowId: wf.id, workspace: wf.workspace };
+  if (outcome.ok && wf.operation === 'deploy') {
+    const machine = machineName(doc);
+    await addActivity(
+      trx,
+      { ...base, machine, text: `Machine ${machine} successfully deployed.`, level: 'success' },
+      events,
+    );
+  }
+  const text = outcome.ok ? SUCCEEDED[wf.operation] : failedText(wf.operation, outcome.error ?? '');
+  await addActivity(trx, { ...base, text, level: outcome.ok ? 'success' : 'info' }, events);
+}
+
+/**
+ * Records a step's completion in one transaction: its `step_results` row, the workflow's next
+ * step (only while this worker holds the lease and the step is still the next one), the step's
+ * own effects and, for the last or a failed step, the end of the operation. Events committed
+ * with it wake the tails afterwards.
+ */
+export async function commitStep(env: EngineEnv, wf: Workflow, index: number, owner: string, outcome: StepOutcome) {
+  const terminal = !outcome.ok || index === wf.plan.length - 1;
+  const now = timestamp();
+  const events: NewEvent[] = [];
+  await env.db.transaction().execute(async (trx) => {
+    const end = terminal
+      ? {
+          state: outcome.ok ? 'done' : 'failed',
+          open_for: null,
+          finished: now,
+          error: outcome.error ?? null,
+          lease_owner: null,
+          lease_expires: 0,
+        }
+      : {};
+    const moved = await trx
+      .updateTable('workflows')
+      .set({ next_step: index + 1, updated: now, ...end })
+      .where('id', '=', wf.id)
+      .where('lease_owner', '=', owner)
+      .where('state', '=', 'running')
+      .where('next_step', '=', index)
+      .executeTakeFirst();
+    if (moved.numUpdatedRows !== 1n) throw new LeaseLostError(wf.id);
+    await trx
+      .insertInto('step_results')
+      .values({
+        workflow_id: wf.id,
+        step: index,
+        kind: wf.plan[index]?.kind ?? 'none',
+        outcome: outcome.ok ? 'ok' : 'failed',
+        result: JSON.stringify(outcome.result),
+        created: now,
+      })
+      .execute();
+    await outcome.commit?.(trx, events);
+    if (terminal) await finishOperation(trx, wf, outcome, events);
+    if (events.length) await appendEvents(trx, events);
+  });
+  wf.nextStep = index + 1;
+  env.bus.committed(wf.workspace);
+}
+
+const isAbort = (err: unknown, signal: AbortSignal) =>
+  signal.aborted || err instanceof AbortedError || err instanceof LeaseLostError;
+
+/**
+ * Runs a claimed workflow from its first unfinished step to its end. Each step's completion is
+ * committed before the next step starts, so a crash resumes at the first step with no result.
+ * Returns `aborted` when the worker stops or loses the lease; the workflow then stays open.
+ */
+export async function runWorkflow(
+  env: EngineEnv,
+  wf: Workflow,
+  owner: string,
+  signal: AbortSignal,
+  runner: StepRunner = runStep,
+): Promise<RunEnd> {
+  for (let index = wf.nextStep; index < wf.plan.length; index++) {
+    const step = wf.plan[index];
+    if (!step) break;
+    let outcome: StepOutcome | undefined;
+    for (let attempt = 1; !outcome; attempt++) {
+      if (signal.aborted) return 'aborted';
+      try {
+        outcome = await runner({ env, wf, index, step, signal });
+      } catch (err) {
+        if (isAbort(err, signal)) return 'aborted';
+        if (err instanceof WaitTimeoutError) outcome = failed(err.message);
+        else if (attempt >= STEP_ATTEMPTS) outcome = failed(`Step ${step.kind} failed: ${(err as Error).message}`);
+        else await sleep(250 * attempt, { signal });
+      }
+    }
+    try {
+      await commitStep(env, wf, index, owner, outcome);
+    } catch (err) {
+      if (err instanceof LeaseLostError) return 'aborted';
+      throw err;
+    }
+    if (!outcome.ok) return 'failed';
+  }
+  return 'done';
+}

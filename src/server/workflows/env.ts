@@ -1,0 +1,62 @@
+import type { EventEmitter } from 'node:events';
+import type { EventBus } from '../events/log.js';
+import type { Provider } from '../providers/types.js';
+import type { Db } from '../store/db.js';
+import type { ServerMessage } from '../../shared/protocol.js';
+
+/** Timing knobs of the engine and the agent channel (quality.md A1 tunables; tests shrink them). */
+export interface Tunables {
+  /** Workflow lease length; renewed every third of it while the workflow runs. */
+  leaseMs: number;
+  /** Server ping interval P (agents heartbeat at the same rate). */
+  pingIntervalMs: number;
+  /** How long a step waits for a machine's agent to (re)connect before the operation fails. */
+  agentConnectTimeoutMs: number;
+  /** Fallback poll interval of waits (they are woken by events first). */
+  pollMs: number;
+  /** Workflows one worker runs at once. */
+  concurrency: number;
+  /** Scheduler tick for instance leases. */
+  schedulerMs: number;
+}
+
+export const DEFAULT_TUNABLES: Tunables = {
+  leaseMs: 60_000,
+  pingIntervalMs: 20_000,
+  agentConnectTimeoutMs: 10 * 60_000,
+  pollMs: 1_000,
+  concurrency: 64,
+  schedulerMs: 1_000,
+};
+
+/** A live agent connection as the engine sees it. */
+export interface AgentSessionView {
+  /** Increases with every connection of any agent; tells a reconnect from the same session. */
+  id: number;
+  /** Executions the agent said it holds (pending or running) when it said hello. */
+  holds(executionId: string): boolean;
+}
+
+/**
+ * The agent hub as the engine uses it. Emits `connect`/`disconnect` (machine name),
+ * `result` (execution id) and `rejected` (execution id, reason).
+ */
+export interface AgentChannel {
+  readonly events: EventEmitter;
+  session(machine: string): AgentSessionView | undefined;
+  send(machine: string, message: ServerMessage): boolean;
+  /** Closes a machine's connection (its token was revoked or the machine destroyed). */
+  disconnect(machine: string, code: number, reason: string): void;
+}
+
+/** Everything steps need: store, event bus, agents, providers and tunables. */
+export interface EngineEnv {
+  db: Db;
+  bus: EventBus;
+  dataDir: string;
+  /** The control plane URL agents and scripts use (known once the server listens). */
+  publicUrl(): string;
+  agents: AgentChannel;
+  providerFor(providerId: string): Promise<Provider>;
+  tunables: Tunables;
+}

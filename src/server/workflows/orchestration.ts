@@ -1,0 +1,111 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+import { ProviderRegistry } from '../providers/registry.js';
+import type { LocalProviderOptions } from '../providers/local.js';
+import { AgentHub } from '../ws/agent-hub.js';
+import { agentRoute } from '../ws/agent-route.js';
+import { DEFAULT_TUNABLES, type EngineEnv, type Tunables } from './env.js';
+import { LeaseScheduler } from './lease-scheduler.js';
+import { reconfigureDependents } from './notify.js';
+import { resetConnections } from './store/machines.js';
+import { WorkflowWorker } from './worker.js';
+
+/** Environment variables that override tunables (tests and the separate-process server use them). */
+const ENV_TUNABLES: Record<keyof Tunables, string> = {
+  leaseMs: 'EBCLI_WORKFLOW_LEASE_MS',
+  pingIntervalMs: 'EBCLI_PING_INTERVAL_MS',
+  agentConnectTimeoutMs: 'EBCLI_AGENT_CONNECT_TIMEOUT_MS',
+  pollMs: 'EBCLI_WORKFLOW_POLL_MS',
+  concurrency: 'EBCLI_WORKFLOW_CONCURRENCY',
+  schedulerMs: 'EBCLI_LEASE_SCHEDULER_MS',
+};
+
+export function tunablesFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tunables> {
+  const out: Partial<Tunables> = {};
+  for (const [key, name] of Object.entries(ENV_TUNABLES) as [keyof Tunables, string][]) {
+    const value = Number(env[name]);
+    if (env[name] && Number.isFinite(value) && value > 0) out[key] = value;
+  }
+  return out;
+}
+
+export interface OrchestrationOptions {
+  tunables?: Partial<Tunables>;
+  agentCommand?: LocalProviderOptions['agentCommand'];
+}
+
+/** The moving parts behind instance operations: agent hub, workflow worker, lease scheduler. */
+export class Orchestration {
+  readonly tunables: Tunables;
+  readonly hub: AgentHub;
+  readonly env: EngineEnv;
+  readonly worker: WorkflowWorker;
+  readonly scheduler: LeaseScheduler;
+  private started = false;
+
+  constructor(
+    ctx: ServerContext,
+    opts: OrchestrationOptions & { onError?: (err: unknown, where: string) => void } = {},
+  ) {
+    this.tunables = { ...DEFAULT_TUNABLES, ...tunablesFromEnv(), ...opts.tunables };
+    const report = (where: string) => (err: unknown) => opts.onError?.(err, where);
+    const providers = new ProviderRegistry(ctx.db, { dataDir: ctx.dataDir, agentCommand: opts.agentCommand });
+    this.hub = new AgentHub(ctx.db, ctx.bus, {
+      onNotify: (id) => void reconfigureDependents(this.env, id).catch(report('notify')),
+      onError: report('agent hub'),
+    });
+    this.env = {
+      db: ctx.db,
+      bus: ctx.bus,
+      dataDir: ctx.dataDir,
+      publicUrl: () => {
+        if (!ctx.publicUrl) throw new Error('the server URL is not known yet');
+        return ctx.publicUrl;
+      },
+      agents: this.hub,
+      providerFor: (id) => providers.providerFor(id),
+      tunables: this.tunables,
+    };
+    this.worker = new WorkflowWorker(this.env, { onError: report('workflow worker') });
+    this.scheduler = new LeaseScheduler(this.env, report('lease scheduler'));
+  }
+
+  /** Changes tunables before `start()` (the server passes its options here). */
+  configure(tunables: Partial<Tunables> = {}): void {
+    Object.assign(this.tunables, tunables);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await resetConnections(this.env.db);
+    this.hub.start(this.tunables.pingIntervalMs);
+    await this.worker.start();
+    this.scheduler.start();
+  }
+
+  /** Stops claiming work, aborts running steps (their workflows resume on the next start), closes agents. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.scheduler.stop();
+    await this.worker.stop();
+    this.hub.stop();
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    orchestration: Orchestration;
+  }
+}
+
+/** Creates the orchestration for an app and registers the agent websocket endpoint. */
+export async function registerOrchestration(app: FastifyInstance, ctx: ServerContext): Promise<Orchestration> {
+  const orchestration = new Orchestration(ctx, {
+    onError: (err, where) => app.log.error({ err }, `${where} failed`),
+  });
+  app.decorate('orchestration', orchestration);
+  await agentRoute(app, ctx.db, orchestration.hub);
+  return orchestration;
+}

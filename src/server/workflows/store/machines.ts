@@ -1,0 +1,165 @@
+import type { Transaction } from 'kysely';
+import type { Db } from '../../store/db.js';
+import type { Database, MachinesTable } from '../../store/schema.js';
+import { hashToken } from '../../security.js';
+import { timestamp } from '../../../shared/time.js';
+
+type Conn = Db | Transaction<Database>;
+
+/** Power state of a machine as the provider left it. */
+export type MachineState = 'provisioning' | 'running' | 'stopped' | 'terminated';
+
+export interface MachineAddress {
+  public: string;
+  private: string;
+}
+
+export interface Machine {
+  name: string;
+  instanceId: string;
+  workspace: string;
+  serviceId: string;
+  providerId: string;
+  state: MachineState;
+  address: MachineAddress;
+  agentPid: number | null;
+  agentVersion: string | null;
+  connected: boolean;
+  connections: number;
+  lastAgentPing: string | null;
+  hasToken: boolean;
+  created: string;
+  updated: string;
+}
+
+export function toMachine(r: MachinesTable): Machine {
+  return {
+    name: r.name,
+    instanceId: r.instance_id,
+    workspace: r.workspace,
+    serviceId: r.service_id,
+    providerId: r.provider_id,
+    state: r.state as MachineState,
+    address: JSON.parse(r.address) as MachineAddress,
+    agentPid: r.agent_pid,
+    agentVersion: r.agent_version,
+    connected: r.connected === 1,
+    connections: r.connections,
+    lastAgentPing: r.last_agent_ping,
+    hasToken: r.token_hash !== null,
+    created: r.created,
+    updated: r.updated,
+  };
+}
+
+export async function getMachine(db: Conn, name: string): Promise<Machine | undefined> {
+  const r = await db.selectFrom('machines').selectAll().where('name', '=', name).executeTakeFirst();
+  return r ? toMachine(r) : undefined;
+}
+
+export async function machinesOf(db: Conn, instanceId: string): Promise<Machine[]> {
+  const rows = await db
+    .selectFrom('machines')
+    .selectAll()
+    .where('instance_id', '=', instanceId)
+    .orderBy('name')
+    .execute();
+  return rows.map(toMachine);
+}
+
+/** The machine a token belongs to; tokens of terminated machines are revoked (hash cleared). */
+export async function machineForToken(db: Conn, token: string): Promise<Machine | undefined> {
+  const r = await db.selectFrom('machines').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+  return r ? toMachine(r) : undefined;
+}
+
+export interface NewMachine {
+  name: string;
+  instanceId: string;
+  workspace: string;
+  serviceId: string;
+  providerId: string;
+  token: string;
+  address: MachineAddress;
+}
+
+/** Creates the machine row, or sets its token when it exists (a provision step run again). */
+export async function upsertMachine(db: Conn, m: NewMachine): Promise<void> {
+  const now = timestamp();
+  const existing = await getMachine(db, m.name);
+  if (existing) {
+    await db
+      .updateTable('machines')
+      .set({ token_hash: hashToken(m.token), updated: now })
+      .where('name', '=', m.name)
+      .execute();
+    return;
+  }
+  await db
+    .insertInto('machines')
+    .values({
+      name: m.name,
+      instance_id: m.instanceId,
+      workspace: m.workspace,
+      service_id: m.serviceId,
+      provider_id: m.providerId,
+      token_hash: hashToken(m.token),
+      state: 'provisioning',
+      address: JSON.stringify(m.address),
+      agent_pid: null,
+      agent_version: null,
+      connected: 0,
+      connections: 0,
+      last_agent_ping: null,
+      created: now,
+      updated: now,
+    })
+    .execute();
+}
+
+export async function setMachineState(
+  db: Conn,
+  name: string,
+  state: MachineState,
+  extra: { agentPid?: number | null; revokeToken?: boolean } = {},
+): Promise<void> {
+  await db
+    .updateTable('machines')
+    .set({
+      state,
+      updated: timestamp(),
+      ...(extra.agentPid !== undefined ? { agent_pid: extra.agentPid } : {}),
+      ...(extra.revokeToken ? { token_hash: null } : {}),
+    })
+    .where('name', '=', name)
+    .execute();
+}
+
+/** An agent connected: count the connection (reboot waits compare counts) and record its version. */
+export async function markConnected(db: Conn, name: string, agentVersion: string): Promise<void> {
+  const now = timestamp();
+  await db
+    .updateTable('machines')
+    .set((eb) => ({
+      connected: 1,
+      connections: eb('connections', '+', 1),
+      agent_version: agentVersion,
+      last_agent_ping: now,
+      updated: now,
+    }))
+    .where('name', '=', name)
+    .execute();
+}
+
+export async function markDisconnected(db: Conn, name: string): Promise<void> {
+  await db.updateTable('machines').set({ connected: 0, updated: timestamp() }).where('name', '=', name).execute();
+}
+
+export async function recordPing(db: Conn, name: string): Promise<void> {
+  await db.updateTable('machines').set({ last_agent_ping: timestamp() }).where('name', '=', name).execute();
+}
+
+/** On start no agent is connected to this process yet. */
+export async function resetConnections(db: Conn): Promise<void> {
+  await db.updateTable('machines').set({ connected: 0 }).where('connected', '=', 1).execute();
+}

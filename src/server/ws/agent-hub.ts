@@ -1,0 +1,191 @@
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
+import { appendEvents, type EventBus, type EventType } from '../events/log.js';
+import type { Db } from '../store/db.js';
+import type { AgentChannel, AgentSessionView } from '../workflows/env.js';
+import { getExecution } from '../workflows/store/executions.js';
+import { markConnected, markDisconnected, recordPing, type Machine } from '../workflows/store/machines.js';
+import {
+  CloseCode,
+  type ExecutionRecord,
+  type RejectedMessage,
+  type ResultMessage,
+  type ServerMessage,
+} from '../../shared/protocol.js';
+import { redactorFor, resultOf, storeExecutionResult, storeRecords } from './agent-records.js';
+import { AgentSession } from './agent-session.js';
+import type { Redactor } from '../../shared/redact.js';
+
+export interface AgentHubOptions {
+  /** `elasticbox notify` from a script of this instance. */
+  onNotify?: (instanceId: string) => void;
+  onError?: (err: unknown, machine?: string) => void;
+}
+
+/**
+ * The agents' side of the control plane: one authenticated websocket per machine. Stores output
+ * records (once per `(executionId, seq)`) and results (once per `executionId`) before it acks
+ * them, records connects, disconnects, heartbeats and heartbeat loss, and lets the workflow engine
+ * send `execute` to a machine. Emits `connect:<machine>`, `disconnect:<machine>`,
+ * `result:<executionId>` and `rejected:<executionId>`.
+ */
+export class AgentHub implements AgentChannel {
+  readonly events = new EventEmitter();
+  private readonly sessions = new Map<string, AgentSession>();
+  private nextId = 1;
+  private pinger: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    private readonly opts: AgentHubOptions,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Starts pinging connected agents every P; a peer with no pong by the next tick is terminated. */
+  start(pingIntervalMs: number): void {
+    this.stopped = false;
+    this.pinger ??= setInterval(() => this.tick(), pingIntervalMs);
+    this.pinger.unref();
+  }
+
+  /** Closes every agent connection ("going away": agents reconnect to the next server). */
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.pinger);
+    this.pinger = undefined;
+    for (const s of this.sessions.values()) s.close(CloseCode.goingAway, 'server stopping');
+  }
+
+  accept(socket: WebSocket, machine: Machine): void {
+    new AgentSession(this, socket, machine, this.nextId++);
+  }
+
+  session(machine: string): AgentSessionView | undefined {
+    const s = this.sessions.get(machine);
+    return s?.ready ? { id: s.id, holds: (id) => s.holds(id) } : undefined;
+  }
+
+  send(machine: string, message: ServerMessage): boolean {
+    const s = this.sessions.get(machine);
+    return s?.ready ? s.send(message) : false;
+  }
+
+  disconnect(machine: string, code: number, reason: string): void {
+    this.sessions.get(machine)?.close(code, reason);
+  }
+
+  get connectedMachines(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  private tick(): void {
+    for (const s of this.sessions.values()) {
+      if (s.awaitingPong) {
+        s.lost = true;
+        s.socket.terminate();
+        continue;
+      }
+      s.awaitingPong = true;
+      try {
+        s.socket.ping();
+      } catch {
+        // closing already
+      }
+    }
+  }
+
+  private async agentEvent(machine: Machine, type: EventType, data: Record<string, unknown>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      if (type === 'agent.connect') await markConnected(trx, machine.name, String(data.agentVersion ?? ''));
+      else await markDisconnected(trx, machine.name);
+      await appendEvents(trx, [
+        {
+          workspace: machine.workspace,
+          type,
+          instanceId: machine.instanceId,
+          data: { machine: machine.name, ...data },
+        },
+      ]);
+    });
+    this.bus.committed(machine.workspace);
+  }
+
+  /** A hello arrived: this session replaces any older one of the same machine. */
+  async ready(s: AgentSession): Promise<void> {
+    const old = this.sessions.get(s.name);
+    this.sessions.set(s.name, s);
+    if (old && old !== s) old.close(CloseCode.replaced, 'replaced by a new connection');
+    await this.agentEvent(s.machine, 'agent.connect', { agentVersion: s.hello?.agentVersion, session: s.id });
+  }
+
+  announce(s: AgentSession): void {
+    this.events.emit(`connect:${s.name}`);
+  }
+
+  closed(s: AgentSession): void {
+    if (this.sessions.get(s.name) !== s) return;
+    this.sessions.delete(s.name);
+    // A stopping server leaves the store alone: the next start marks every machine disconnected.
+    if (this.stopped) return void this.events.emit(`disconnect:${s.name}`);
+    const type = s.lost ? 'agent.lost' : 'agent.disconnect';
+    this.agentEvent(s.machine, type, { session: s.id })
+      .catch((err) => this.report(err, s))
+      .finally(() => this.events.emit(`disconnect:${s.name}`));
+  }
+
+  async heartbeat(s: AgentSession): Promise<void> {
+    await recordPing(this.db, s.name);
+  }
+
+  /** Stores a batch of output, set and notify records in one transaction, then acks each execution. */
+  async records(s: AgentSession, msgs: ExecutionRecord[]): Promise<void> {
+    for (const id of new Set(msgs.map((m) => m.executionId))) {
+      if (s.redactors.has(id)) continue;
+      const exec = await getExecution(this.db, id);
+      s.redactors.set(id, await redactorFor(this.db, exec?.instance_id ?? ''));
+    }
+    const stored = await storeRecords(this.db, s.name, msgs, (id) => s.redactors.get(id) as Redactor);
+    for (const w of stored.workspaces) this.bus.committed(w);
+    for (const [executionId, seq] of stored.acks) if (seq > 0) s.send({ type: 'ack', executionId, seq });
+    for (const instanceId of stored.notify) this.opts.onNotify?.(instanceId);
+  }
+
+  async result(s: AgentSession, msg: ResultMessage): Promise<void> {
+    const stored = await storeExecutionResult(this.db, s.name, msg.executionId, resultOf(msg));
+    if (stored.workspace) this.bus.committed(stored.workspace);
+    s.redactors.delete(msg.executionId);
+    if (stored.complete) s.send({ type: 'result_ack', executionId: msg.executionId });
+    if (stored.fresh) this.events.emit(`result:${msg.executionId}`);
+  }
+
+  async rejected(s: AgentSession, msg: RejectedMessage): Promise<void> {
+    const exec = await getExecution(this.db, msg.executionId);
+    if (!exec || exec.status) return;
+    if (msg.reason === 'duplicate' && s.holds(msg.executionId)) return;
+    if (msg.reason === 'duplicate' || msg.reason === 'invalid') {
+      const message =
+        msg.reason === 'duplicate'
+          ? 'the agent had started this script before and no longer holds its result'
+          : `the agent refused the script: ${msg.message ?? 'invalid'}`;
+      const status = msg.reason === 'duplicate' ? 'agent-lost' : 'failed';
+      const stored = await storeExecutionResult(this.db, s.name, msg.executionId, {
+        status,
+        exitCode: null,
+        message,
+        truncated: false,
+        lastSeq: null,
+      });
+      if (stored.workspace) this.bus.committed(stored.workspace);
+      if (stored.fresh) this.events.emit(`result:${msg.executionId}`);
+      return;
+    }
+    this.events.emit(`rejected:${msg.executionId}`);
+  }
+
+  report(err: unknown, s?: AgentSession): void {
+    this.opts.onError?.(err, s?.name);
+  }
+}

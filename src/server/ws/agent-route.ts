@@ -1,0 +1,52 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AGENT_PATH } from '../../shared/protocol.js';
+import { unauthorized } from '../errors.js';
+import { errors } from '../schemas/common.js';
+import type { Db } from '../store/db.js';
+import { machineForToken, type Machine } from '../workflows/store/machines.js';
+import type { AgentHub } from './agent-hub.js';
+import { ensureWebsocket } from './plugin.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agentMachine?: Machine;
+  }
+}
+
+/** Machine tokens come only as `Authorization: Bearer` (never in the query string). */
+function bearer(req: FastifyRequest): string | undefined {
+  const auth = req.headers.authorization;
+  const match = typeof auth === 'string' ? /^Bearer\s+(\S{1,512})\s*$/i.exec(auth) : null;
+  return match?.[1];
+}
+
+/**
+ * `GET /services/agent` (websocket): the agent channel. The machine token is checked in
+ * `onRequest`, before the upgrade, so a refused agent gets a 401 and never a 101.
+ */
+export async function agentRoute(app: FastifyInstance, db: Db, hub: AgentHub): Promise<void> {
+  await ensureWebsocket(app);
+  app.route({
+    method: 'GET',
+    url: AGENT_PATH,
+    config: { auth: 'agent' },
+    schema: {
+      tags: ['agents'],
+      summary: 'Agent channel: websocket upgrade with Authorization: Bearer <machine token> (src/shared/protocol.ts)',
+      response: { 426: Type.Object({ message: Type.String() }), ...errors(401) },
+    },
+    onRequest: async (req) => {
+      const token = bearer(req);
+      if (!token) throw unauthorized('Machine token required: send Authorization: Bearer <token>');
+      const machine = await machineForToken(db, token);
+      if (!machine || machine.state === 'terminated') throw unauthorized('Invalid machine token');
+      req.agentMachine = machine;
+    },
+    handler: async (_req, reply) => reply.code(426).send({ message: 'This endpoint only accepts websocket upgrades' }),
+    wsHandler: (socket, req) => {
+      if (req.agentMachine) hub.accept(socket, req.agentMachine);
+      else socket.terminate();
+    },
+  });
+}

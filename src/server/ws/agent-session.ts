@@ -1,0 +1,179 @@
+import type { RawData, WebSocket } from 'ws';
+import {
+  CloseCode,
+  ProtocolError,
+  encodeMessage,
+  parseMessage,
+  type AgentMessage,
+  type ExecutionRecord,
+  type HelloMessage,
+  type ServerMessage,
+} from '../../shared/protocol.js';
+import type { Redactor } from '../../shared/redact.js';
+import type { Machine } from '../workflows/store/machines.js';
+import type { AgentHub } from './agent-hub.js';
+import { ForeignExecutionError } from './agent-records.js';
+
+/** A peer that does not say hello within this time after the upgrade is closed (quality.md A1). */
+export const HELLO_DEADLINE_MS = 10_000;
+/** Send-buffer cap per socket; past it the agent is cut off and resumes after reconnecting. */
+export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Frames waiting to be handled before the socket stops reading. */
+const MAX_QUEUED = 1024;
+/** Most frames handled (and records stored in one transaction) per round. */
+const MAX_BATCH = 512;
+
+/**
+ * One authenticated agent connection. Frames are validated with the protocol's `parseMessage` and
+ * handled one at a time, in order; the hub does the storing. The socket is bound to the machine
+ * its token belongs to, and the `hello` must name that machine.
+ */
+export class AgentSession {
+  ready = false;
+  /** Set at each ping tick, cleared by any pong or frame; still set at the next tick = dead peer. */
+  awaitingPong = false;
+  /** The peer was terminated for missing pongs (heartbeat loss), not closed by itself. */
+  lost = false;
+  hello: HelloMessage | undefined;
+  private held = new Set<string>();
+  readonly redactors = new Map<string, Redactor>();
+  private pending: { frame: Buffer; isBinary: boolean }[] = [];
+  private draining = false;
+  private readonly deadline: NodeJS.Timeout;
+
+  constructor(
+    private readonly hub: AgentHub,
+    readonly socket: WebSocket,
+    readonly machine: Machine,
+    readonly id: number,
+  ) {
+    socket.on('error', () => undefined);
+    socket.on('pong', () => (this.awaitingPong = false));
+    socket.on('message', (data, isBinary) => this.enqueue(data, isBinary));
+    socket.on('close', () => {
+      clearTimeout(this.deadline);
+      hub.closed(this);
+    });
+    this.deadline = setTimeout(() => {
+      if (!this.ready) this.close(CloseCode.policy, 'hello expected');
+    }, HELLO_DEADLINE_MS);
+    this.deadline.unref();
+  }
+
+  get name(): string {
+    return this.machine.name;
+  }
+
+  /** Whether the agent said, in its hello, that it holds this execution (pending or running). */
+  holds(executionId: string): boolean {
+    return this.held.has(executionId);
+  }
+
+  send(message: ServerMessage): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false;
+    this.socket.send(encodeMessage(message));
+    if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.close(CloseCode.slowConsumer, 'slow consumer');
+      return false;
+    }
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === this.socket.OPEN || this.socket.readyState === this.socket.CONNECTING) {
+      this.socket.close(code, reason);
+      setTimeout(() => this.socket.terminate(), 2000).unref();
+    }
+  }
+
+  private enqueue(data: RawData, isBinary: boolean): void {
+    this.awaitingPong = false;
+    const frame = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    this.pending.push({ frame, isBinary });
+    if (this.pending.length > MAX_QUEUED) this.socket.pause();
+    if (!this.draining) void this.drain();
+  }
+
+  /**
+   * Handles queued frames in order. Runs of output/set/notify records that arrived together are
+   * stored as one batch (one transaction), which is what keeps chatty scripts from queueing.
+   */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.pending.length > 0) {
+        const frames = this.pending.splice(0, MAX_BATCH);
+        if (this.pending.length < MAX_QUEUED / 4) this.socket.resume();
+        let batch: ExecutionRecord[] = [];
+        for (const { frame, isBinary } of frames) {
+          const msg = this.parse(frame, isBinary);
+          if (!msg) return;
+          if (this.ready && (msg.type === 'output' || msg.type === 'set_variable' || msg.type === 'notify')) {
+            batch.push(msg);
+            continue;
+          }
+          if (batch.length) await this.guard(this.hub.records(this, batch));
+          batch = [];
+          await this.guard(this.handle(msg));
+        }
+        if (batch.length) await this.guard(this.hub.records(this, batch));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async guard(work: Promise<void>): Promise<void> {
+    try {
+      await work;
+    } catch (err) {
+      if (err instanceof ForeignExecutionError) this.close(CloseCode.policy, 'execution of another machine');
+      else this.hub.report(err, this);
+    }
+  }
+
+  private parse(frame: Buffer, isBinary: boolean): AgentMessage | undefined {
+    if (this.socket.readyState !== this.socket.OPEN) return undefined;
+    try {
+      if (isBinary) throw new ProtocolError('binary frames are not accepted', CloseCode.invalidData);
+      return parseMessage(frame, 'agent');
+    } catch (err) {
+      const code = err instanceof ProtocolError ? err.closeCode : CloseCode.policy;
+      this.close(code, err instanceof Error ? err.message : 'invalid frame');
+      this.pending = [];
+      return undefined;
+    }
+  }
+
+  private async handle(msg: AgentMessage): Promise<void> {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    if (!this.ready) {
+      if (msg.type !== 'hello') return this.close(CloseCode.policy, 'hello expected first');
+      if (msg.machine !== this.machine.name) return this.close(CloseCode.policy, 'hello names another machine');
+      this.hello = msg;
+      this.held = new Set([...msg.pending, ...msg.running]);
+      clearTimeout(this.deadline);
+      await this.hub.ready(this);
+      this.ready = true;
+      this.hub.announce(this);
+      return;
+    }
+    switch (msg.type) {
+      case 'hello':
+        return this.close(CloseCode.policy, 'hello sent twice');
+      case 'heartbeat':
+        return this.hub.heartbeat(this);
+      case 'pong':
+        return;
+      case 'output':
+      case 'set_variable':
+      case 'notify':
+        return this.hub.records(this, [msg]);
+      case 'result':
+        this.held.delete(msg.executionId);
+        return this.hub.result(this, msg);
+      case 'rejected':
+        return this.hub.rejected(this, msg);
+    }
+  }
+}

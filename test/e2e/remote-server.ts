@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { Agent, request } from 'undici';
+import { dataFiles } from '../../src/shared/paths.js';
+import type { Reply, TestServer } from '../helpers/server.js';
+
+const ENTRY = join(import.meta.dirname, 'server-process.ts');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** A control plane running as a child process (so a test can SIGKILL it), with the test client API. */
+export interface ChildServer {
+  process: ChildProcess;
+  url: string;
+  port: number;
+  call: TestServer['call'];
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startChildServer(dataDir: string, port = 0): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', TSX, ENTRY, dataDir, String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: process.env,
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
+  });
+  const info = JSON.parse(first) as { url: string; port: number };
+  const files = dataFiles(dataDir);
+  const dispatcher = new Agent({ connect: { ca: readFileSync(files.caCert, 'utf8') } });
+  const token = readFileSync(files.adminToken, 'utf8').trim();
+  const call: TestServer['call'] = async (method, path, opts = {}) => {
+    const headers: Record<string, string> = { 'elasticbox-token': token, ...opts.headers };
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    } else if (typeof opts.raw === 'string') body = opts.raw;
+    const res = await request(`${info.url}${path}`, { method: method as 'GET', headers, body, dispatcher });
+    const text = await res.body.text();
+    const json = String(res.headers['content-type'] ?? '').includes('json') && text;
+    return { status: res.statusCode, headers: res.headers, body: json ? JSON.parse(text) : text, text } as Reply;
+  };
+  return {
+    process: child,
+    url: info.url,
+    port: info.port,
+    call,
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+      await dispatcher.close();
+    },
+  };
+}
