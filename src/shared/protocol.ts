@@ -445,7 +445,8 @@ export function parseTailMessage(data: string | Buffer, from: 'tail-server' | 't
   } catch {
     throw new ProtocolError('frame is not valid UTF-8', CloseCode.invalidData);
   }
-  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new ProtocolError('JSON nested too deeply', CloseCode.policy);
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new ProtocolError('JSON nested too deeply', CloseCode.policy);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -453,8 +454,12 @@ export function parseTailMessage(data: string | Buffer, from: 'tail-server' | 't
     throw new ProtocolError('frame is not JSON', CloseCode.invalidData);
   }
   const type = (value as { type?: unknown } | null)?.type;
-  const checker = typeof type === 'string' ? (from === 'tail-server' ? tailCheckers.server : tailCheckers.client).get(type) : undefined;
+  const checker =
+    typeof type === 'string'
+      ? (from === 'tail-server' ? tailCheckers.server : tailCheckers.client).get(type)
+      : undefined;
   if (!checker) throw new ProtocolError('unknown message type', CloseCode.policy);
-  if (!checker.check.Check(value)) throw new ProtocolError(`invalid ${type as string} message`, CloseCode.policy, type as string);
+  if (!checker.check.Check(value))
+    throw new ProtocolError(`invalid ${type as string} message`, CloseCode.policy, type as string);
   return value;
 }

@@ -2,14 +2,19 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { blobRoutes } from './blobs.js';
 import { boxRoutes } from './boxes.js';
+import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
+import { instanceOperationRoutes } from './instance-operations.js';
 import { instanceRoutes } from './instances.js';
 import { providerRoutes } from './providers.js';
 import { tokenRoutes } from './tokens.js';
 import { workspaceRoutes } from './workspaces.js';
+import { idempotencyHooks } from '../workflows/idempotency.js';
+import { registerOrchestration } from '../workflows/orchestration.js';
 
 /** Registers every route of the CAM 4.0 API under `/services`. */
 export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  await idempotencyHooks(app, ctx.db);
   await healthRoutes(app);
   await tokenRoutes(app, ctx);
   await workspaceRoutes(app, ctx);
@@ -17,4 +22,7 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   await boxRoutes(app, ctx);
   await providerRoutes(app, ctx);
   await instanceRoutes(app, ctx);
+  await instanceOperationRoutes(app, ctx);
+  await registerOrchestration(app, ctx);
+  await eventRoutes(app, ctx);
 }
