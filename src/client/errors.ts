@@ -1,0 +1,88 @@
+/** Base of every error the client throws. */
+export class EbClientError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export interface ApiErrorInit {
+  status: number;
+  message: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string | string[] | undefined>;
+  body?: unknown;
+}
+
+/** The server answered with a non-2xx status. One subclass per status family, built by {@link ApiError.from}. */
+export class ApiError extends EbClientError {
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: unknown;
+
+  constructor(init: ApiErrorInit) {
+    super(init.message);
+    this.status = init.status;
+    this.method = init.method;
+    this.path = init.path;
+    this.headers = init.headers ?? {};
+    this.body = init.body;
+  }
+
+  /** The one factory: picks the subclass for a status. */
+  static from(init: ApiErrorInit): ApiError {
+    const Ctor = STATUS_CLASSES[init.status] ?? (init.status >= 500 ? InternalServerError : ApiError);
+    return new Ctor(init);
+  }
+}
+
+export class BadRequestError extends ApiError {}
+export class AuthenticationError extends ApiError {}
+export class PermissionDeniedError extends ApiError {}
+export class NotFoundError extends ApiError {}
+export class ConflictError extends ApiError {}
+export class PayloadTooLargeError extends ApiError {}
+export class RateLimitError extends ApiError {}
+export class InternalServerError extends ApiError {}
+
+const STATUS_CLASSES: Record<number, new (init: ApiErrorInit) => ApiError> = {
+  400: BadRequestError,
+  401: AuthenticationError,
+  403: PermissionDeniedError,
+  404: NotFoundError,
+  409: ConflictError,
+  413: PayloadTooLargeError,
+  429: RateLimitError,
+};
+
+/** The server could not be reached (refused, reset, DNS, TLS, proxy). */
+export class ConnectionError extends EbClientError {
+  readonly code: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options);
+    this.code = options?.code;
+  }
+}
+
+/** A request took longer than its timeout. */
+export class TimeoutError extends EbClientError {}
+
+/** The server speaks another `ElasticBox-Release` than this client. */
+export class IncompatibleReleaseError extends EbClientError {
+  constructor(readonly release: string) {
+    super(`Incompatible API release ${release}: ebcli speaks 4.0`);
+  }
+}
+
+/** Waiting for an instance to reach a state took longer than allowed; the operation may still be running. */
+export class WaitTimeoutError extends EbClientError {
+  constructor(
+    message: string,
+    readonly ids: string[],
+  ) {
+    super(message);
+  }
+}

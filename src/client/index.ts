@@ -1,0 +1,14 @@
+export { EbClient } from './client.js';
+export { HttpClient, CLIENT_RELEASE, normaliseUrl, newIdempotencyKey, retryAfterMs } from './http.js';
+export type { ClientOptions, RequestOptions, ApiResponse } from './http.js';
+export * from './errors.js';
+export type * from './types.js';
+export { createDispatcher, mergedCa, proxyEnv } from './transport.js';
+export { COMPLETION_EVENTS, displayState, isFinished, waitForInstances } from './wait.js';
+export type { WaitOptions, WaitOutcome, WaitTarget } from './wait.js';
+export type { CreateWorkspace } from './resources/workspaces.js';
+export type { LogQuery } from './resources/instances.js';
+export { findBox, findPolicy, parseOverride, toDeployVariables, variableType } from './deploy.js';
+export type { VariableOverride } from './deploy.js';
+export { boxExportApi, boxImportApi } from './box-folder-api.js';
+export { PROVIDER_SCHEMAS } from './resources/providers.js';

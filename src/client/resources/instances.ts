@@ -1,0 +1,104 @@
+import { newIdempotencyKey } from '../http.js';
+import type { Activity, DeployRequest, Instance, InstanceOperation, OperationRecord, ServiceDoc } from '../types.js';
+import { Resource, servicePath } from './base.js';
+
+const DEPLOY_SCHEMA = 'http://elasticbox.net/schemas/deploy-instance-request';
+
+export interface LogQuery {
+  machine_name?: string;
+  box?: string;
+  event?: string;
+  operation?: string;
+}
+
+export class Instances extends Resource {
+  list(): Promise<Instance[]> {
+    return this.get(servicePath('instances'));
+  }
+
+  retrieve(id: string): Promise<Instance> {
+    return this.get(servicePath('instances', id));
+  }
+
+  /** Starts a deploy (202, `state: "processing"`). Retried safely: the request carries an idempotency key. */
+  deploy(req: DeployRequest, opts: { idempotencyKey?: string } = {}): Promise<Instance> {
+    const body = { schema: DEPLOY_SCHEMA, automatic_updates: 'off', ...req };
+    return this.send('POST', servicePath('instances'), {
+      body,
+      idempotencyKey: opts.idempotencyKey ?? newIdempotencyKey(),
+    });
+  }
+
+  /** Validates a deploy request without side effects. */
+  dryrun(req: DeployRequest): Promise<Record<string, unknown>> {
+    return this.send('POST', servicePath('instances', 'dryrun'), { body: { schema: DEPLOY_SCHEMA, ...req } });
+  }
+
+  /** PUT the full document back; only variables, tags, boxes, members, lease, policy_box and automatic_updates apply. */
+  update(id: string, doc: Partial<Instance>): Promise<Instance> {
+    return this.send('PUT', servicePath('instances', id), { body: doc });
+  }
+
+  /**
+   * Runs a lifecycle operation. `terminate`, `force_terminate` and `delete` are `DELETE ?operation=`;
+   * the others are `PUT /{op}`. Answers 202; 409 when the instance is busy.
+   */
+  operate(id: string, op: InstanceOperation): Promise<Record<string, unknown> | undefined> {
+    const idempotencyKey = newIdempotencyKey();
+    if (op === 'terminate' || op === 'force_terminate' || op === 'delete') {
+      return this.send('DELETE', servicePath('instances', id), { query: { operation: op }, idempotencyKey });
+    }
+    return this.send('PUT', servicePath('instances', id, op), { idempotencyKey });
+  }
+
+  reconfigure(id: string) {
+    return this.operate(id, 'reconfigure');
+  }
+
+  reinstall(id: string) {
+    return this.operate(id, 'reinstall');
+  }
+
+  poweron(id: string) {
+    return this.operate(id, 'poweron');
+  }
+
+  shutdown(id: string) {
+    return this.operate(id, 'shutdown');
+  }
+
+  terminate(id: string, opts: { force?: boolean } = {}) {
+    return this.operate(id, opts.force ? 'force_terminate' : 'terminate');
+  }
+
+  delete(id: string) {
+    return this.operate(id, 'delete');
+  }
+
+  /** Applies a box version (triggers a reinstall). */
+  pull(id: string, boxId: string): Promise<Record<string, unknown>> {
+    return this.send('PUT', servicePath('instances', id, 'pull'), { body: { box_id: boxId } });
+  }
+
+  service(id: string): Promise<ServiceDoc> {
+    return this.get(servicePath('instances', id, 'service'));
+  }
+
+  activity(id: string, opts: { operation?: string } = {}): Promise<Activity[]> {
+    return this.get(servicePath('instances', id, 'activity'), { query: { operation: opts.operation } });
+  }
+
+  operations(id: string): Promise<OperationRecord[]> {
+    return this.get(servicePath('instances', id, 'operations'));
+  }
+
+  /** Script output as text. */
+  async machineLogs(id: string, query: LogQuery = {}): Promise<string> {
+    const text = await this.get<unknown>(servicePath('instances', id, 'machine_logs'), { query: { ...query } });
+    return typeof text === 'string' ? text : text === undefined ? '' : JSON.stringify(text);
+  }
+
+  bindings(id: string): Promise<{ name: string; scope?: string; instances: string[] }[]> {
+    return this.get(servicePath('instances', id, 'bindings'));
+  }
+}

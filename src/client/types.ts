@@ -1,0 +1,133 @@
+/** Documents of the CAM 4.0 API (cam-api.md §2–3). Fields the client does not use stay open-ended. */
+
+export type Doc = Record<string, unknown> & { id: string; uri?: string; schema?: string };
+
+export interface Workspace extends Doc {
+  name: string;
+  owner?: string;
+  members?: { role: string; workspace: string }[];
+}
+
+export interface Variable {
+  name: string;
+  type: string;
+  value?: string;
+  scope?: string;
+  required?: boolean;
+  visibility?: string;
+  tags?: string[];
+  [k: string]: unknown;
+}
+
+export interface Box extends Doc {
+  name: string;
+  owner: string;
+  description?: string;
+  requirements?: string[];
+  claims?: string[];
+  variables?: Variable[];
+  friendly_id?: string;
+  version?: { box: string; description?: string; number: { major: number; minor: number; patch: number } };
+  created?: string;
+  updated?: string;
+}
+
+export type InstanceState = 'processing' | 'done' | 'unavailable';
+
+export interface Instance extends Doc {
+  name: string;
+  owner: string;
+  box: string;
+  state: InstanceState;
+  operation: { event: string; workspace?: string; created?: string };
+  tags?: string[];
+  variables?: Variable[];
+  boxes?: Box[];
+  policy_box?: Box;
+  service?: { type?: string; id?: string; machines?: Machine[] };
+  created: string;
+  updated: string;
+}
+
+export interface Machine {
+  name: string;
+  state?: string;
+  address?: { public?: string; private?: string };
+  [k: string]: unknown;
+}
+
+export interface ServiceDoc extends Doc {
+  type?: string;
+  state?: string;
+  operation?: string;
+  machines?: Machine[];
+}
+
+export interface Activity {
+  text: string;
+  level: string;
+  created: string;
+  request_id?: string;
+  box?: string;
+  machine?: string;
+  event?: string;
+  exit_code?: number;
+  finished?: string;
+  [k: string]: unknown;
+}
+
+export interface OperationRecord extends Doc {
+  operation: string;
+  instance: string;
+  state: string;
+  instance_state?: string;
+  activity: Activity[];
+  created: string;
+}
+
+export interface DeployRequest {
+  schema?: string;
+  owner: string;
+  name: string;
+  box: { id: string; variables?: Variable[] | Partial<Variable>[] };
+  policy_box?: { id: string; variables?: Variable[] };
+  instance_tags?: string[];
+  automatic_updates?: 'off' | 'major' | 'minor' | 'patch';
+  lease?: { expire: string; operation: 'shutdown' | 'terminate' };
+  [k: string]: unknown;
+}
+
+export interface Provider extends Doc {
+  name: string;
+  type: string;
+  owner: string;
+  state: string;
+  description?: string;
+  created?: string;
+  updated?: string;
+}
+
+export interface Token extends Doc {
+  description: string;
+  created: string;
+  last_used: string | null;
+  value?: string;
+}
+
+export interface UserProfile extends Doc {
+  email: string;
+  workspace: string;
+  username?: string;
+  is_admin?: boolean;
+}
+
+export interface BlobRef {
+  url: string;
+  upload_date?: string;
+  length?: number;
+  content_type?: string;
+}
+
+/** Lifecycle operations that take an instance id. */
+export type InstanceOperation =
+  'reconfigure' | 'reinstall' | 'poweron' | 'shutdown' | 'terminate' | 'force_terminate' | 'delete';

@@ -1,0 +1,100 @@
+import { NotFoundError, PermissionDeniedError, WaitTimeoutError } from './errors.js';
+import type { Instances } from './resources/instances.js';
+import type { Instance } from './types.js';
+
+/** `operation.event` values that finish each operation (cam-api.md §4.4). */
+export const COMPLETION_EVENTS: Record<string, string[]> = {
+  deploy: ['deploy'],
+  reconfigure: ['reconfigure'],
+  reinstall: ['reinstall'],
+  poweron: ['poweron'],
+  shutdown: ['shutdown', 'shutdown_service'],
+  terminate: ['terminate', 'terminate_service'],
+  force_terminate: ['terminate', 'terminate_service'],
+};
+
+const ON_EVENTS = new Set(['deploy', 'poweron', 'reinstall', 'reconfigure', 'snapshot']);
+
+/** Display state (design choice in cam-api.md §3.4): running, stopped, terminated, failed, processing. */
+export function displayState(i: Pick<Instance, 'state' | 'operation'>): string {
+  if (i.state === 'unavailable') return 'failed';
+  if (i.state === 'processing') return 'processing';
+  const event = i.operation?.event ?? '';
+  if (event.startsWith('shutdown')) return 'stopped';
+  if (event.startsWith('terminate')) return 'terminated';
+  return ON_EVENTS.has(event) ? 'running' : i.state;
+}
+
+export interface WaitTarget {
+  id: string;
+  /** Events that end the operation; any event when absent. */
+  events?: string[];
+  /** `updated` before the operation was requested; the finished document must differ. */
+  since?: string;
+  /** A 404 (or 403) means done: the instance was deleted. */
+  goneIsDone?: boolean;
+}
+
+export type WaitOutcome =
+  { id: string; outcome: 'done' | 'unavailable'; instance: Instance } | { id: string; outcome: 'gone' };
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Called when an instance's state, event or `updated` changes. */
+  onChange?: (instance: Instance) => void;
+}
+
+/** Whether a document shows the operation finished, per the completion contract. */
+export function isFinished(doc: Instance, target: WaitTarget): boolean {
+  if (doc.state !== 'done' && doc.state !== 'unavailable') return false;
+  if (target.since !== undefined && doc.updated === target.since) return false;
+  return !target.events || target.events.includes(doc.operation?.event);
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+  });
+
+/**
+ * Polls `GET /services/instances/{id}` (every second by default) until every target finishes.
+ * Resolves with one outcome per target; throws {@link WaitTimeoutError} naming those still running.
+ */
+export async function waitForInstances(
+  instances: Instances,
+  targets: WaitTarget[],
+  opts: WaitOptions = {},
+): Promise<WaitOutcome[]> {
+  const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+  const interval = opts.intervalMs ?? 1000;
+  const results = new Map<string, WaitOutcome>();
+  const seen = new Map<string, string>();
+  for (;;) {
+    for (const t of targets) {
+      if (results.has(t.id)) continue;
+      try {
+        const doc = await instances.retrieve(t.id);
+        const key = `${doc.state}/${doc.operation?.event}/${doc.updated}`;
+        if (seen.get(t.id) !== key) {
+          seen.set(t.id, key);
+          opts.onChange?.(doc);
+        }
+        if (isFinished(doc, t)) results.set(t.id, { id: t.id, outcome: doc.state as 'done', instance: doc });
+      } catch (err) {
+        const gone = err instanceof NotFoundError || err instanceof PermissionDeniedError;
+        if (gone && t.goneIsDone) results.set(t.id, { id: t.id, outcome: 'gone' });
+        else throw err;
+      }
+    }
+    if (results.size === targets.length) return targets.map((t) => results.get(t.id)!);
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const pending = targets.filter((t) => !results.has(t.id)).map((t) => t.id);
+      throw new WaitTimeoutError(`timed out waiting for ${pending.join(', ')}`, pending);
+    }
+    await sleep(Math.min(interval, left), opts.signal);
+  }
+}
