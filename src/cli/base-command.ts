@@ -1,0 +1,158 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import type { EbClient } from '../client/client.js';
+import type { ResolvedSettings } from '../shared/config.js';
+import { ExitCode } from './exit-codes.js';
+import { colorEnabled, style, type Style } from './render/style.js';
+import { renderFields, renderTable, type Column } from './render/table.js';
+import { reportError, Session } from './session.js';
+
+export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>;
+export type ArgsOf<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/** What shared command helpers may use: the client, notes on stderr, data on stdout. */
+export interface CommandHost {
+  client(): Promise<EbClient>;
+  note(message: string): void;
+  out(text: string): void;
+  jsonEnabled(): boolean;
+}
+
+/**
+ * The one base command: `--json` (oclif's enableJsonFlag), the global `--profile` and `--url`
+ * flags, settings resolution, a lazily built client, and the single `catch()` that turns errors
+ * into the exit-code table. stdout carries data only; notes and warnings go to stderr.
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    profile: Flags.string({
+      description: 'profile to use (default: EBCLI_PROFILE, the current profile, else local)',
+      helpGroup: 'GLOBAL',
+    }),
+    url: Flags.string({ description: 'control plane URL (default: EBCLI_URL or the profile)', helpGroup: 'GLOBAL' }),
+  };
+
+  /** Commands that handle SIGINT themselves (a foreground server) turn this off. */
+  static exitOnInterrupt = true;
+
+  protected flags!: FlagsOf<T>;
+  protected args!: ArgsOf<T>;
+  /** Every positional argument (for commands with `strict = false`, the variadic ones). */
+  protected argvRest: string[] = [];
+  private session: Session | undefined;
+  private outStyle: Style | undefined;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const ctor = this.ctor as typeof BaseCommand;
+    if (ctor.exitOnInterrupt) {
+      process.once('SIGINT', () => {
+        process.stderr.write('\ninterrupted\n');
+        process.exit(ExitCode.Interrupted);
+      });
+    }
+    const { args, flags, argv } = await this.parse({
+      flags: ctor.flags,
+      baseFlags: ctor.baseFlags,
+      enableJsonFlag: ctor.enableJsonFlag,
+      args: ctor.args,
+      strict: ctor.strict,
+    });
+    this.flags = flags as FlagsOf<T>;
+    this.args = args as ArgsOf<T>;
+    this.argvRest = argv.map(String);
+  }
+
+  private getSession(): Session {
+    if (!this.session) {
+      const flags = this.flags as Record<string, unknown>;
+      const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      this.session = new Session(
+        {
+          profile: str(flags.profile),
+          url: str(flags.url),
+          caFile: str(flags['ca-file']),
+          workspace: str(flags.workspace),
+        },
+        this.config.userAgent,
+        (m) => this.note(m),
+      );
+    }
+    return this.session;
+  }
+
+  /** Settings as resolved from flags, environment, profile and the local profile, with their sources. */
+  protected settings(): ResolvedSettings {
+    return this.getSession().settings();
+  }
+
+  /** The API client, built on first use; with the local profile the embedded server is started if needed. */
+  protected client(): Promise<EbClient> {
+    return this.getSession().client();
+  }
+
+  /** The workspace to act in: the flag, EBCLI_WORKSPACE or the profile, else the user's default. */
+  protected async workspace(flag?: string): Promise<string> {
+    if (flag) return flag;
+    const s = this.settings();
+    if (s.workspace.value) return s.workspace.value;
+    return (await (await this.client()).profile.retrieve()).workspace;
+  }
+
+  protected host(): CommandHost {
+    return {
+      client: () => this.client(),
+      note: (m) => this.note(m),
+      out: (t) => this.out(t),
+      jsonEnabled: () => this.jsonEnabled(),
+    };
+  }
+
+  protected get stdoutTty(): boolean {
+    return Boolean(process.stdout.isTTY);
+  }
+
+  /** Writes data to stdout (nothing under --json: the returned result is printed instead). */
+  protected out(text: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(text);
+  }
+
+  /** A progress or status line on stderr. */
+  protected note(message: string): void {
+    process.stderr.write(`${message}\n`);
+  }
+
+  protected async style(): Promise<Style> {
+    this.outStyle ??= await style(colorEnabled(process.stdout));
+    return this.outStyle;
+  }
+
+  protected async table<R>(rows: R[], columns: Column<R>[]): Promise<void> {
+    if (this.jsonEnabled()) return;
+    this.out(renderTable(rows, columns, { tty: this.stdoutTty, style: await this.style() }));
+  }
+
+  protected async fields(fields: [string, unknown][]): Promise<void> {
+    if (this.jsonEnabled()) return;
+    this.out(renderFields(fields, { tty: this.stdoutTty, style: await this.style() }));
+  }
+
+  /** JSON without colour so that output is the same on a TTY and in a pipe. */
+  public override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  }
+
+  public override async catch(err: Error): Promise<never> {
+    if (err instanceof Errors.ExitError) throw err;
+    this.exit(reportError(err, this.jsonEnabled()));
+    throw err;
+  }
+
+  public override async finally(err: Error | undefined): Promise<void> {
+    await this.session?.close();
+    await super.finally(err);
+  }
+}

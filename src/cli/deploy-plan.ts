@@ -1,0 +1,97 @@
+import { readFile, stat } from 'node:fs/promises';
+import type { EbClient } from '../client/client.js';
+import { findBox, findPolicy, toDeployVariables, type VariableOverride } from '../client/deploy.js';
+import type { Box, DeployRequest } from '../client/types.js';
+import { UsageError } from './errors.js';
+
+export interface DeployOptions {
+  workspace: string;
+  name?: string;
+  variables: VariableOverride[];
+  tags: string[];
+  policy?: string;
+  claims: string[];
+  note: (message: string) => void;
+}
+
+export interface PlannedDeploy {
+  name: string;
+  box: Box;
+  request: DeployRequest;
+}
+
+const MAX_NAME = 30;
+
+async function request(
+  client: EbClient,
+  box: Box,
+  name: string,
+  variables: VariableOverride[],
+  tags: string[],
+  opts: DeployOptions,
+): Promise<PlannedDeploy> {
+  let policyId = opts.policy;
+  if (!policyId && opts.claims.length) {
+    policyId = (await findPolicy(client, opts.workspace, opts.claims, box.requirements ?? [])).id;
+  }
+  const req: DeployRequest = {
+    owner: opts.workspace,
+    name: name.slice(0, MAX_NAME),
+    box: { id: box.id, variables: await toDeployVariables(client, box.id, variables) },
+    instance_tags: [...new Set(tags)],
+    ...(policyId ? { policy_box: { id: policyId, variables: [] } } : {}),
+  };
+  return { name: req.name, box, request: req };
+}
+
+/** Imports a box folder (box-folder library) and returns the box to deploy: the new version, else the draft. */
+async function importFolder(client: EbClient, dir: string, opts: DeployOptions): Promise<Box> {
+  const [{ importBoxTree }, { boxImportApi }] = await Promise.all([
+    import('../client/box-folder/index.js'),
+    import('../client/box-folder-api.js'),
+  ]);
+  opts.note(`Importing box folder ${dir} into workspace ${opts.workspace}…`);
+  const result = await importBoxTree(boxImportApi(client), dir, { workspace: opts.workspace });
+  const root = result.boxes.at(-1);
+  opts.note(`Imported ${result.boxes.length} box(es); ${root?.name ?? result.id} is ${root?.action ?? 'ready'}.`);
+  return client.boxes.retrieve(root?.versionId ?? result.id);
+}
+
+/** Deploys described by an application document (cam-api.md §6.2), in document order. */
+async function fromApplication(client: EbClient, file: string, opts: DeployOptions): Promise<PlannedDeploy[]> {
+  const { parseApplicationDocument } = await import('../client/box-folder/index.js');
+  const entries = parseApplicationDocument(await readFile(file, 'utf8'));
+  const planned: PlannedDeploy[] = [];
+  for (const entry of entries) {
+    const ref = entry.box.owner ? `${entry.box.owner}/${entry.box.name}` : entry.box.name;
+    const box = await findBox(client, ref, opts.workspace);
+    const variables: VariableOverride[] = entry.variables.map((v) => ({
+      name: v.name,
+      ...(v.scope ? { scope: v.scope } : {}),
+      ...(v.tags ? { tags: [...v.tags, ...opts.tags] } : { value: v.value }),
+    }));
+    const claims = { ...opts, claims: [...entry.policy, ...opts.claims] };
+    planned.push(
+      await request(client, box, entry.name, [...variables, ...opts.variables], [...entry.tags, ...opts.tags], claims),
+    );
+  }
+  return planned;
+}
+
+/** Works out what to deploy from TARGET: a box folder, an application document, or a box name or id. */
+export async function planDeploys(client: EbClient, target: string, opts: DeployOptions): Promise<PlannedDeploy[]> {
+  const info = await stat(target).catch(() => undefined);
+  if (info?.isDirectory()) {
+    const box = await importFolder(client, target, opts);
+    return [await request(client, box, opts.name ?? box.name, opts.variables, opts.tags, opts)];
+  }
+  if (info?.isFile()) {
+    if (!/\.ya?ml$/i.test(target))
+      throw new UsageError(`${target}: expected a box folder or an application document (.yaml)`);
+    if (opts.name)
+      throw new UsageError('--name does not apply to an application document (its keys name the instances)');
+    return fromApplication(client, target, opts);
+  }
+  const box = await findBox(client, target, opts.workspace);
+  return [await request(client, box, opts.name ?? box.name, opts.variables, opts.tags, opts)];
+}

@@ -1,0 +1,223 @@
+import type { EbClient } from '../client/client.js';
+import type { EventFilterOptions, EventStreamItem, EventStreamOptions, TailEvent } from '../client/events.js';
+import type { Instance } from '../client/types.js';
+import { displayState } from '../client/wait.js';
+import { readLocalState, type ResolvedSettings } from '../shared/config.js';
+import { ExitCode } from './exit-codes.js';
+import { finish, type TargetResult } from './operations.js';
+import { EventFormatter, ndjson, resyncNotice, scriptLabel } from './render/events.js';
+import type { Style } from './render/style.js';
+
+/** What the streaming helpers need from a command (its protected members, passed in). */
+export interface StreamHost {
+  settings(): ResolvedSettings;
+  client(): Promise<EbClient>;
+  json: boolean;
+  style: Style;
+  note(message: string): void;
+}
+
+/**
+ * URL, token and CA for the event stream. With the embedded server the URL is re-read before
+ * every connection attempt: after a restart it may listen on another port.
+ */
+export async function streamConnection(
+  host: StreamHost,
+): Promise<Pick<EventStreamOptions, 'url' | 'token' | 'caFile'>> {
+  await host.client();
+  const s = host.settings();
+  const url = s.url.value!;
+  return {
+    url: s.isLocal ? () => readLocalState(process.env, s.dataDir).url ?? url : url,
+    token: s.token.value,
+    caFile: s.caFile.value,
+  };
+}
+
+/** Writes stream items: human lines (or NDJSON under --json) on stdout, notices on stderr. */
+export class EventPrinter {
+  readonly formatter: EventFormatter;
+
+  constructor(private readonly host: StreamHost) {
+    this.formatter = new EventFormatter(host.style);
+  }
+
+  item(item: EventStreamItem): void {
+    if (item.kind === 'event') return this.event(item.event);
+    if (item.kind === 'resync') {
+      if (this.host.json) process.stdout.write(`${ndjson(item)}\n`);
+      this.host.note(this.host.style.yellow(resyncNotice(item.resync)));
+    } else if (item.kind === 'disconnected') {
+      const why = item.reason ? `: ${item.reason}` : '';
+      this.host.note(
+        this.host.style.yellow(
+          `-- connection lost (${item.code}${why}); reconnecting in ${(item.retryInMs / 1000).toFixed(1)} s`,
+        ),
+      );
+    } else if (item.reconnect) {
+      this.host.note(this.host.style.yellow(`-- reconnected; resuming after event ${item.welcome.since}`));
+    }
+  }
+
+  event(e: TailEvent): void {
+    const line = this.host.json ? JSON.stringify(e) : this.formatter.format(e);
+    if (line !== undefined) process.stdout.write(`${line}\n`);
+  }
+}
+
+/** The stream's head seq now: following "after the head" sees everything that happens next. */
+export async function currentHead(client: EbClient, workspace?: string): Promise<number> {
+  const { readEventPage } = await import('../client/events.js');
+  return (await readEventPage(client.http, { workspace, tail: 1, limit: 1 })).head;
+}
+
+export interface FollowTarget {
+  id: string;
+  /** The operation followed (deploy, reconfigure, …). */
+  operation: string;
+  /** `updated` of the instance when the operation was requested: only a newer terminal state ends it. */
+  after?: string;
+  base: TargetResult;
+}
+
+export interface FollowOptions extends EventFilterOptions {
+  /** Stop waiting at this time (exit 3 for what is still running). */
+  deadline?: number;
+  /** Print only events for which this holds (terminal states are detected regardless). */
+  show?: (e: TailEvent, printer: EventPrinter) => boolean;
+}
+
+/**
+ * Streams the targets' events until each reaches a terminal state (an `instance.state` of
+ * `done` or `unavailable` newer than `after`); a failure names the failing script.
+ */
+export async function followOperations(
+  host: StreamHost,
+  targets: FollowTarget[],
+  opts: FollowOptions,
+): Promise<TargetResult[]> {
+  if (targets.length === 0) return [];
+  const { streamEvents } = await import('../client/events.js');
+  const printer = new EventPrinter(host);
+  const pending = new Map(targets.map((t) => [t.id, t]));
+  const failing = new Map<string, string>();
+  const results = new Map<string, TargetResult>();
+  const stop = new AbortController();
+  const timer = opts.deadline ? setTimeout(() => stop.abort(), Math.max(0, opts.deadline - Date.now())) : undefined;
+  const stream = streamEvents({
+    ...(await streamConnection(host)),
+    ...opts,
+    instances: [...pending.keys()],
+    signal: stop.signal,
+  });
+  try {
+    for await (const item of stream) {
+      if (item.kind !== 'event') {
+        printer.item(item);
+        continue;
+      }
+      const e = item.event;
+      if (!opts.show || opts.show(e, printer)) printer.event(e);
+      if (e.type === 'script.finish' && e.instance && e.data.status !== 'success') {
+        const code =
+          e.data.exitCode === null || e.data.exitCode === undefined ? e.data.status : `exit ${String(e.data.exitCode)}`;
+        failing.set(e.instance, `${scriptLabel(e.data)} failed (${String(code)})`);
+      }
+      const target = e.instance ? pending.get(e.instance) : undefined;
+      const state = e.data.state;
+      if (e.type !== 'instance.state' || !target || (state !== 'done' && state !== 'unavailable')) continue;
+      if (target.after !== undefined && String(e.data.updated ?? '') <= target.after) continue;
+      const failed = state === 'unavailable';
+      const script = failing.get(target.id);
+      results.set(target.id, {
+        ...target.base,
+        outcome: failed ? 'failed' : 'done',
+        state: displayState({ state: String(state), operation: e.data.operation } as Pick<
+          Instance,
+          'state' | 'operation'
+        >),
+        exitCode: failed ? ExitCode.Failed : ExitCode.Ok,
+        ...(failed
+          ? {
+              message: `${target.operation} failed${script ? `: ${script}` : ''}`,
+              code: 'failed',
+              ...(script ? { activity: [script] } : {}),
+            }
+          : {}),
+      });
+      pending.delete(target.id);
+      if (pending.size === 0) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    stop.abort();
+  }
+  return targets.map(
+    (t) =>
+      results.get(t.id) ?? {
+        ...t.base,
+        outcome: 'timeout',
+        message: 'still running',
+        exitCode: ExitCode.Timeout,
+        code: 'timeout',
+      },
+  );
+}
+
+/** Event types `instances logs -f` shows (state changes end the follow). */
+const LOG_TYPES = ['script.start', 'script.output', 'script.finish', 'instance.state'];
+
+/**
+ * `instances logs ID -f`: the last `lines` log events, then live output until the running
+ * operation ends; exits with its outcome. An instance with no operation running prints its recent
+ * log and ends with the outcome of its last operation.
+ */
+export async function followInstanceLogs(
+  host: StreamHost,
+  id: string,
+  opts: { lines?: number; event?: string },
+): Promise<void> {
+  const client = await host.client();
+  const doc = await client.instances.retrieve(id);
+  const event = opts.event;
+  const show = event
+    ? (e: TailEvent, printer: EventPrinter) =>
+        e.type === 'instance.state' ||
+        (e.type === 'script.output' ? printer.formatter.eventOf(e.data.executionId) : e.data.event) === event
+    : undefined;
+  const filter = { workspace: doc.owner, instances: [id], types: LOG_TYPES, tail: opts.lines ?? 1000 };
+  const base: TargetResult = {
+    id,
+    name: doc.name,
+    operation: doc.operation?.event ?? 'operation',
+    outcome: 'accepted',
+    exitCode: 0,
+  };
+  let results: TargetResult[];
+  if (doc.state === 'processing') {
+    results = await followOperations(host, [{ id, operation: base.operation, after: doc.updated, base }], {
+      ...filter,
+      show,
+    });
+  } else {
+    const { readEventPage } = await import('../client/events.js');
+    const printer = new EventPrinter(host);
+    const page = await readEventPage(client.http, filter);
+    let failing: string | undefined;
+    for (const e of page.events) {
+      if (!show || show(e, printer)) printer.event(e);
+      if (e.type === 'script.finish' && e.data.status !== 'success') failing = `${scriptLabel(e.data)} failed`;
+    }
+    const failed = doc.state === 'unavailable';
+    const message = `${base.operation} failed${failing ? `: ${failing}` : ''}`;
+    results = [
+      {
+        ...base,
+        outcome: failed ? 'failed' : 'done',
+        exitCode: failed ? ExitCode.Failed : ExitCode.Ok,
+        ...(failed ? { message } : {}),
+      },
+    ];
+  }
+  finish(results);
+}

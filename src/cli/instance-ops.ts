@@ -1,0 +1,98 @@
+import { Args, Flags } from '@oclif/core';
+import type { EbClient } from '../client/client.js';
+import type { Instance, InstanceOperation } from '../client/types.js';
+import { displayState } from '../client/wait.js';
+import { CliError, NotFoundCliError, UsageError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+import { concurrencyFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
+import { confirmOrYes } from './input.js';
+import { finish, operate, resolveTargets, resultLine, runPool, type TargetResult } from './operations.js';
+
+/** Flags shared by every lifecycle command. */
+export const operationFlags = () => ({
+  tag: tagFlag,
+  'instance-id': Flags.string({
+    char: 'i',
+    description: 'instance id (same as the argument; repeatable)',
+    multiple: true,
+  }),
+  concurrency: concurrencyFlag,
+  yes: yesFlag,
+  wait: Flags.boolean({ description: 'wait for the operation to finish', default: true, allowNo: true }),
+  timeout: timeoutFlag('30m'),
+});
+
+export const operationArgs = { ids: Args.string({ description: 'instance ids' }) };
+
+/** Operations that destroy something: they list the targets and ask (or need --yes). */
+const DESTRUCTIVE = new Set<InstanceOperation>(['terminate', 'force_terminate', 'delete']);
+
+export interface OperationHost {
+  client(): Promise<EbClient>;
+  note(message: string): void;
+  out(text: string): void;
+  jsonEnabled(): boolean;
+}
+
+export interface OperationInput {
+  ids: string[];
+  tags: string[];
+  concurrency: number;
+  yes: boolean;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+/** A lifecycle operation over one or many instances: resolve, confirm, run, wait, one line per target. */
+export async function runInstanceOperation(
+  host: OperationHost,
+  op: InstanceOperation,
+  input: OperationInput,
+): Promise<TargetResult[]> {
+  if (input.ids.length === 0 && input.tags.length === 0) {
+    throw new UsageError('no instances given: pass instance ids or --tag');
+  }
+  const client = await host.client();
+  const targets = await resolveTargets(client, input.ids, input.tags);
+  if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${input.tags.join(', ')}`);
+  const live = targets.filter((t) => t.doc);
+  if (DESTRUCTIVE.has(op) && live.length) {
+    const list = live.map((t) => `  ${t.id}  ${t.doc!.name}  ${displayState(t.doc!)}`).join('\n');
+    if (!input.yes) process.stderr.write(`${op} ${live.length} instance(s):\n${list}\n`);
+    if (!(await confirmOrYes(`${op} ${live.length} instance(s)?`, input.yes))) {
+      throw new CliError('cancelled: nothing was changed', ExitCode.Failed, 'cancelled');
+    }
+  }
+  const deadline = Date.now() + input.timeoutMs;
+  const onChange = (doc: Instance) => host.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
+  const results = await runPool(targets, input.concurrency, async (t) => {
+    const r = await operate(client, t, op, { wait: input.wait, deadline, onChange });
+    host.out(`${resultLine(r)}\n`);
+    for (const line of r.activity ?? []) host.note(`  ${line}`);
+    return r;
+  });
+  finish(results);
+  return results;
+}
+
+/** Builds the input from a command's flags and variadic arguments. */
+export function operationInput(
+  flags: {
+    tag?: string[];
+    'instance-id'?: string[];
+    concurrency: number;
+    yes: boolean;
+    wait: boolean;
+    timeout: number;
+  },
+  argv: string[],
+): OperationInput {
+  return {
+    ids: [...new Set([...argv, ...(flags['instance-id'] ?? [])])],
+    tags: flags.tag ?? [],
+    concurrency: flags.concurrency,
+    yes: flags.yes,
+    wait: flags.wait,
+    timeoutMs: flags.timeout,
+  };
+}

@@ -1,0 +1,201 @@
+import type { EbClient } from '../client/client.js';
+import { NotFoundError, WaitTimeoutError } from '../client/errors.js';
+import type { Activity, Instance, InstanceOperation } from '../client/types.js';
+import { COMPLETION_EVENTS, displayState, waitForInstances, type WaitTarget } from '../client/wait.js';
+import {
+  AGENT_DOWN,
+  AgentUnreachableError,
+  CliError,
+  mapError,
+  OperationFailedError,
+  PartialFailureError,
+} from './errors.js';
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/** What happened to one target of a (bulk) operation; one line of output each. */
+export interface TargetResult {
+  id: string;
+  name?: string;
+  operation: string;
+  outcome: 'done' | 'accepted' | 'gone' | 'failed' | 'timeout' | 'error';
+  state?: string;
+  message?: string;
+  exitCode: ExitCodeValue;
+  /** Stable error code of a failed target (as in `--json` errors). */
+  code?: string;
+  /** The failing activity lines, when the instance ended unavailable. */
+  activity?: string[];
+}
+
+const OK = new Set<TargetResult['outcome']>(['done', 'accepted', 'gone']);
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping input order in the results. */
+export async function runPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Instances named by id, plus those carrying every one of `tags` (when tags are given). */
+export async function resolveTargets(
+  client: EbClient,
+  ids: string[],
+  tags: string[],
+): Promise<{ id: string; doc?: Instance; error?: unknown }[]> {
+  const out = new Map<string, { id: string; doc?: Instance; error?: unknown }>();
+  if (tags.length) {
+    for (const doc of await client.instances.list()) {
+      if (tags.every((t) => (doc.tags ?? []).includes(t))) out.set(doc.id, { id: doc.id, doc });
+    }
+  }
+  const wanted = ids.filter((id) => !out.has(id));
+  const fetched = await runPool(wanted, 8, async (id) => {
+    try {
+      return { id, doc: await client.instances.retrieve(id) };
+    } catch (error) {
+      return { id, error };
+    }
+  });
+  for (const f of fetched) out.set(f.id, f);
+  return [...out.values()];
+}
+
+/** The activity lines that explain a failure: non-zero exits and the last lines of the operation. */
+export async function failingActivity(client: EbClient, id: string, operation: string): Promise<string[]> {
+  let entries: Activity[] = [];
+  try {
+    entries = await client.instances.activity(id, { operation });
+    if (entries.length === 0) entries = await client.instances.activity(id);
+  } catch {
+    return [];
+  }
+  const bad = entries.filter((a) => typeof a.exit_code === 'number' && a.exit_code !== 0);
+  const picked = bad.length ? bad : entries.slice(-5);
+  return picked.map((a) => `${a.created ?? ''} ${a.machine ? `[${a.machine}] ` : ''}${a.text}`.trim());
+}
+
+export interface WaitContext {
+  client: EbClient;
+  deadline: number;
+  onChange: (doc: Instance) => void;
+  /** Aborting stops the wait (fail fast when another target failed). */
+  signal?: AbortSignal;
+}
+
+/** Waits for one started operation and turns the outcome into a result. */
+export async function awaitOutcome(ctx: WaitContext, target: WaitTarget, base: TargetResult): Promise<TargetResult> {
+  try {
+    const [outcome] = await waitForInstances(ctx.client.instances, [target], {
+      timeoutMs: Math.max(0, ctx.deadline - Date.now()),
+      onChange: ctx.onChange,
+      signal: ctx.signal,
+    });
+    if (!outcome || outcome.outcome === 'gone') return { ...base, outcome: 'gone', state: 'deleted', exitCode: 0 };
+    const state = displayState(outcome.instance);
+    if (outcome.outcome === 'done') return { ...base, outcome: 'done', state, exitCode: 0 };
+    const activity = await failingActivity(ctx.client, target.id, base.operation);
+    const agentDown = activity.some((l) => AGENT_DOWN.test(l));
+    return {
+      ...base,
+      outcome: 'failed',
+      state,
+      activity,
+      message: agentDown ? 'agent unreachable' : `${base.operation} failed: instance is unavailable`,
+      exitCode: agentDown ? ExitCode.AgentUnreachable : ExitCode.Failed,
+      code: agentDown ? 'agent_unreachable' : 'failed',
+    };
+  } catch (err) {
+    if (ctx.signal?.aborted) {
+      return {
+        ...base,
+        outcome: 'error',
+        message: 'stopped waiting: another instance failed',
+        exitCode: 1,
+        code: 'cancelled',
+      };
+    }
+    if (err instanceof WaitTimeoutError) {
+      return { ...base, outcome: 'timeout', message: 'still running', exitCode: ExitCode.Timeout, code: 'timeout' };
+    }
+    return errorResult(base, err);
+  }
+}
+
+export function errorResult(base: TargetResult, err: unknown): TargetResult {
+  const m = mapError(err);
+  return { ...base, outcome: 'error', message: m.message, exitCode: m.exitCode, code: m.code };
+}
+
+export interface OperateOptions {
+  wait: boolean;
+  deadline: number;
+  onChange: (doc: Instance) => void;
+}
+
+/** Starts `op` on one instance and, unless told not to, waits for it per the completion contract. */
+export async function operate(
+  client: EbClient,
+  target: { id: string; doc?: Instance; error?: unknown },
+  op: InstanceOperation,
+  opts: OperateOptions,
+): Promise<TargetResult> {
+  const base: TargetResult = { id: target.id, name: target.doc?.name, operation: op, outcome: 'accepted', exitCode: 0 };
+  if (target.error || !target.doc)
+    return errorResult(
+      base,
+      target.error ??
+        new NotFoundError({ status: 404, message: `Instance ${target.id} not found`, method: 'GET', path: '' }),
+    );
+  try {
+    await client.instances.operate(target.id, op);
+  } catch (err) {
+    return errorResult(base, err);
+  }
+  if (!opts.wait) return { ...base, state: 'processing' };
+  const waitTarget: WaitTarget =
+    op === 'delete'
+      ? { id: target.id, goneIsDone: true, since: target.doc.updated }
+      : { id: target.id, events: COMPLETION_EVENTS[op], since: target.doc.updated };
+  return awaitOutcome({ client, deadline: opts.deadline, onChange: opts.onChange }, waitTarget, base);
+}
+
+/** One result line: `ID  OUTCOME  STATE-or-message` (tab-separated). */
+export function resultLine(r: TargetResult): string {
+  return [r.id, r.outcome, r.message ?? r.state ?? ''].join('\t');
+}
+
+/**
+ * The exit for a set of results: 0 when all succeeded, 5 when only some did; when none did, the
+ * single target's own code, 3 when every one timed out, else 1.
+ */
+export function finish(results: TargetResult[]): void {
+  const failed = results.filter((r) => !OK.has(r.outcome));
+  if (failed.length === 0) return;
+  if (failed.length < results.length) {
+    throw new PartialFailureError(`${failed.length} of ${results.length} targets failed`, results);
+  }
+  const first = failed[0]!;
+  if (results.length === 1 || failed.every((r) => r.exitCode === first.exitCode)) {
+    const ids = failed.map((r) => r.id);
+    const message = results.length === 1 ? `${first.id}: ${first.message}` : `all ${results.length} targets failed`;
+    if (first.exitCode === ExitCode.Timeout) {
+      throw new CliError(
+        `${message}; the operation may still be running`,
+        ExitCode.Timeout,
+        'timeout',
+        `keep waiting with \`ebcli wait ${ids.join(' ')}\``,
+      );
+    }
+    if (first.exitCode === ExitCode.AgentUnreachable) throw new AgentUnreachableError(message);
+    if (first.exitCode === ExitCode.Failed) throw new OperationFailedError(message, results);
+    throw new CliError(message, first.exitCode, first.code ?? 'error');
+  }
+  throw new OperationFailedError(`all ${results.length} targets failed`, results);
+}

@@ -1,0 +1,113 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { currentHead, followOperations } from '../cli/follow.js';
+import { UsageError } from '../cli/errors.js';
+import { timeoutFlag, workspaceFlag } from '../cli/flags.js';
+import { planDeploys } from '../cli/deploy-plan.js';
+import { awaitOutcome, errorResult, finish, resultLine, runPool, type TargetResult } from '../cli/operations.js';
+import { parseOverride, type VariableOverride } from '../client/deploy.js';
+import type { Instance } from '../client/types.js';
+import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
+
+export default class Deploy extends BaseCommand<typeof Deploy> {
+  static override summary = 'Deploy a box folder, a box (name or id) or an application document';
+  static override description =
+    'A box folder is imported first. Waits for the deploy to finish by default, printing progress on stderr: exit 0 when the instance is running, 1 when it ended unavailable (the failing activity is shown), 3 when --timeout passed first.';
+
+  static override examples = [
+    '<%= config.bin %> deploy ./examples/boxes/hello -v GREETING=hi -t demo',
+    '<%= config.bin %> deploy "Nginx Web" --name web-1 -c linux --timeout 15m',
+    '<%= config.bin %> deploy app.yaml -t staging --no-wait',
+  ];
+
+  static override args = {
+    target: Args.string({ description: 'box folder, box name or id, or application document (.yaml)', required: true }),
+  };
+
+  static override flags = {
+    variable: Flags.string({
+      char: 'v',
+      description: 'variable override NAME=VALUE or scope.NAME=VALUE (repeatable)',
+      multiple: true,
+    }),
+    tag: Flags.string({ char: 't', description: 'instance tag (repeatable)', multiple: true }),
+    name: Flags.string({ description: 'instance name (default: the box name)' }),
+    policy: Flags.string({ description: 'policy box id', exclusive: ['claim'] }),
+    claim: Flags.string({
+      char: 'c',
+      description: 'pick the first policy box with these claims (repeatable)',
+      multiple: true,
+    }),
+    workspace: workspaceFlag,
+    wait: Flags.boolean({ description: 'wait until the deploy finishes', default: true, allowNo: true }),
+    timeout: timeoutFlag('30m'),
+    follow: Flags.boolean({
+      description: 'stream the events and script output until the deploy ends (implies --wait; --json: NDJSON)',
+    }),
+  };
+
+  async run(): Promise<TargetResult[]> {
+    const variables: VariableOverride[] = (this.flags.variable ?? []).map((text) => {
+      const o = parseOverride(text);
+      if (!o) throw new UsageError(`-v ${text}: expected NAME=VALUE`);
+      return o;
+    });
+    const client = await this.client();
+    const workspace = await this.workspace(this.flags.workspace);
+    const planned = await planDeploys(client, this.args.target, {
+      workspace,
+      name: this.flags.name,
+      variables,
+      tags: this.flags.tag ?? [],
+      policy: this.flags.policy,
+      claims: this.flags.claim ?? [],
+      note: (m) => this.note(m),
+    });
+    const deadline = Date.now() + this.flags.timeout;
+    const since = this.flags.follow ? await currentHead(client, workspace) : undefined;
+    const started: { base: TargetResult; instance?: Instance }[] = [];
+    for (const p of planned) {
+      const base: TargetResult = { id: '', name: p.name, operation: 'deploy', outcome: 'accepted', exitCode: 0 };
+      try {
+        const instance = await client.instances.deploy(p.request);
+        this.note(`Deploying ${p.box.name} as ${instance.name} (${instance.id}) in workspace ${workspace}`);
+        started.push({ base: { ...base, id: instance.id, state: displayState(instance) }, instance });
+      } catch (err) {
+        started.push({ base: errorResult({ ...base, id: p.name }, err) });
+      }
+    }
+    const onChange = (doc: Instance) => this.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
+    const host = {
+      settings: () => this.settings(),
+      client: () => this.client(),
+      json: this.jsonEnabled(),
+      style: await this.style(),
+      note: (m: string) => this.note(m),
+    };
+    const followed = this.flags.follow
+      ? await followOperations(
+          host,
+          started.flatMap(({ base, instance }) =>
+            instance ? [{ id: instance.id, operation: 'deploy', after: instance.updated, base }] : [],
+          ),
+          { workspace, since, deadline },
+        )
+      : [];
+    const results = await runPool(started, started.length || 1, async ({ base, instance }) => {
+      const r =
+        followed.find((f) => f.id === base.id) ??
+        (instance && this.flags.wait
+          ? await awaitOutcome(
+              { client, deadline, onChange },
+              { id: instance.id, events: COMPLETION_EVENTS.deploy },
+              base,
+            )
+          : base);
+      this.out(`${resultLine(r)}\n`);
+      for (const line of r.activity ?? []) this.note(`  ${line}`);
+      return r;
+    });
+    finish(results);
+    return results;
+  }
+}

@@ -1,0 +1,66 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { followInstanceLogs } from '../../cli/follow.js';
+
+export interface LogsResult {
+  id: string;
+  machine: string;
+  lines: string[];
+}
+
+export default class InstancesLogs extends BaseCommand<typeof InstancesLogs> {
+  static override summary = 'Print the script output of an instance';
+  static override args = { id: Args.string({ description: 'instance id', required: true }) };
+  static override flags = {
+    event: Flags.string({ description: 'only this event (install, configure, …)' }),
+    machine: Flags.string({ description: 'machine name (default: every machine of the instance)' }),
+    operation: Flags.string({ description: 'only this operation (deploy, reconfigure, …)' }),
+    lines: Flags.integer({ char: 'n', description: 'only the last N lines', min: 0 }),
+    follow: Flags.boolean({
+      char: 'f',
+      description: 'follow live output until the running operation ends; exit with its outcome (--json: NDJSON)',
+      exclusive: ['machine', 'operation'],
+    }),
+  };
+
+  async run(): Promise<LogsResult[] | undefined> {
+    if (this.flags.follow) {
+      const host = {
+        settings: () => this.settings(),
+        client: () => this.client(),
+        json: this.jsonEnabled(),
+        style: await this.style(),
+        note: (m: string) => this.note(m),
+      };
+      await followInstanceLogs(host, this.args.id, { lines: this.flags.lines, event: this.flags.event });
+      return undefined;
+    }
+    const client = await this.client();
+    const { id } = this.args;
+    let machines = this.flags.machine ? [this.flags.machine] : [];
+    if (!this.flags.machine) {
+      const service = await client.instances.service(id).catch(() => undefined);
+      machines = (service?.machines ?? []).map((m) => m.name);
+      if (machines.length === 0) {
+        await client.instances.retrieve(id);
+        this.note(`Instance ${id} has no machines (yet), so no script output.`);
+      }
+    }
+    const results: LogsResult[] = [];
+    for (const machine of machines) {
+      const text = await client.instances.machineLogs(id, {
+        machine_name: machine,
+        event: this.flags.event,
+        operation: this.flags.operation,
+      });
+      let lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const n = this.flags.lines;
+      if (n !== undefined) lines = n === 0 ? [] : lines.slice(-n);
+      if (machines.length > 1) this.note(`== ${machine} ==`);
+      this.out(lines.map((l) => `${l}\n`).join(''));
+      results.push({ id, machine, lines });
+    }
+    return results;
+  }
+}

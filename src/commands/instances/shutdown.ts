@@ -1,0 +1,19 @@
+import { BaseCommand } from '../../cli/base-command.js';
+import { operationArgs, operationFlags, operationInput, runInstanceOperation } from '../../cli/instance-ops.js';
+import type { TargetResult } from '../../cli/operations.js';
+
+export default class InstancesShutdown extends BaseCommand<typeof InstancesShutdown> {
+  static override summary = 'Shut down instances (stop scripts, then power off)';
+  static override hiddenAliases = ['shutdown'];
+  static override strict = false;
+  static override args = operationArgs;
+  static override flags = operationFlags();
+  static override examples = [
+    '<%= config.bin %> instances shutdown i-abc123',
+    '<%= config.bin %> instances shutdown --tag web --yes --concurrency 8',
+  ];
+
+  async run(): Promise<TargetResult[]> {
+    return runInstanceOperation(this.host(), 'shutdown', operationInput(this.flags, this.argvRest));
+  }
+}

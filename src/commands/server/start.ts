@@ -1,0 +1,64 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { dataDirFlag } from '../../cli/flags.js';
+import { defaultDataDir } from '../../shared/paths.js';
+
+export interface ServerStartResult {
+  url?: string;
+  pid?: number;
+  dataDir: string;
+  caFile?: string;
+  started: boolean;
+  foreground: boolean;
+  signal?: string;
+}
+
+export default class ServerStart extends BaseCommand<typeof ServerStart> {
+  static override summary = 'Start the embedded control plane';
+  static override description =
+    'Starts the server in the background (its log goes to server.log in the data directory) and waits until it answers health. With --foreground it runs in this terminal, logging to stdout, until SIGTERM or Ctrl-C.';
+
+  static override examples = [
+    '<%= config.bin %> server start',
+    '<%= config.bin %> server start --foreground --port 8443',
+  ];
+
+  static override flags = {
+    foreground: Flags.boolean({ description: 'run in the foreground, logging to stdout' }),
+    port: Flags.integer({
+      description: 'port to listen on (default: the last one used, else a free one)',
+      min: 0,
+      max: 65535,
+    }),
+    'data-dir': dataDirFlag,
+  };
+
+  static override exitOnInterrupt = false;
+
+  async run(): Promise<ServerStartResult> {
+    const dataDir = this.flags['data-dir'] ?? defaultDataDir();
+    if (!this.flags.foreground) {
+      const { startDetached } = await import('../../server/daemon.js');
+      const s = await startDetached({ dataDir, port: this.flags.port });
+      this.out(
+        s.started
+          ? `Control plane started at ${s.url} (pid ${s.pid}), data in ${dataDir}\n`
+          : `Control plane already running at ${s.url} (pid ${s.pid})\n`,
+      );
+      return { url: s.url, pid: s.pid, dataDir, caFile: s.caFile, started: s.started, foreground: false };
+    }
+    const { startServer, waitForShutdownSignal } = await import('../../server/start.js');
+    const server = await startServer({
+      dataDir,
+      port: this.flags.port,
+      writeStateFiles: true,
+      logger: { level: process.env.EBCLI_LOG_LEVEL ?? 'info' },
+    });
+    const shutdown = waitForShutdownSignal();
+    this.out(`Control plane listening at ${server.url} (pid ${process.pid}), data in ${dataDir}\n`);
+    const signal = await shutdown;
+    this.out(`Received ${signal}, shutting down\n`);
+    await server.close();
+    return { url: server.url, pid: process.pid, dataDir, started: true, foreground: true, signal };
+  }
+}

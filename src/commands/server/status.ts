@@ -1,0 +1,24 @@
+import { BaseCommand } from '../../cli/base-command.js';
+import { dataDirFlag } from '../../cli/flags.js';
+import { defaultDataDir } from '../../shared/paths.js';
+import type { ServerStatus } from '../../server/daemon.js';
+
+export default class ServerStatusCommand extends BaseCommand<typeof ServerStatusCommand> {
+  static override summary = 'Show whether the embedded control plane is running';
+  static override flags = { 'data-dir': dataDirFlag };
+
+  async run(): Promise<ServerStatus> {
+    const dataDir = this.flags['data-dir'] ?? defaultDataDir();
+    const { serverStatus } = await import('../../server/daemon.js');
+    const s = await serverStatus(dataDir);
+    const rows: [string, unknown][] = [
+      ['running', s.running ? 'yes' : `no${s.reason ? ` (${s.reason})` : ''}`],
+      ['url', s.url],
+      ['pid', s.pid],
+      ['data dir', s.dataDir],
+      ['CA file', s.caFile],
+    ];
+    await this.fields(rows.filter(([, v]) => v !== undefined));
+    return s;
+  }
+}

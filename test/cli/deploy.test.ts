@@ -1,0 +1,120 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ensureBuilt, runCli, serverEnv, tempHome } from './helpers.js';
+
+/** Writes a one-box folder whose install script runs `install`. */
+function boxFolder(root: string, name: string, install: string): string {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'events'), { recursive: true });
+  writeFileSync(
+    join(dir, 'box.yaml'),
+    [
+      `name: ${name}`,
+      'requirements:',
+      '- linux',
+      'schema: http://elasticbox.net/schemas/boxes/script',
+      'variables:',
+      '- name: GREETING',
+      '  type: Text',
+      '  value: hello',
+      '  visibility: public',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'events', 'install'), `#!/bin/bash\n${install}\n`, { mode: 0o700 });
+  return dir;
+}
+
+// Real deploys: the CLI imports a box folder, the server runs the workflow and a local agent runs the scripts.
+describe('deploy, logs, wait and terminate end to end', () => {
+  let t: TestServer;
+  let home: ReturnType<typeof tempHome>;
+  let env: Record<string, string>;
+  let boxes: string;
+  const cleanup: string[] = [];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    t = await startTestServer();
+    home = tempHome();
+    env = { ...home.env, ...serverEnv(t) };
+    boxes = mkdtempSync(join(tmpdir(), 'ebcli-boxes-'));
+  });
+
+  afterAll(async () => {
+    for (const id of cleanup) {
+      await runCli(['instances', 'terminate', id, '--force', '--yes', '--timeout', '60s'], { env });
+      await runCli(['instances', 'delete', id, '--yes', '--timeout', '30s'], { env });
+    }
+    await t?.stop();
+    home?.cleanup();
+    rmSync(boxes, { recursive: true, force: true });
+  });
+
+  it('deploys a box folder and waits until it runs (exit 0)', async () => {
+    const dir = boxFolder(boxes, 'E2E Hello', 'echo "install says {{ GREETING }}"');
+    const r = await runCli(
+      ['deploy', dir, '-v', 'GREETING=bonjour', '-t', 'e2e', '--name', 'e2e-ok', '--timeout', '90s'],
+      {
+        env,
+        timeoutMs: 120_000,
+      },
+    );
+    expect(r.stderr).toContain('Importing box folder');
+    expect(r.code).toBe(0);
+    const [id, outcome, state] = r.stdout.trim().split('\t');
+    cleanup.push(id!);
+    expect([outcome, state]).toEqual(['done', 'running']);
+    const logs = await runCli(['instances', 'logs', id!, '--event', 'install'], { env });
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('install says bonjour');
+    const list = await runCli(['instances', 'list', '-t', 'e2e', '--columns', 'id,name,state'], { env });
+    expect(list.stdout).toBe(`${id}\te2e-ok\trunning\n`);
+    const waited = await runCli(['wait', id!], { env });
+    expect(waited.code).toBe(0);
+  });
+
+  it('reports a failed deploy with its failing activity (exit 1)', async () => {
+    const dir = boxFolder(boxes, 'E2E Broken', 'echo "about to fail"; exit 3');
+    const r = await runCli(['deploy', dir, '--name', 'e2e-broken', '--timeout', '90s', '--json'], {
+      env,
+      timeoutMs: 120_000,
+    });
+    expect(r.code).toBe(1);
+    const { error } = r.json();
+    expect(error).toMatchObject({ code: 'failed', exitCode: 1 });
+    const [result] = error.details;
+    cleanup.push(result.id);
+    expect(result.outcome).toBe('failed');
+    expect(result.activity.join('\n')).toMatch(/exit code 3/);
+  });
+
+  it('returns at once with --no-wait', async () => {
+    const dir = boxFolder(boxes, 'E2E Quick', 'true');
+    const r = await runCli(['deploy', dir, '--no-wait', '--name', 'e2e-quick'], { env });
+    expect(r.code).toBe(0);
+    const [id, outcome] = r.stdout.trim().split('\t');
+    cleanup.push(id!);
+    expect(outcome).toBe('accepted');
+    const waited = await runCli(['wait', id!, '--timeout', '90s'], { env, timeoutMs: 120_000 });
+    expect(waited.code).toBe(0);
+  });
+
+  it('terminates and deletes', async () => {
+    const id = cleanup.shift()!;
+    const term = await runCli(['terminate', id, '--yes', '--timeout', '60s'], { env, timeoutMs: 90_000 });
+    expect(term.stdout).toBe(`${id}\tdone\tterminated\n`);
+    const del = await runCli(['delete', id, '--yes'], { env });
+    expect(del.stdout).toBe(`${id}\tgone\tdeleted\n`);
+    expect((await runCli(['instances', 'show', id], { env })).code).toBe(6);
+  });
+
+  it('names the box that cannot be found (exit 6)', async () => {
+    const r = await runCli(['deploy', 'No Such Box'], { env });
+    expect(r.code).toBe(6);
+    expect(r.stderr).toContain('No Such Box');
+  });
+});
