@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
+import { configureFailpoints } from './failpoints.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 import type { Tunables } from './workflows/env.js';
@@ -62,6 +63,7 @@ function writeAtomically(file: string, content: string, mode = 0o600): void {
 /** Starts the control plane: TLS material, store and migrations, first-start bootstrap, listen. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  configureFailpoints();
   const files = dataFiles(opts.dataDir);
   const tls = await ensureTls(opts.dataDir);
   const db = await openSqliteStore(files.database);

@@ -18,13 +18,21 @@ export interface ChildServer {
   port: number;
   call: TestServer['call'];
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Resolves when the process has exited (by itself, e.g. at a `kill` failpoint, or killed). */
+  exited: Promise<void>;
 }
 
-export async function startChildServer(dataDir: string, port = 0): Promise<ChildServer> {
+/** Starts a server process on `dataDir`; `env` replaces the environment (e.g. to set `EBCLI_FAILPOINT`). */
+export async function startChildServer(
+  dataDir: string,
+  port = 0,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ChildServer> {
   const child = spawn(process.execPath, ['--import', TSX, ENTRY, dataDir, String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: process.env,
+    env,
   });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const first = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', resolve);
@@ -51,12 +59,11 @@ export async function startChildServer(dataDir: string, port = 0): Promise<Child
     url: info.url,
     port: info.port,
     call,
+    exited,
     async kill(signal = 'SIGKILL') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
-      await dispatcher.close();
+      await dispatcher.close().catch(() => undefined);
     },
   };
 }

@@ -212,3 +212,19 @@ describe('operation plans (cam-api.md §4.1)', () => {
     expect(plan('delete')).toEqual(['remove']);
   });
 });
+
+describe('redeploy plan (PUT …/deploy)', () => {
+  const scripts = (plan: StepSpec[]) => plan.map((s) => (s.kind === 'script' ? `${s.boxName}.${s.event}` : s.kind));
+
+  it('runs the deploy phases again on the existing machine, or provisions one it never got', () => {
+    const t = tree(['install', 'configure', 'start', 'stop']);
+    const again = buildPlan({ operation: 'redeploy', tree: t, machine: 'm', hasMachine: true });
+    expect(again[0]).toEqual({ kind: 'boot', machine: 'm' });
+    const deploy = buildPlan({ operation: 'deploy', tree: t, machine: 'm', hasMachine: false });
+    expect(scripts(again.slice(1))).toEqual(scripts(deploy.slice(1)));
+    expect(scripts(again)).toContain('A.start');
+    expect(scripts(again).indexOf('bindings')).toBeLessThan(scripts(again).indexOf('A.configure'));
+    const fresh = buildPlan({ operation: 'redeploy', tree: t, machine: 'm', hasMachine: false });
+    expect(fresh).toEqual(deploy);
+  });
+});

@@ -4,9 +4,11 @@ import { Type } from '@sinclair/typebox';
 import { assertCanWrite, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
 import { readableInstance } from '../resource-access.js';
+import { failpoint } from '../failpoints.js';
 import { Document, errors } from '../schemas/common.js';
 import { InstanceParams } from '../schemas/instances.js';
 import { beginOperation } from '../workflows/begin.js';
+import { bindingsView } from '../workflows/bindings.js';
 import { recordAnswer } from '../workflows/idempotency.js';
 import type { Operation } from '../workflows/types.js';
 import { activityView, machineLogsView, operationsView, serviceView } from '../workflows/views.js';
@@ -16,6 +18,9 @@ const PUT_OPERATIONS = ['reconfigure', 'reinstall', 'poweron', 'shutdown'] as co
 const DELETE_OPERATIONS = ['terminate', 'force_terminate', 'delete'] as const;
 
 const OperationAnswer = Type.Object({ id: Type.String(), method: Type.String() });
+const BindingsAnswer = Type.Array(
+  Type.Object({ name: Type.String(), scope: Type.String(), instances: Type.Array(Type.String()) }),
+);
 const OperationFilter = Type.Object(
   { operation: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' })) },
   { additionalProperties: true },
@@ -39,9 +44,15 @@ const LogsQuery = Type.Object(
  * Starts an operation on an instance and answers `{id, method}` with 202 at once; the workflow runs
  * in the worker. The instance is `processing` with its new `operation` and `updated` before the reply.
  */
-export async function startOperation(ctx: ServerContext, req: FastifyRequest, id: string, operation: Operation) {
+export async function startOperation(
+  ctx: ServerContext,
+  req: FastifyRequest,
+  id: string,
+  operation: Operation,
+  method: string = operation,
+) {
   const me = userOf(req);
-  const answer = { id, method: operation };
+  const answer = { id, method };
   const begun = await ctx.db.transaction().execute(async (trx) => {
     const doc = await readableInstance(trx, me, id);
     await assertCanWrite(trx, me, doc.owner);
@@ -49,6 +60,7 @@ export async function startOperation(ctx: ServerContext, req: FastifyRequest, id
     await recordAnswer(trx, req, 202, answer);
     return started;
   });
+  await failpoint('after-commit-before-reply');
   ctx.bus.committed(begun.workspace);
   announceWorkflow(ctx.bus);
   return answer;
@@ -67,6 +79,22 @@ export async function instanceOperationRoutes(app: FastifyInstance, ctx: ServerC
       `/services/instances/:inst/${op}`,
       { config, schema: { tags, params, response: { 202: OperationAnswer, ...errors(400, 403, 404, 409) } } },
       async (req, reply) => reply.code(202).send(await startOperation(ctx, req, req.params.inst, op)),
+    );
+  }
+
+  // Full redeploy: install, bindings, configure and start again on the instance's machine.
+  api.put(
+    '/services/instances/:inst/deploy',
+    { config, schema: { tags, params, response: { 202: OperationAnswer, ...errors(400, 403, 404, 409) } } },
+    async (req, reply) => reply.code(202).send(await startOperation(ctx, req, req.params.inst, 'redeploy', 'deploy')),
+  );
+
+  // `/binding_instances` is the older name of `/bindings` (cam-api.md §2.4).
+  for (const path of ['bindings', 'binding_instances']) {
+    api.get(
+      `/services/instances/:inst/${path}`,
+      { config, schema: { tags, params, response: { 200: BindingsAnswer, ...errors(400, 403, 404) } } },
+      async (req) => bindingsView(await readableInstance(db, userOf(req), req.params.inst)),
     );
   }
 

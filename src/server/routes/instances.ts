@@ -7,10 +7,22 @@ import { applyInstanceUpdate, planDeploy } from '../deploy-request.js';
 import { readableInstance } from '../resource-access.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { DeployRequest, InstanceParams, UpdateInstance } from '../schemas/instances.js';
-import { insertInstance, listInstances, updateInstance } from '../store/instances.js';
+import { appendEvents, type NewEvent } from '../events/log.js';
+import { failpoint } from '../failpoints.js';
+import { insertInstance, listInstances, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { membershipChanged } from '../workflows/auto-reconfigure.js';
 import { beginOperation } from '../workflows/begin.js';
 import { recordAnswer } from '../workflows/idempotency.js';
 import { announceWorkflow } from '../workflows/worker.js';
+
+const sameList = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+
+/** Whether an update changed what decides binding membership: the tags or the sharing. */
+const sharingChanged = (before: InstanceDoc, after: InstanceDoc): boolean =>
+  !sameList(
+    [...((before.tags as string[] | undefined) ?? [])].sort(),
+    [...((after.tags as string[] | undefined) ?? [])].sort(),
+  ) || !sameList(before.members, after.members);
 
 export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -39,6 +51,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
         await recordAnswer(trx, req, 202, plan.doc);
         return plan.doc;
       });
+      await failpoint('after-commit-before-reply');
       ctx.bus.committed(doc.owner);
       announceWorkflow(ctx.bus);
       return reply.code(202).send(doc);
@@ -73,13 +86,20 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     },
     async (req) => {
       const me = userOf(req);
+      const events: NewEvent[] = [];
+      let started = 0;
       const doc = await db.transaction().execute(async (trx) => {
         const current = await readableInstance(trx, me, req.params.inst);
         await assertCanWrite(trx, me, current.owner);
         const next = await applyInstanceUpdate(trx, me, current, req.body);
         await updateInstance(trx, next);
+        // New tags or sharing change who binds to this instance (cam-api.md §4.3); variables do not.
+        if (sharingChanged(current, next)) started = await membershipChanged(trx, next.id, events);
+        if (events.length) await appendEvents(trx, events);
         return next;
       });
+      for (const workspace of new Set(events.map((e) => e.workspace))) ctx.bus.committed(workspace);
+      if (started) announceWorkflow(ctx.bus);
       return doc;
     },
   );

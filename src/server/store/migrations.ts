@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import { initial } from './migrations/0001-initial.js';
 import { events } from './migrations/0002-events.js';
 import { workflows } from './migrations/0003-workflows.js';
+import { reconfigure } from './migrations/0004-reconfigure.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_events': events,
   '0003_workflows': workflows,
+  '0004_reconfigure': reconfigure,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -221,6 +221,16 @@ export interface IdempotencyKeysTable {
   created: string;
 }
 
+/** A reconfigure queued for a busy instance (automatic reconfiguration, `elasticbox notify`). */
+export interface PendingReconfiguresTable {
+  instance_id: string;
+  workspace: string;
+  forced: number;
+  causes: string;
+  created: string;
+  updated: string;
+}
+
 export interface Database {
   stream_heads: StreamHeadsTable;
   events: EventsTable;
@@ -241,4 +251,5 @@ export interface Database {
   execution_records: ExecutionRecordsTable;
   activities: ActivitiesTable;
   idempotency_keys: IdempotencyKeysTable;
+  pending_reconfigures: PendingReconfiguresTable;
 }

@@ -20,6 +20,11 @@ export interface BeginOptions {
   username: string;
   /** Id of the request, kept on the operation record and its activity entries. */
   requestId?: string;
+  /**
+   * Collects the operation's events here instead of appending them at once: a caller that appends
+   * its own events in the same transaction (the engine ending another workflow) keeps their order.
+   */
+  events?: NewEvent[];
 }
 
 export interface Begun {
@@ -82,7 +87,8 @@ export async function beginOperation(
     if (isUniqueViolation(err)) throw conflict(`Operation Conflict: instance ${doc.id} is busy`);
     throw err;
   }
-  const events: NewEvent[] = [stateEvent(next, workflowId)];
+  const events: NewEvent[] = opts.events ?? [];
+  events.push(stateEvent(next, workflowId));
   await addActivity(
     trx,
     {
@@ -96,6 +102,6 @@ export async function beginOperation(
     },
     events,
   );
-  await appendEvents(trx, events);
+  if (!opts.events) await appendEvents(trx, events);
   return { workflowId, doc: next, workspace: doc.owner };
 }

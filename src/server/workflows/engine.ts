@@ -1,7 +1,10 @@
 import type { Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { Database } from '../store/schema.js';
+import { failpoint } from '../failpoints.js';
 import { timestamp } from '../../shared/time.js';
+import { announceWorkflow } from './announce.js';
+import { dispatchPending, membershipChanged } from './auto-reconfigure.js';
 import type { EngineEnv } from './env.js';
 import { addVariables, machineName, mutateInstance, setServiceMachines } from './instance-doc.js';
 import { machinesOf } from './store/machines.js';
@@ -23,7 +26,8 @@ const STEP_ATTEMPTS = 3;
 /** Closes the operation on the instance: state `done` or `unavailable`, activity, event. */
 async function finishOperation(trx: Transaction<Database>, wf: Workflow, outcome: StepOutcome, events: NewEvent[]) {
   const machines = await machinesOf(trx, wf.instanceId);
-  const ports = wf.operation === 'deploy' ? await pendingPorts(trx, wf.id) : [];
+  const provisions = wf.operation === 'deploy' || wf.operation === 'redeploy';
+  const ports = provisions ? await pendingPorts(trx, wf.id) : [];
   const doc = await mutateInstance(
     trx,
     wf.instanceId,
@@ -51,13 +55,14 @@ async function finishOperation(trx: Transaction<Database>, wf: Workflow, outcome
 /**
  * Records a step's completion in one transaction: its `step_results` row, the workflow's next
  * step (only while this worker holds the lease and the step is still the next one), the step's
- * own effects and, for the last or a failed step, the end of the operation. Events committed
- * with it wake the tails afterwards.
+ * own effects and, for the last or a failed step, the end of the operation with the automatic
+ * reconfigurations it causes (cam-api.md §4.3). Events committed with it wake the tails afterwards.
  */
 export async function commitStep(env: EngineEnv, wf: Workflow, index: number, owner: string, outcome: StepOutcome) {
   const terminal = !outcome.ok || index === wf.plan.length - 1;
   const now = timestamp();
   const events: NewEvent[] = [];
+  let started = 0;
   await env.db.transaction().execute(async (trx) => {
     const end = terminal
       ? {
@@ -90,11 +95,18 @@ export async function commitStep(env: EngineEnv, wf: Workflow, index: number, ow
       })
       .execute();
     await outcome.commit?.(trx, events);
-    if (terminal) await finishOperation(trx, wf, outcome, events);
+    if (terminal) {
+      await finishOperation(trx, wf, outcome, events);
+      // The operation may have changed who binds to this instance, and a reconfigure may wait for it.
+      started += await membershipChanged(trx, wf.instanceId, events);
+      if (await dispatchPending(trx, wf.instanceId, events)) started++;
+    }
     if (events.length) await appendEvents(trx, events);
   });
   wf.nextStep = index + 1;
-  env.bus.committed(wf.workspace);
+  for (const workspace of new Set([wf.workspace, ...events.map((e) => e.workspace)])) env.bus.committed(workspace);
+  if (started) announceWorkflow(env.bus);
+  await failpoint('after-step-commit');
 }
 
 const isAbort = (err: unknown, signal: AbortSignal) =>

@@ -18,6 +18,8 @@ export interface Tunables {
   concurrency: number;
   /** Scheduler tick for instance leases. */
   schedulerMs: number;
+  /** How long one event script may run before the agent kills it (sent as `execute.timeoutSeconds`). */
+  scriptTimeoutSeconds: number;
 }
 
 export const DEFAULT_TUNABLES: Tunables = {
@@ -27,7 +29,15 @@ export const DEFAULT_TUNABLES: Tunables = {
   pollMs: 1_000,
   concurrency: 64,
   schedulerMs: 1_000,
+  scriptTimeoutSeconds: 30 * 60,
 };
+
+/** Largest script timeout the agent protocol accepts (`execute.timeoutSeconds`). */
+const MAX_SCRIPT_TIMEOUT_SECONDS = 7 * 24 * 3600;
+
+/** The script timeout to send: a whole number of seconds within what the protocol accepts. */
+export const scriptTimeout = (t: Pick<Tunables, 'scriptTimeoutSeconds'>): number =>
+  Math.min(MAX_SCRIPT_TIMEOUT_SECONDS, Math.max(1, Math.round(t.scriptTimeoutSeconds)));
 
 /** A live agent connection as the engine sees it. */
 export interface AgentSessionView {

@@ -1,40 +1,42 @@
 import { parseDoc } from '../docs.js';
-import { HttpError } from '../errors.js';
+import type { NewEvent } from '../events/log.js';
+import { appendEvents } from '../events/log.js';
 import { getInstance, type InstanceDoc } from '../store/instances.js';
-import type { BindingRef } from './bindings.js';
-import { beginOperation } from './begin.js';
+import { announceWorkflow } from './announce.js';
+import { requestReconfigure, type Requested } from './auto-reconfigure.js';
+import { storedRefs } from './bindings.js';
 import type { EngineEnv } from './env.js';
-import { announceWorkflow } from './worker.js';
 
-export const NOTIFY_USER = 'agent';
+export { NOTIFY_USER } from './auto-reconfigure.js';
 
 /**
- * `elasticbox notify` (cam-api.md §4.3): reconfigures every instance bound to this one. Instances
- * that are busy, stopped or terminated are skipped. Returns the ids reconfigured.
+ * `elasticbox notify` (cam-api.md §4.3): reconfigures every instance bound to this one. A busy
+ * instance gets the reconfigure when its current operation ends; stopped, terminated or failed
+ * ones are skipped. Returns what happened to each bound instance.
  */
-export async function reconfigureDependents(env: EngineEnv, instanceId: string): Promise<string[]> {
+export async function reconfigureDependents(env: EngineEnv, instanceId: string): Promise<Map<string, Requested>> {
   const rows = await env.db
     .selectFrom('instances')
     .select(['id', 'doc'])
     .where('doc', 'like', `%"${instanceId}"%`)
+    .orderBy('created')
     .execute();
-  const started: string[] = [];
+  const out = new Map<string, Requested>();
   for (const r of rows) {
     const doc = parseDoc<InstanceDoc>(r.doc);
-    const bound = ((doc.bindings as BindingRef[] | undefined) ?? []).some((b) => b.instance === instanceId);
-    if (!bound || doc.id === instanceId) continue;
-    try {
-      const begun = await env.db.transaction().execute(async (trx) => {
-        const fresh = await getInstance(trx, doc.id);
-        return fresh ? beginOperation(trx, fresh, 'reconfigure', { username: NOTIFY_USER }) : undefined;
-      });
-      if (!begun) continue;
-      env.bus.committed(begun.workspace);
-      started.push(doc.id);
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-    }
+    if (doc.id === instanceId || !storedRefs(doc).some((b) => b.instance === instanceId)) continue;
+    const events: NewEvent[] = [];
+    const requested = await env.db.transaction().execute(async (trx) => {
+      const fresh = await getInstance(trx, doc.id);
+      if (!fresh) return 'skipped';
+      const cause = { text: `instance ${instanceId} ran elasticbox notify.`, forced: true };
+      const result = await requestReconfigure(trx, fresh, cause, events);
+      if (events.length) await appendEvents(trx, events);
+      return result;
+    });
+    out.set(doc.id, requested);
+    if (events.length) env.bus.committed(doc.owner);
   }
-  if (started.length) announceWorkflow(env.bus);
-  return started;
+  if ([...out.values()].includes('started')) announceWorkflow(env.bus);
+  return out;
 }

@@ -4,6 +4,7 @@ import { ProviderRegistry } from '../providers/registry.js';
 import type { LocalProviderOptions } from '../providers/local.js';
 import { AgentHub } from '../ws/agent-hub.js';
 import { agentRoute } from '../ws/agent-route.js';
+import { sweepPending } from './auto-reconfigure.js';
 import { DEFAULT_TUNABLES, type EngineEnv, type Tunables } from './env.js';
 import { LeaseScheduler } from './lease-scheduler.js';
 import { reconfigureDependents } from './notify.js';
@@ -18,6 +19,7 @@ const ENV_TUNABLES: Record<keyof Tunables, string> = {
   pollMs: 'EBCLI_WORKFLOW_POLL_MS',
   concurrency: 'EBCLI_WORKFLOW_CONCURRENCY',
   schedulerMs: 'EBCLI_LEASE_SCHEDULER_MS',
+  scriptTimeoutSeconds: 'EBCLI_SCRIPT_TIMEOUT_SECONDS',
 };
 
 export function tunablesFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tunables> {
@@ -81,6 +83,7 @@ export class Orchestration {
     await resetConnections(this.env.db);
     this.hub.start(this.tunables.pingIntervalMs);
     await this.worker.start();
+    await sweepPending(this.env);
     this.scheduler.start();
   }
 

@@ -107,6 +107,11 @@ export function buildPlan({ operation, tree, machine, hasMachine }: PlanInput): 
         ...phase('configure'),
         ...phase('start'),
       ];
+    case 'redeploy': {
+      // The deploy phases again on the machine the instance has (a new one if it never got one).
+      const machineStep: StepSpec = hasMachine ? { kind: 'boot', machine } : { kind: 'provision', machine };
+      return [machineStep, agent, ...phase('install'), { kind: 'bindings' }, ...phase('configure'), ...phase('start')];
+    }
     case 'reinstall':
       return [agent, ...phase('install'), { kind: 'bindings' }, ...phase('configure')];
     case 'reconfigure':

@@ -3,6 +3,7 @@ import type { Operation } from './types.js';
 /** Activity texts that open, close or fail each operation (cam-api.md §3.6 wording). */
 export const STARTED: Record<Operation, string> = {
   deploy: 'Deploying instance.',
+  redeploy: 'Redeploying instance.',
   reconfigure: 'Reconfiguring instance.',
   reinstall: 'Reinstalling instance.',
   poweron: 'Powering on instance.',
@@ -14,6 +15,7 @@ export const STARTED: Record<Operation, string> = {
 
 export const SUCCEEDED: Record<Operation, string> = {
   deploy: 'Instance successfully deployed.',
+  redeploy: 'Instance successfully deployed.',
   reconfigure: 'Instance successfully reconfigured.',
   reinstall: 'Instance successfully reinstalled.',
   poweron: 'Instance successfully powered on.',
@@ -25,6 +27,7 @@ export const SUCCEEDED: Record<Operation, string> = {
 
 const NOUN: Record<Operation, string> = {
   deploy: 'deployment',
+  redeploy: 'redeployment',
   reconfigure: 'reconfiguration',
   reinstall: 'reinstallation',
   poweron: 'power on',

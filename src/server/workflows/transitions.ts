@@ -24,6 +24,9 @@ export function transitionProblem(condition: Condition, op: Operation): string |
   switch (op) {
     case 'deploy':
       return 'the instance is already deployed';
+    case 'redeploy':
+      if (gone) return `the instance is ${condition === 'terminated' ? 'terminated' : 'being terminated'}`;
+      return undefined;
     case 'reconfigure':
     case 'reinstall':
       if (gone) return `the instance is ${condition === 'terminated' ? 'terminated' : 'being terminated'}`;

@@ -1,6 +1,7 @@
 /** Instance operations that run as workflows (cam-api.md §4.1). */
 export const OPERATIONS = [
   'deploy',
+  'redeploy',
   'reconfigure',
   'reinstall',
   'poweron',
@@ -60,6 +61,8 @@ export interface Workflow {
 /** What the instance document's `operation.event` becomes when each operation starts. */
 export const START_EVENT: Record<Operation, string> = {
   deploy: 'deploy',
+  // PUT …/deploy: the deploy phases again; clients wait for a `deploy` event (cam-api.md §4.4).
+  redeploy: 'deploy',
   reconfigure: 'reconfigure',
   reinstall: 'reinstall',
   poweron: 'poweron',

@@ -1,15 +1,10 @@
-import type { EventBus } from '../events/log.js';
+import { WORKFLOW_CREATED } from './announce.js';
 import { runWorkflow, type StepRunner } from './engine.js';
 import type { EngineEnv } from './env.js';
 import { claimNext, newOwnerId, reclaimDeadOwners, releaseLease, renewLease } from './leases.js';
 import type { Workflow } from './types.js';
 
-/** Bus event that tells workers a workflow was created (emitted after the commit). */
-export const WORKFLOW_CREATED = 'workflow.created';
-
-export const announceWorkflow = (bus: EventBus): void => {
-  bus.emit(WORKFLOW_CREATED);
-};
+export { announceWorkflow, WORKFLOW_CREATED } from './announce.js';
 
 interface Running {
   abort: AbortController;

@@ -8,6 +8,7 @@ import { addActivity, type ActivityLevel } from '../store/activities.js';
 import { executionId, getExecution, type Execution } from '../store/executions.js';
 import { getMachine } from '../store/machines.js';
 import { pendingPorts } from '../store/workflows.js';
+import { scriptTimeout } from '../env.js';
 import { addVariables } from '../instance-doc.js';
 import { scriptInputs } from '../template-context.js';
 import { instanceTrees } from '../trees.js';
@@ -97,7 +98,7 @@ async function executeMessage(run: StepRun<ScriptStep>, id: string): Promise<Exe
   const doc = await getInstance(env.db, wf.instanceId);
   const machine = await getMachine(env.db, step.machine);
   if (!doc || !machine) return `Instance ${wf.instanceId} or its machine ${step.machine} no longer exists.`;
-  if (wf.operation === 'deploy') addVariables(doc, await pendingPorts(env.db, wf.id));
+  if (wf.operation === 'deploy' || wf.operation === 'redeploy') addVariables(doc, await pendingPorts(env.db, wf.id));
   const inputs = await scriptInputs(
     env.db,
     doc,
@@ -115,6 +116,7 @@ async function executeMessage(run: StepRun<ScriptStep>, id: string): Promise<Exe
     scope: step.scope,
     boxName: step.boxName,
     template: data.toString('utf8'),
+    timeoutSeconds: scriptTimeout(env.tunables),
     ...inputs,
   };
 }
@@ -190,9 +192,11 @@ export async function runScript(run: StepRun<ScriptStep>): Promise<StepOutcome> 
     return { ok: true, result: { ...result, rebooted: true } };
   }
   const why =
-    exec.exit_code !== null
-      ? `exit code ${exec.exit_code}`
-      : `${exec.status}${exec.message ? `: ${exec.message}` : ''}`;
+    exec.status === 'timeout'
+      ? `timed out after ${scriptTimeout(env.tunables)} s`
+      : exec.exit_code !== null
+        ? `exit code ${exec.exit_code}`
+        : `${exec.status}${exec.message ? `: ${exec.message}` : ''}`;
   const error = `Failed executing ${scriptLabel(step)} in machine ${step.machine} (${why}).`;
   return {
     ...failed(error, async (trx, events) => {
