@@ -1,10 +1,14 @@
+import { Flags } from '@oclif/core';
 import type { EbClient } from '../client/client.js';
 import type { EventFilterOptions, EventStreamItem, EventStreamOptions, TailEvent } from '../client/events.js';
-import type { Instance } from '../client/types.js';
+import type { Instance, InstanceOperation } from '../client/types.js';
 import { displayState } from '../client/wait.js';
 import { readLocalState, type ResolvedSettings } from '../shared/config.js';
+import type { CommandHost } from './base-command.js';
+import { AGENT_DOWN } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { finish, type TargetResult } from './operations.js';
+import { selectTargets, type OperationInput } from './instance-ops.js';
+import { errorResult, failingActivity, finish, operate, resultLine, runPool, type TargetResult } from './operations.js';
 import { EventFormatter, ndjson, resyncNotice, scriptLabel } from './render/events.js';
 import type { Style } from './render/style.js';
 
@@ -15,6 +19,15 @@ export interface StreamHost {
   json: boolean;
   style: Style;
   note(message: string): void;
+}
+
+/** A {@link StreamHost} for a command: its host, settings and output style. */
+export function streamHost(
+  host: CommandHost,
+  settings: () => ResolvedSettings,
+  style: Style,
+): StreamHost & CommandHost {
+  return { ...host, settings, json: host.jsonEnabled(), style };
 }
 
 /**
@@ -220,4 +233,61 @@ export async function followInstanceLogs(
     ];
   }
   finish(results);
+}
+
+/** `--follow` of the lifecycle commands (reconfigure, reinstall, poweron, shutdown, terminate). */
+export const followFlag = Flags.boolean({
+  char: 'f',
+  description:
+    "stream each target's events and script output until its operation ends, then the results (implies --wait; --json: NDJSON)",
+});
+
+/**
+ * A lifecycle operation with `--follow`: resolves and confirms the targets as without it, then for
+ * each (at most `concurrency` at once) starts the operation and streams the instance's events
+ * from the head seen just before, until the operation ends. Prints one result line per target
+ * once all have ended and exits as without `--follow` (0, 1 naming the failing script, 5 when
+ * only some failed, 3 on timeout).
+ */
+export async function followInstanceOperation(
+  host: StreamHost & CommandHost,
+  op: InstanceOperation,
+  input: OperationInput,
+): Promise<TargetResult[]> {
+  const client = await host.client();
+  const targets = await selectTargets(client, op, input);
+  const deadline = Date.now() + input.timeoutMs;
+  const results = await runPool(targets, input.concurrency, async (t) => {
+    const base: TargetResult = { id: t.id, name: t.doc?.name, operation: op, outcome: 'accepted', exitCode: 0 };
+    try {
+      const workspace = t.doc?.owner;
+      const since = t.doc ? await currentHead(client, workspace) : undefined;
+      const started = await operate(client, t, op, { wait: false, deadline, onChange: () => undefined });
+      if (started.outcome !== 'accepted' || !t.doc) return started;
+      const target = { id: t.id, operation: op, after: t.doc.updated, base: started };
+      const [r] = await followOperations(host, [target], { workspace, since, deadline });
+      return r!.outcome === 'failed' && !r!.activity ? explainFailure(client, r!) : r!;
+    } catch (err) {
+      return errorResult(base, err);
+    }
+  });
+  for (const r of results) {
+    host.out(`${resultLine(r)}\n`);
+    for (const line of r.activity ?? []) host.note(`  ${line}`);
+  }
+  finish(results);
+  return results;
+}
+
+/** A failure no script explains: the failing activity, and exit 7 when the agent was unreachable. */
+async function explainFailure(client: EbClient, r: TargetResult): Promise<TargetResult> {
+  const activity = await failingActivity(client, r.id, r.operation);
+  if (!activity.some((l) => AGENT_DOWN.test(l))) return { ...r, activity };
+  return {
+    ...r,
+    activity,
+    message: 'agent unreachable',
+    exitCode: ExitCode.AgentUnreachable,
+    code: 'agent_unreachable',
+  };
 }

@@ -43,16 +43,15 @@ export interface OperationInput {
   timeoutMs: number;
 }
 
-/** A lifecycle operation over one or many instances: resolve, confirm, run, wait, one line per target. */
-export async function runInstanceOperation(
-  host: OperationHost,
+/** Checks the input, resolves the targets and, for a destructive operation, lists them and confirms. */
+export async function selectTargets(
+  client: EbClient,
   op: InstanceOperation,
   input: OperationInput,
-): Promise<TargetResult[]> {
+): Promise<{ id: string; doc?: Instance; error?: unknown }[]> {
   if (input.ids.length === 0 && input.tags.length === 0) {
     throw new UsageError('no instances given: pass instance ids or --tag');
   }
-  const client = await host.client();
   const targets = await resolveTargets(client, input.ids, input.tags);
   if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${input.tags.join(', ')}`);
   const live = targets.filter((t) => t.doc);
@@ -63,6 +62,17 @@ export async function runInstanceOperation(
       throw new CliError('cancelled: nothing was changed', ExitCode.Failed, 'cancelled');
     }
   }
+  return targets;
+}
+
+/** A lifecycle operation over one or many instances: resolve, confirm, run, wait, one line per target. */
+export async function runInstanceOperation(
+  host: OperationHost,
+  op: InstanceOperation,
+  input: OperationInput,
+): Promise<TargetResult[]> {
+  const client = await host.client();
+  const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
   const onChange = (doc: Instance) => host.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
   const results = await runPool(targets, input.concurrency, async (t) => {

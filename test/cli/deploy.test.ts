@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ensureBuilt, runCli, serverEnv, tempHome } from './helpers.js';
+import { runCli, useCliServer } from './helpers.js';
 
 /** Writes a one-box folder whose install script runs `install`. */
 function boxFolder(root: string, name: string, install: string): string {
@@ -30,27 +29,20 @@ function boxFolder(root: string, name: string, install: string): string {
 
 // Real deploys: the CLI imports a box folder, the server runs the workflow and a local agent runs the scripts.
 describe('deploy, logs, wait and terminate end to end', () => {
-  let t: TestServer;
-  let home: ReturnType<typeof tempHome>;
-  let env: Record<string, string>;
+  const cli = useCliServer();
   let boxes: string;
   const cleanup: string[] = [];
 
-  beforeAll(async () => {
-    ensureBuilt();
-    t = await startTestServer();
-    home = tempHome();
-    env = { ...home.env, ...serverEnv(t) };
+  beforeAll(() => {
     boxes = mkdtempSync(join(tmpdir(), 'ebcli-boxes-'));
   });
 
+  // Runs before the server stops: vitest runs after-hooks in reverse order.
   afterAll(async () => {
     for (const id of cleanup) {
-      await runCli(['instances', 'terminate', id, '--force', '--yes', '--timeout', '60s'], { env });
-      await runCli(['instances', 'delete', id, '--yes', '--timeout', '30s'], { env });
+      await runCli(['instances', 'terminate', id, '--force', '--yes', '--timeout', '60s'], { env: cli.env });
+      await runCli(['instances', 'delete', id, '--yes', '--timeout', '30s'], { env: cli.env });
     }
-    await t?.stop();
-    home?.cleanup();
     rmSync(boxes, { recursive: true, force: true });
   });
 
@@ -59,7 +51,7 @@ describe('deploy, logs, wait and terminate end to end', () => {
     const r = await runCli(
       ['deploy', dir, '-v', 'GREETING=bonjour', '-t', 'e2e', '--name', 'e2e-ok', '--timeout', '90s'],
       {
-        env,
+        env: cli.env,
         timeoutMs: 120_000,
       },
     );
@@ -68,19 +60,19 @@ describe('deploy, logs, wait and terminate end to end', () => {
     const [id, outcome, state] = r.stdout.trim().split('\t');
     cleanup.push(id!);
     expect([outcome, state]).toEqual(['done', 'running']);
-    const logs = await runCli(['instances', 'logs', id!, '--event', 'install'], { env });
+    const logs = await runCli(['instances', 'logs', id!, '--event', 'install'], { env: cli.env });
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain('install says bonjour');
-    const list = await runCli(['instances', 'list', '-t', 'e2e', '--columns', 'id,name,state'], { env });
+    const list = await runCli(['instances', 'list', '-t', 'e2e', '--columns', 'id,name,state'], { env: cli.env });
     expect(list.stdout).toBe(`${id}\te2e-ok\trunning\n`);
-    const waited = await runCli(['wait', id!], { env });
+    const waited = await runCli(['wait', id!], { env: cli.env });
     expect(waited.code).toBe(0);
   });
 
   it('reports a failed deploy with its failing activity (exit 1)', async () => {
     const dir = boxFolder(boxes, 'E2E Broken', 'echo "about to fail"; exit 3');
     const r = await runCli(['deploy', dir, '--name', 'e2e-broken', '--timeout', '90s', '--json'], {
-      env,
+      env: cli.env,
       timeoutMs: 120_000,
     });
     expect(r.code).toBe(1);
@@ -94,26 +86,26 @@ describe('deploy, logs, wait and terminate end to end', () => {
 
   it('returns at once with --no-wait', async () => {
     const dir = boxFolder(boxes, 'E2E Quick', 'true');
-    const r = await runCli(['deploy', dir, '--no-wait', '--name', 'e2e-quick'], { env });
+    const r = await runCli(['deploy', dir, '--no-wait', '--name', 'e2e-quick'], { env: cli.env });
     expect(r.code).toBe(0);
     const [id, outcome] = r.stdout.trim().split('\t');
     cleanup.push(id!);
     expect(outcome).toBe('accepted');
-    const waited = await runCli(['wait', id!, '--timeout', '90s'], { env, timeoutMs: 120_000 });
+    const waited = await runCli(['wait', id!, '--timeout', '90s'], { env: cli.env, timeoutMs: 120_000 });
     expect(waited.code).toBe(0);
   });
 
   it('terminates and deletes', async () => {
     const id = cleanup.shift()!;
-    const term = await runCli(['terminate', id, '--yes', '--timeout', '60s'], { env, timeoutMs: 90_000 });
+    const term = await runCli(['terminate', id, '--yes', '--timeout', '60s'], { env: cli.env, timeoutMs: 90_000 });
     expect(term.stdout).toBe(`${id}\tdone\tterminated\n`);
-    const del = await runCli(['delete', id, '--yes'], { env });
+    const del = await runCli(['delete', id, '--yes'], { env: cli.env });
     expect(del.stdout).toBe(`${id}\tgone\tdeleted\n`);
-    expect((await runCli(['instances', 'show', id], { env })).code).toBe(6);
+    expect((await runCli(['instances', 'show', id], { env: cli.env })).code).toBe(6);
   });
 
   it('names the box that cannot be found (exit 6)', async () => {
-    const r = await runCli(['deploy', 'No Such Box'], { env });
+    const r = await runCli(['deploy', 'No Such Box'], { env: cli.env });
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('No Such Box');
   });

@@ -1,37 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addActivity } from '../../src/server/workflows/store/activities.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
-import { ensureBuilt, runCli, seedInstance, serverEnv, tempHome } from './helpers.js';
+import { runCli, seedInstance, useCliServer } from './helpers.js';
 
 // One test per exit code of cli.md, each driving the real CLI against a real server.
 describe('exit codes', () => {
-  let t: TestServer;
-  let home: ReturnType<typeof tempHome>;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    t = await startTestServer();
-    home = tempHome();
-    env = { ...home.env, ...serverEnv(t) };
-  });
-
-  afterAll(async () => {
-    await t?.stop();
-    home?.cleanup();
-  });
+  const cli = useCliServer();
 
   it('0: success', async () => {
-    const r = await runCli(['workspaces', 'list'], { env });
+    const r = await runCli(['workspaces', 'list'], { env: cli.env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('admin');
   });
 
   it('1: the operation failed (instance unavailable), with the failing activity shown', async () => {
-    const doc = await seedInstance(t, { state: 'unavailable' });
+    const doc = await seedInstance(cli.t, { state: 'unavailable' });
     await addActivity(
-      t.server.db,
+      cli.t.server.db,
       {
         instanceId: doc.id,
         workflowId: null,
@@ -43,56 +28,56 @@ describe('exit codes', () => {
       },
       [],
     );
-    const r = await runCli(['wait', doc.id], { env });
+    const r = await runCli(['wait', doc.id], { env: cli.env });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(`${doc.id}\tfailed`);
     expect(r.stderr).toContain('exit code 3');
   });
 
   it('2: usage error (unknown flag), also as JSON', async () => {
-    const r = await runCli(['workspaces', 'list', '--bogus'], { env });
+    const r = await runCli(['workspaces', 'list', '--bogus'], { env: cli.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--bogus/);
-    const j = await runCli(['workspaces', 'list', '--bogus', '--json'], { env });
+    const j = await runCli(['workspaces', 'list', '--bogus', '--json'], { env: cli.env });
     expect(j.code).toBe(2);
     expect(j.json()).toMatchObject({ error: { code: 'usage', exitCode: 2 } });
   });
 
   it('3: timed out waiting, saying how to keep waiting', async () => {
-    const doc = await seedInstance(t, { state: 'processing' });
-    const r = await runCli(['wait', doc.id, '--timeout', '1s'], { env });
+    const doc = await seedInstance(cli.t, { state: 'processing' });
+    const r = await runCli(['wait', doc.id, '--timeout', '1s'], { env: cli.env });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`ebcli wait ${doc.id}`);
   });
 
   it('4: not authenticated (bad token) or not allowed (another user’s workspace)', async () => {
-    const r = await runCli(['instances', 'list', '--json'], { env: { ...env, EBCLI_TOKEN: 'not-a-token' } });
+    const r = await runCli(['instances', 'list', '--json'], { env: { ...cli.env, EBCLI_TOKEN: 'not-a-token' } });
     expect(r.code).toBe(4);
     expect(r.json()).toMatchObject({ error: { code: 'unauthenticated', exitCode: 4 } });
-    const other = await addUser(t, 'mallory');
-    const f = await runCli(['workspaces', 'show', 'admin', '--json'], { env: { ...env, EBCLI_TOKEN: other } });
+    const other = await addUser(cli.t, 'mallory');
+    const f = await runCli(['workspaces', 'show', 'admin', '--json'], { env: { ...cli.env, EBCLI_TOKEN: other } });
     expect(f.code).toBe(4);
     expect(f.json()).toMatchObject({ error: { code: 'forbidden', exitCode: 4 } });
   });
 
   it('5: partial failure in a bulk operation, one line per target', async () => {
-    const doc = await seedInstance(t);
-    const r = await runCli(['instances', 'reconfigure', doc.id, 'i-nosuch', '--no-wait'], { env });
+    const doc = await seedInstance(cli.t);
+    const r = await runCli(['instances', 'reconfigure', doc.id, 'i-nosuch', '--no-wait'], { env: cli.env });
     expect(r.code).toBe(5);
     expect(r.stdout).toContain(`${doc.id}\taccepted`);
     expect(r.stdout).toContain('i-nosuch\terror');
   });
 
   it('6: not found', async () => {
-    const r = await runCli(['instances', 'show', 'i-nosuch', '--json'], { env });
+    const r = await runCli(['instances', 'show', 'i-nosuch', '--json'], { env: cli.env });
     expect(r.code).toBe(6);
     expect(r.json()).toMatchObject({ error: { code: 'not_found', exitCode: 6 } });
   });
 
   it('7: agent unreachable', async () => {
-    const doc = await seedInstance(t, { state: 'unavailable' });
+    const doc = await seedInstance(cli.t, { state: 'unavailable' });
     await addActivity(
-      t.server.db,
+      cli.t.server.db,
       {
         instanceId: doc.id,
         workflowId: null,
@@ -102,15 +87,15 @@ describe('exit codes', () => {
       },
       [],
     );
-    const r = await runCli(['wait', doc.id, '--json'], { env });
+    const r = await runCli(['wait', doc.id, '--json'], { env: cli.env });
     expect(r.code).toBe(7);
     expect(r.json()).toMatchObject({ error: { code: 'agent_unreachable', exitCode: 7 } });
   });
 
   it('130: interrupted (Ctrl-C)', async () => {
-    const doc = await seedInstance(t, { state: 'processing' });
+    const doc = await seedInstance(cli.t, { state: 'processing' });
     const r = await runCli(['wait', doc.id, '--timeout', '60s'], {
-      env,
+      env: cli.env,
       onSpawn: (child) => {
         child.stderr?.once('data', () => child.kill('SIGINT'));
       },
@@ -119,7 +104,7 @@ describe('exit codes', () => {
   });
 
   it('help exit-codes documents the table', async () => {
-    const r = await runCli(['help', 'exit-codes', '--json'], { env });
+    const r = await runCli(['help', 'exit-codes', '--json'], { env: cli.env });
     expect(r.code).toBe(0);
     expect(r.json().map((row: { code: number }) => row.code)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 130]);
   });

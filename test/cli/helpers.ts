@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestServer } from '../helpers/server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
 import { newInstanceId } from '../../src/shared/ids.js';
 import { timestamp } from '../../src/shared/time.js';
@@ -35,8 +36,14 @@ export interface RunOptions {
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
 
+export interface TempHome {
+  home: string;
+  env: Record<string, string>;
+  cleanup(): void;
+}
+
 /** A temporary HOME with its own XDG config and data directories. */
-export function tempHome(): { home: string; env: Record<string, string>; cleanup(): void } {
+export function tempHome(): TempHome {
   const home = mkdtempSync(join(tmpdir(), 'ebcli-home-'));
   return {
     home,
@@ -48,6 +55,32 @@ export function tempHome(): { home: string; env: Record<string, string>; cleanup
 /** Settings that point the CLI at a test server through the environment. */
 export function serverEnv(t: TestServer): Record<string, string> {
   return { EBCLI_URL: t.url, EBCLI_TOKEN: t.token, EBCLI_CA_FILE: join(t.dataDir, 'tls', 'ca.pem') };
+}
+
+export interface CliServer {
+  t: TestServer;
+  home: TempHome;
+  /** A temporary HOME plus the settings that point the CLI at `t`. */
+  env: Record<string, string>;
+}
+
+/**
+ * Registers hooks on the enclosing suite that check the CLI is built, start a test server and make a
+ * temporary HOME (stopped and removed after the suite). Read the fields inside tests and hooks.
+ */
+export function useCliServer(): CliServer {
+  const cli = {} as CliServer;
+  beforeAll(async () => {
+    ensureBuilt();
+    cli.t = await startTestServer();
+    cli.home = tempHome();
+    cli.env = { ...cli.home.env, ...serverEnv(cli.t) };
+  });
+  afterAll(async () => {
+    await cli.t?.stop();
+    cli.home?.cleanup();
+  });
+  return cli;
 }
 
 /** Runs `node bin/run.js …` with a clean environment (no proxy, no CI, no colour) plus `env`. */

@@ -1,68 +1,55 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ensureBuilt, runCli, serverEnv, tempHome } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { runCli, useCliServer } from './helpers.js';
 
 describe('workspaces, boxes and providers commands', () => {
-  let t: TestServer;
-  let home: ReturnType<typeof tempHome>;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    ensureBuilt();
-    t = await startTestServer();
-    home = tempHome();
-    env = { ...home.env, ...serverEnv(t) };
-  });
-
-  afterAll(async () => {
-    await t?.stop();
-    home?.cleanup();
-  });
+  const cli = useCliServer();
 
   it('workspaces create, show and list (also as the old `workspaces` verb)', async () => {
-    const created = await runCli(['workspaces', 'create', 'Project Elastic', '--json'], { env });
+    const created = await runCli(['workspaces', 'create', 'Project Elastic', '--json'], { env: cli.env });
     expect(created.code).toBe(0);
     const id = created.json().id as string;
     expect(id).toBe('project');
-    const shown = await runCli(['workspaces', 'show', id], { env });
+    const shown = await runCli(['workspaces', 'show', id], { env: cli.env });
     expect(shown.stdout).toContain('name\tProject Elastic');
-    const listed = await runCli(['workspaces'], { env });
+    const listed = await runCli(['workspaces'], { env: cli.env });
     expect(listed.stdout.split('\n')[0]).toBe('admin\tadmin\tpersonal');
     expect(listed.stdout).toContain('project\tProject Elastic\tteam');
   });
 
   it('boxes list, show, versions and delete', async () => {
-    const imported = await runCli(['boxes', 'import', 'examples/boxes/Hello Web', '--json'], { env });
+    const imported = await runCli(['boxes', 'import', 'examples/boxes/Hello Web', '--json'], { env: cli.env });
     expect(imported.code).toBe(0);
-    const list = await runCli(['boxes', '--json'], { env });
+    const list = await runCli(['boxes', '--json'], { env: cli.env });
     const box = (list.json() as { id: string; name: string }[]).find((b) => b.name === 'Hello Web')!;
     expect(box).toBeTruthy();
-    const linux = await runCli(['boxes', 'list', '-r', 'linux', '--workspace', 'admin'], { env });
+    const linux = await runCli(['boxes', 'list', '-r', 'linux', '--workspace', 'admin'], { env: cli.env });
     expect(linux.stdout).toContain(`${box.id}\tHello Web\tadmin\tscript\tlinux`);
-    const shown = await runCli(['boxes', 'show', box.id], { env });
+    const shown = await runCli(['boxes', 'show', box.id], { env: cli.env });
     expect(shown.stdout).toMatch(/variables\t.*GREETING:Text=/);
-    const versions = await runCli(['boxes', 'versions', box.id, '--json'], { env });
+    const versions = await runCli(['boxes', 'versions', box.id, '--json'], { env: cli.env });
     expect(versions.code).toBe(0);
     expect(Array.isArray(versions.json())).toBe(true);
-    const removed = await runCli(['boxes', 'delete', box.id, '--json'], { env });
+    const removed = await runCli(['boxes', 'delete', box.id, '--json'], { env: cli.env });
     expect(removed.json()).toEqual({ id: box.id, deleted: true });
-    expect((await runCli(['boxes', 'show', box.id], { env })).code).toBe(6);
+    expect((await runCli(['boxes', 'show', box.id], { env: cli.env })).code).toBe(6);
   });
 
   it('providers create, list, show, sync and delete', async () => {
-    const created = await runCli(['providers', 'create', 'sandbox-2', '--description', 'for tests', '--json'], { env });
+    const created = await runCli(['providers', 'create', 'sandbox-2', '--description', 'for tests', '--json'], {
+      env: cli.env,
+    });
     expect(created.code).toBe(0);
     const id = created.json().id as string;
-    const list = await runCli(['providers', 'list'], { env });
+    const list = await runCli(['providers', 'list'], { env: cli.env });
     expect(list.stdout).toContain(`${id}\tsandbox-2\tTest Provider\tadmin`);
-    const shown = await runCli(['providers', 'show', id, '--json'], { env });
+    const shown = await runCli(['providers', 'show', id, '--json'], { env: cli.env });
     expect(shown.json()).toMatchObject({ id, name: 'sandbox-2', description: 'for tests' });
-    expect((await runCli(['providers', 'sync', id], { env })).code).toBe(0);
-    expect((await runCli(['providers', 'delete', id], { env })).code).toBe(0);
+    expect((await runCli(['providers', 'sync', id], { env: cli.env })).code).toBe(0);
+    expect((await runCli(['providers', 'delete', id], { env: cli.env })).code).toBe(0);
   });
 
   it('rejects a provider field without a value, naming the flag', async () => {
-    const r = await runCli(['providers', 'create', 'x', '-f', 'oops'], { env });
+    const r = await runCli(['providers', 'create', 'x', '-f', 'oops'], { env: cli.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--field');
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { startServer } from '../../src/server/start.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { append, lines } from './tail-helpers.js';
+import { append, lines, prunedWorkspace } from './tail-helpers.js';
 
 const RUNNER = join(import.meta.dirname, 'run-cli.ts');
 let t: TestServer;
@@ -123,11 +123,7 @@ describe('ebcli events (subprocess)', () => {
   }, 60_000);
 
   it('says so when history is gone: a notice on stderr and a resync line in --json', async () => {
-    await t.call('POST', '/services/workspaces', { body: { name: 'gone' } });
-    await append(t, lines(40, 'i-aaaaaa', 'gone'));
-    t.server.app.eventLog.tunables.retentionMaxEvents = 10;
-    await t.server.app.eventLog.prune();
-    t.server.app.eventLog.tunables.retentionMaxEvents = 1_000_000;
+    await prunedWorkspace(t, 'gone', 40, 10);
     const run = cli(['events', '--workspace', 'gone', '--since', '2', '--json']);
     expect(await run.exit).toBe(0);
     const out = ndjson(run.stdout());

@@ -4,7 +4,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
 import { AuthenticationError, PermissionDeniedError } from '../../src/client/errors.js';
 import { streamEvents, type EventStreamItem, type EventStreamOptions } from '../../src/client/events.js';
-import { append, lines } from './tail-helpers.js';
+import { append, lines, prunedWorkspace } from './tail-helpers.js';
 
 let t: TestServer;
 let bob: string;
@@ -74,11 +74,7 @@ describe('F13 cli-tail-resume (client level)', () => {
   }, 60_000);
 
   it('surfaces lost history as an explicit resync item, then continues', async () => {
-    await t.call('POST', '/services/workspaces', { body: { name: 'pruned' } });
-    await append(t, lines(30, 'i-aaaaaa', 'pruned'));
-    t.server.app.eventLog.tunables.retentionMaxEvents = 5;
-    await t.server.app.eventLog.prune();
-    t.server.app.eventLog.tunables.retentionMaxEvents = 1_000_000;
+    await prunedWorkspace(t, 'pruned', 30, 5);
     const tail = collect({ workspace: 'pruned', since: 3 });
     await tail.until(() => tail.seqs().length === 5);
     const kinds = tail.items.map((i) => i.kind);

@@ -20,6 +20,16 @@ export function lines(n: number, instanceId = 'i-aaaaaa', workspace = 'admin', f
   }));
 }
 
+/** A new workspace holding `n` lines, of which the event log then keeps only the last `keep`. */
+export async function prunedWorkspace(t: TestServer, name: string, n: number, keep: number): Promise<number[]> {
+  await t.call('POST', '/services/workspaces', { body: { name } });
+  const seqs = await append(t, lines(n, 'i-aaaaaa', name));
+  t.server.app.eventLog.tunables.retentionMaxEvents = keep;
+  await t.server.app.eventLog.prune();
+  t.server.app.eventLog.tunables.retentionMaxEvents = 1_000_000;
+  return seqs;
+}
+
 export function tailUrl(t: TestServer, query = ''): string {
   return `${t.url.replace(/^https:/, 'wss:')}/services/events${query ? `?${query}` : ''}`;
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { appendEvents, resetStream } from '../../src/server/events/log.js';
-import { append, lines, openTail, type RawTail } from './tail-helpers.js';
+import { append, lines, openTail, prunedWorkspace, type RawTail } from './tail-helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -66,11 +66,7 @@ describe('resync when history is gone', () => {
   const W = 'resync';
   let head = 0;
   beforeAll(async () => {
-    await t.call('POST', '/services/workspaces', { body: { name: W } });
-    head = (await append(t, lines(50, 'i-aaaaaa', W))).at(-1)!;
-    t.server.app.eventLog.tunables.retentionMaxEvents = 10;
-    await t.server.app.eventLog.prune();
-    t.server.app.eventLog.tunables.retentionMaxEvents = 1_000_000;
+    head = (await prunedWorkspace(t, W, 50, 10)).at(-1)!;
   });
 
   it('tells a tail that asks for pruned history, then continues from the first kept event', async () => {

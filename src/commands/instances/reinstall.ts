@@ -1,4 +1,5 @@
 import { BaseCommand } from '../../cli/base-command.js';
+import { followFlag, followInstanceOperation, streamHost } from '../../cli/follow.js';
 import { operationArgs, operationFlags, operationInput, runInstanceOperation } from '../../cli/instance-ops.js';
 import type { TargetResult } from '../../cli/operations.js';
 
@@ -7,13 +8,19 @@ export default class InstancesReinstall extends BaseCommand<typeof InstancesRein
   static override hiddenAliases = ['reinstall'];
   static override strict = false;
   static override args = operationArgs;
-  static override flags = operationFlags();
+  static override flags = { ...operationFlags(), follow: followFlag };
   static override examples = [
     '<%= config.bin %> instances reinstall i-abc123',
     '<%= config.bin %> instances reinstall --tag web --yes --concurrency 8',
   ];
 
   async run(): Promise<TargetResult[]> {
-    return runInstanceOperation(this.host(), 'reinstall', operationInput(this.flags, this.argvRest));
+    const input = operationInput(this.flags, this.argvRest);
+    if (!this.flags.follow) return runInstanceOperation(this.host(), 'reinstall', input);
+    return followInstanceOperation(
+      streamHost(this.host(), () => this.settings(), await this.style()),
+      'reinstall',
+      input,
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { followFlag, followInstanceOperation, streamHost } from '../../cli/follow.js';
 import { operationArgs, operationFlags, operationInput, runInstanceOperation } from '../../cli/instance-ops.js';
 import type { TargetResult } from '../../cli/operations.js';
 
@@ -12,6 +13,7 @@ export default class InstancesTerminate extends BaseCommand<typeof InstancesTerm
   static override args = operationArgs;
   static override flags = {
     ...operationFlags(),
+    follow: followFlag,
     force: Flags.boolean({ description: 'force_terminate: destroy the infrastructure without running scripts' }),
   };
 
@@ -22,6 +24,12 @@ export default class InstancesTerminate extends BaseCommand<typeof InstancesTerm
 
   async run(): Promise<TargetResult[]> {
     const op = this.flags.force ? 'force_terminate' : 'terminate';
-    return runInstanceOperation(this.host(), op, operationInput(this.flags, this.argvRest));
+    const input = operationInput(this.flags, this.argvRest);
+    if (!this.flags.follow) return runInstanceOperation(this.host(), op, input);
+    return followInstanceOperation(
+      streamHost(this.host(), () => this.settings(), await this.style()),
+      op,
+      input,
+    );
   }
 }

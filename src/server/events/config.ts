@@ -23,6 +23,11 @@ export interface EventTunables {
   pollMs: number;
   /** Events read from the store per query (and per `events` frame at most). */
   batchLimit: number;
+  /**
+   * Re-check of the tokens open tails were authenticated with, a fallback to the notice the token
+   * route sends on revoke (EBCLI_TAIL_TOKEN_RECHECK, default 2s; quality.md A1 allows 5 s).
+   */
+  tokenRecheckMs: number;
 }
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -56,5 +61,6 @@ export function eventTunables(env: NodeJS.ProcessEnv = process.env): EventTunabl
     maxBufferedBytes: count(env, 'EBCLI_TAIL_MAX_BUFFERED', 4 * 1024 * 1024),
     pollMs: duration(env, 'EBCLI_TAIL_POLL', 1000),
     batchLimit: 1000,
+    tokenRecheckMs: duration(env, 'EBCLI_TAIL_TOKEN_RECHECK', 2000),
   };
 }

@@ -2,6 +2,7 @@ import type { Db } from '../store/db.js';
 import type { EventTunables } from './config.js';
 import { CompiledFilter, InstanceTags } from './filter.js';
 import { readEncoded, streamHead, type EncodedEvent, type EventBus } from './log.js';
+import { CredentialWatch } from './revocation.js';
 
 /**
  * Splits a batch into runs of at most `maxBytes` of JSON (at least one event each), with the seq
@@ -168,10 +169,14 @@ export class StreamFeed {
   }
 }
 
-/** The per-process registry of stream feeds; wakes them when the bus reports a commit. */
+/**
+ * The per-process registry of stream feeds; wakes them when the bus reports a commit. Also
+ * watches the tokens tails were opened with, so that revoking one closes its sockets.
+ */
 export class EventHub {
   private readonly feeds = new Map<string, StreamFeed>();
   private readonly onCommitted = (workspace: string) => this.feeds.get(workspace)?.wake();
+  readonly credentials: CredentialWatch;
 
   constructor(
     readonly db: Db,
@@ -180,6 +185,7 @@ export class EventHub {
     readonly onError: (err: unknown) => void,
   ) {
     bus.on('committed', this.onCommitted);
+    this.credentials = new CredentialWatch(db, bus, () => tunables.tokenRecheckMs, onError);
   }
 
   /** Largest run of events sent as one frame: a quarter of the tail buffer cap, at most 1 MiB. */
@@ -207,6 +213,7 @@ export class EventHub {
 
   close(): void {
     this.bus.off('committed', this.onCommitted);
+    this.credentials.close();
     for (const feed of this.feeds.values()) feed.close();
     this.feeds.clear();
   }

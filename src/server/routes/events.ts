@@ -164,7 +164,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     },
     wsHandler: (socket, req) => {
       const { workspace, filter, start } = req.tail!;
-      serveTail(socket, { hub, workspace, filter, start, log: req.log });
+      serveTail(socket, { hub, workspace, filter, start, log: req.log, headers: req.headers });
     },
   });
 }

@@ -7,6 +7,7 @@ import { schemaUrl } from '../docs.js';
 import { badRequest, notFound, unauthorized } from '../errors.js';
 import { verifyPassword } from '../security.js';
 import { errors } from '../schemas/common.js';
+import { announceTokenRevoked } from '../events/revocation.js';
 import { issueToken } from '../store/users.js';
 
 /** The UI allowed at most 50 tokens per user. */
@@ -126,6 +127,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         .where('user_id', '=', userOf(req).id)
         .executeTakeFirst();
       if (Number(res.numDeletedRows) === 0) throw notFound('Token', req.params.id);
+      announceTokenRevoked(ctx.bus, req.params.id);
       return reply.code(204).send();
     },
   );

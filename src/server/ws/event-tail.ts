@@ -1,6 +1,8 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import {
+  CloseCode,
   ProtocolError,
   TAIL_MAX_CLIENT_FRAME_BYTES,
   TailCloseCode,
@@ -9,6 +11,8 @@ import {
   type TailResync,
   type TailWelcome,
 } from '../../shared/protocol.js';
+import { tokenFromHeaders } from '../auth.js';
+import { hashToken } from '../security.js';
 import type { CompiledFilter } from '../events/filter.js';
 import type { EventHub } from '../events/hub.js';
 import { Subscription, type StartPoint, type SubscriptionSink } from '../events/subscription.js';
@@ -19,6 +23,11 @@ export interface TailOptions {
   filter: CompiledFilter;
   start: StartPoint;
   log: FastifyBaseLogger;
+  /**
+   * Headers of the (already authenticated) upgrade request: the token in them is kept only as its
+   * hash, and revoking that token closes the socket.
+   */
+  headers?: IncomingHttpHeaders;
 }
 
 /** How long a cut-off slow consumer gets to read its close frame before the socket is destroyed. */
@@ -38,7 +47,8 @@ function capIncomingFrames(socket: WebSocket, bytes: number): void {
  * Serves one authenticated tail socket: `welcome`, an explicit `resync` when its history is gone,
  * then `events` in seq order from the store and the live feed, `heartbeat` frames carrying the seq
  * it has been served through, ws pings (a peer silent for a whole interval is terminated), and a
- * cut-off with {@link TailCloseCode.slowConsumer} once its send buffer passes the cap.
+ * cut-off with {@link TailCloseCode.slowConsumer} once its send buffer passes the cap, and a
+ * close with {@link CloseCode.revoked} ("token revoked") once the token it was opened with is deleted.
  */
 export function serveTail(socket: WebSocket, opts: TailOptions): void {
   const { hub, start } = opts;
@@ -57,6 +67,13 @@ export function serveTail(socket: WebSocket, opts: TailOptions): void {
     finish();
     opts.log.warn({ workspace: opts.workspace, buffered }, 'event tail cut off: slow consumer');
     socket.close(TailCloseCode.slowConsumer, 'slow consumer: send buffer over cap; resume with since');
+    setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS).unref();
+  };
+  const revoked = () => {
+    if (closed) return;
+    finish();
+    opts.log.info({ workspace: opts.workspace }, 'event tail closed: token revoked');
+    socket.close(CloseCode.revoked, 'token revoked');
     setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS).unref();
   };
 
@@ -93,12 +110,15 @@ export function serveTail(socket: WebSocket, opts: TailOptions): void {
   const beater = setInterval(heartbeat, tunables.heartbeatMs);
   pinger.unref();
   beater.unref();
+  const token = opts.headers ? tokenFromHeaders(opts.headers) : undefined;
+  const unwatch = token ? hub.credentials.watch(hashToken(token), revoked) : undefined;
 
   function finish() {
     if (closed) return;
     closed = true;
     clearInterval(pinger);
     clearInterval(beater);
+    unwatch?.();
     sub.stop();
   }
 
