@@ -4,7 +4,7 @@
 // Usage: npm run build && npx tsx bench/t02-instances-list.ts [runs]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, platform, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../src/server/start.js';
@@ -12,6 +12,7 @@ import { insertInstance, type InstanceDoc } from '../src/server/store/instances.
 import { dataFiles } from '../src/shared/paths.js';
 import { newInstanceId } from '../src/shared/ids.js';
 import { timestamp } from '../src/shared/time.js';
+import { interleave, ratioLine } from './lib/ratio.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const RUNS = Number(process.argv[2] ?? 30);
@@ -36,11 +37,6 @@ function timeOnce(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     });
   });
 }
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]!;
-};
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ebcli-bench-'));
 const server = await startServer({ dataDir, port: 0 });
@@ -83,43 +79,14 @@ try {
   };
   const baselineArgs = ['-e', '0'];
   const targetArgs = [BIN, 'instances', 'list'];
-  for (let i = 0; i < WARMUP; i++) {
-    await timeOnce(baselineArgs, env);
-    await timeOnce(targetArgs, env);
-  }
-  const base: number[] = [];
-  const target: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    base.push(await timeOnce(baselineArgs, env));
-    target.push(await timeOnce(targetArgs, env));
-  }
-  rmSync(home, { recursive: true, force: true });
-  const value = quantile(target, 0.5);
-  const baseline = quantile(base, 0.5);
-  const ratio = value / baseline;
-  const round = (x: number) => Math.round(x * 100) / 100;
-  process.stdout.write(
-    `${JSON.stringify({
-      target: 'T2 ebcli instances list (100 rows)',
-      value: round(value),
-      unit: 'ms',
-      baseline: round(baseline),
-      ratio: round(ratio),
-      limit: LIMIT,
-      pass: ratio <= LIMIT,
-      p50: round(value),
-      p99: round(quantile(target, 0.99)),
-      n: RUNS,
-      machine: {
-        cpus: cpus().length,
-        model: cpus()[0]?.model,
-        platform: platform(),
-        node: process.version,
-        // Node parses this bundle at every start, so it weighs on the baseline as much as on ebcli.
-        extraCaCerts: Boolean(process.env.NODE_EXTRA_CA_CERTS),
-      },
-    })}\n`,
+  const samples = await interleave(
+    RUNS,
+    WARMUP,
+    () => timeOnce(baselineArgs, env),
+    () => timeOnce(targetArgs, env),
   );
+  rmSync(home, { recursive: true, force: true });
+  process.stdout.write(ratioLine('T2 ebcli instances list (100 rows)', LIMIT, samples));
 } finally {
   await server.close();
   rmSync(dataDir, { recursive: true, force: true });

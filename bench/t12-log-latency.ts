@@ -19,6 +19,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
+import { round } from './lib/ratio.js';
 
 const STREAMS = Number(process.env.T12_STREAMS ?? 100);
 const RATE = Number(process.env.T12_RATE ?? 1000);
@@ -279,7 +280,6 @@ async function main(): Promise<void> {
   // B3: the ratio gates; absolute figures are trend data, reported next to it.
   const pass = lost === 0 && ratio <= RATIO_LIMIT;
   const absoluteMet = system.p99 <= ABS.p99 && system.p50 <= ABS.p50;
-  const round = (x: number) => Math.round(x * 100) / 100;
   const result = {
     target: 'T12',
     value: round(system.p99),

@@ -36,6 +36,19 @@ export interface ScriptOutcome {
   message?: string;
 }
 
+/** A failure with no exit code: the script could not be prepared, rendered or started, or its run broke. */
+export function failedOutcome(startedAt: number, message: string): ScriptOutcome {
+  return {
+    status: 'failed',
+    exitCode: null,
+    signal: null,
+    truncated: false,
+    startedAt,
+    finishedAt: Date.now(),
+    message,
+  };
+}
+
 /** How long output pipes may stay open after the script exits (background children holding them). */
 const DRAIN_MS = 1000;
 export const EXECUTION_ENV = 'ELASTICBOX_EXECUTION_ID';
@@ -76,15 +89,7 @@ export class ScriptRun {
     const startedAt = Date.now();
     const cap = new OutputCap(spec.outputCapBytes, onOutput);
     const file = join(spec.scriptsDir, `${spec.executionId}.sh`);
-    const fail = (message: string): ScriptOutcome => ({
-      status: 'failed',
-      exitCode: null,
-      signal: null,
-      truncated: false,
-      startedAt,
-      finishedAt: Date.now(),
-      message,
-    });
+    const fail = (message: string) => failedOutcome(startedAt, message);
     try {
       mkdirSync(spec.cwd, { recursive: true });
       mkdirSync(spec.scriptsDir, { recursive: true, mode: 0o700 });

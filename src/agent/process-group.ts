@@ -8,19 +8,10 @@
  * `setsid nohup … &`; a process that scrubs its environment (`env -i`) AND leaves the group
  * escapes. cgroups would close that gap and are not used.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { envMatcher, procPids } from '../shared/process.js';
 
 const HAS_PROC = process.platform === 'linux';
-
-function procPids(): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((name) => /^\d+$/.test(name))
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
 
 /** `[state, pgrp]` of a process from /proc/<pid>/stat, or undefined when it is gone. */
 function procStat(pid: number): { state: string; pgrp: number } | undefined {
@@ -55,15 +46,9 @@ export function liveGroupMembers(pgid: number): number[] {
 /** Live processes whose environment contains exactly `NAME=value` (Linux; empty elsewhere). */
 export function processesWithEnv(name: string, value: string): number[] {
   if (!HAS_PROC) return [];
-  const needle = Buffer.from(`\0${name}=${value}\0`);
+  const marked = envMatcher(name, value);
   return procPids().filter((pid) => {
-    if (pid === process.pid) return false;
-    try {
-      const environ = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]);
-      if (environ.indexOf(needle) === -1) return false;
-    } catch {
-      return false;
-    }
+    if (pid === process.pid || !marked(pid)) return false;
     const stat = procStat(pid);
     return stat !== undefined && stat.state !== 'Z';
   });

@@ -12,7 +12,7 @@ import {
 } from '../shared/protocol.js';
 import { Redactor } from '../shared/redact.js';
 import type { AgentConnection } from './connection.js';
-import { EXECUTION_ENV, scriptEnv, ScriptRun, type ScriptOutcome } from './executor.js';
+import { EXECUTION_ENV, failedOutcome, scriptEnv, ScriptRun, type ScriptOutcome } from './executor.js';
 import type { HelperRequest, HelperResponse } from './helper-server.js';
 import type { AgentLogger } from './main.js';
 import { processesWithEnv } from './process-group.js';
@@ -190,15 +190,7 @@ export class AgentRuntime {
       script = renderJinja(message.template, context);
     } catch (err) {
       const text = redactor.redact((err as Error).message).slice(0, 3000);
-      return this.done(id, {
-        status: 'failed',
-        exitCode: null,
-        signal: null,
-        truncated: false,
-        startedAt,
-        finishedAt: Date.now(),
-        message: `template error: ${text}`,
-      });
+      return this.done(id, failedOutcome(startedAt, `template error: ${text}`));
     }
     const env = scriptEnv(
       process.env,
@@ -241,16 +233,7 @@ export class AgentRuntime {
     );
     entry.run.done.then(
       (outcome) => this.done(id, outcome),
-      (err: unknown) =>
-        this.done(id, {
-          status: 'failed',
-          exitCode: null,
-          signal: null,
-          truncated: false,
-          startedAt,
-          finishedAt: Date.now(),
-          message: `agent error: ${(err as Error).message}`,
-        }),
+      (err: unknown) => this.done(id, failedOutcome(startedAt, `agent error: ${(err as Error).message}`)),
     );
   }
 

@@ -29,6 +29,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../shared/process.js';
 import type { ExecutionRecord, ResultMessage } from '../shared/protocol.js';
 
 export interface ExecutionMeta {
@@ -63,15 +64,6 @@ interface OpenEntry extends SpoolEntry {
 /** Spool directories opened by this process (a lock holding our own pid is stale unless listed). */
 const openHere = new Set<string>();
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Takes `<dir>/lock`, replacing a lock whose agent is gone. Throws if another agent holds it. */
 function lock(dir: string): void {
   const file = join(dir, 'lock');
@@ -86,8 +78,7 @@ function lock(dir: string): void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = Number(readFileSync(file, 'utf8').trim());
-    const held =
-      holder === process.pid ? openHere.has(dir) : Number.isInteger(holder) && holder > 0 && pidAlive(holder);
+    const held = holder === process.pid ? openHere.has(dir) : processAlive(holder);
     if (held) throw new Error(`another agent (pid ${holder}) is using the spool ${dir}`);
     rmSync(file, { force: true });
   }

@@ -2,13 +2,13 @@ import { SCHEMA_BASE, schemaName, schemaUrl } from './docs.js';
 import { badRequest } from './errors.js';
 import {
   COMMON_EDITABLE,
-  RENAMED_EVENTS,
   type CreateBoxInput,
   type EditableField,
   type FileRefInput,
   type UpdateBoxInput,
 } from './schemas/boxes.js';
 import type { BoxDoc, BoxVariable } from './store/boxes.js';
+import { RENAMED_EVENTS } from '../shared/box-format.js';
 import { newUuid } from '../shared/ids.js';
 
 export const BOX_KINDS = ['script', 'policy', 'docker', 'application', 'cloudformation'] as const;

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from
 import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { dataFiles } from '../shared/paths.js';
+import { processAlive } from '../shared/process.js';
 import { readServerState, type ServerState } from './start.js';
 
 export interface ServerStatus {
@@ -26,15 +27,6 @@ export class ServerStartError extends Error {
 }
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** GET /services/health over TLS, trusting only the data directory's CA. */
 export function checkHealth(state: Pick<ServerState, 'url' | 'caFile'>, timeoutMs = 2000): Promise<boolean> {
@@ -62,7 +54,7 @@ export async function serverStatus(dataDir: string): Promise<ServerStatus> {
   const state = readServerState(dataDir);
   if (!state || !existsSync(files.pidFile)) return { running: false, dataDir, reason: 'not started' };
   const pid = Number(readFileSync(files.pidFile, 'utf8').trim());
-  if (!pid || !pidAlive(pid)) return { running: false, dataDir, reason: 'stale pid file' };
+  if (!processAlive(pid)) return { running: false, dataDir, reason: 'stale pid file' };
   const healthy = await checkHealth(state);
   const base = { dataDir, pid, url: state.url, caFile: state.caFile };
   return healthy ? { running: true, ...base } : { running: false, ...base, reason: 'not answering health' };
@@ -118,14 +110,14 @@ export async function stopServer(dataDir: string, graceMs = 15_000): Promise<{ s
   const files = dataFiles(dataDir);
   if (!existsSync(files.pidFile)) return { stopped: false };
   const pid = Number(readFileSync(files.pidFile, 'utf8').trim());
-  if (!pid || !pidAlive(pid)) {
+  if (!processAlive(pid)) {
     rmSync(files.pidFile, { force: true });
     return { stopped: false };
   }
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && pidAlive(pid)) await sleep(50);
-  if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
+  while (Date.now() < deadline && processAlive(pid)) await sleep(50);
+  if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(files.pidFile, { force: true });
   return { stopped: true, pid };
 }

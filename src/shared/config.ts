@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { dataFiles, defaultDataDir } from './paths.js';
+import { processAlive } from './process.js';
 
 /** Where a setting's value came from, in precedence order. */
 export type SettingSource = 'flag' | 'env' | 'profile' | 'local' | 'none';
@@ -175,15 +176,6 @@ function readTrimmed(file: string): string | undefined {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Reads what the embedded server left in its data directory (no network). */
 export function readLocalState(env: NodeJS.ProcessEnv = process.env, dataDir = defaultDataDir(env)): LocalState {
   const files = dataFiles(dataDir);
@@ -198,5 +190,5 @@ export function readLocalState(env: NodeJS.ProcessEnv = process.env, dataDir = d
   }
   if (!caFile && existsSync(files.caCert)) caFile = files.caCert;
   const pid = Number(readTrimmed(files.pidFile));
-  return { dataDir, url, caFile, token: readTrimmed(files.adminToken), running: pid > 0 && pidAlive(pid) };
+  return { dataDir, url, caFile, token: readTrimmed(files.adminToken), running: processAlive(pid) };
 }

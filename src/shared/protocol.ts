@@ -289,6 +289,25 @@ export function jsonDepth(text: string, limit = Infinity): number {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const ID_RE = new RegExp(ID);
 
+/** A frame's JSON value, checked for size, UTF-8 and nesting before it is parsed. */
+function parseFrame(data: string | Buffer, maxBytes: number): unknown {
+  const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  if (bytes > maxBytes) throw new ProtocolError('frame too large', CloseCode.tooBig);
+  let text: string;
+  try {
+    text = typeof data === 'string' ? data : utf8.decode(data);
+  } catch {
+    throw new ProtocolError('frame is not valid UTF-8', CloseCode.invalidData);
+  }
+  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    throw new ProtocolError('JSON nested too deeply', CloseCode.policy);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError('frame is not JSON', CloseCode.invalidData);
+  }
+}
+
 /**
  * Validates one frame and returns the typed message. `from` names the sender: `'agent'` on the
  * server, `'server'` on the agent. Throws {@link ProtocolError}; errors name at most the type and
@@ -297,25 +316,7 @@ const ID_RE = new RegExp(ID);
 export function parseMessage(data: string | Buffer, from: 'agent'): AgentMessage;
 export function parseMessage(data: string | Buffer, from: 'server'): ServerMessage;
 export function parseMessage(data: string | Buffer, from: 'agent' | 'server'): AgentMessage | ServerMessage {
-  const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-  if (bytes > MAX_FRAME_BYTES) throw new ProtocolError('frame too large', CloseCode.tooBig);
-  let text: string;
-  if (typeof data === 'string') text = data;
-  else {
-    try {
-      text = utf8.decode(data);
-    } catch {
-      throw new ProtocolError('frame is not valid UTF-8', CloseCode.invalidData);
-    }
-  }
-  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
-    throw new ProtocolError('JSON nested too deeply', CloseCode.policy);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ProtocolError('frame is not JSON', CloseCode.invalidData);
-  }
+  const value = parseFrame(data, MAX_FRAME_BYTES);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new ProtocolError('frame is not a JSON object', CloseCode.policy);
   }
@@ -435,24 +436,7 @@ export function parseTailMessage(data: string | Buffer, from: 'tail-server'): Ta
 export function parseTailMessage(data: string | Buffer, from: 'tail-client'): TailClientMessage;
 export function parseTailMessage(data: string | Buffer, from: 'tail-server' | 'tail-client'): unknown {
   tailCheckers ??= { server: compile(TailServerMessage), client: compile({ anyOf: [TailPing] }) };
-  const limit = from === 'tail-client' ? TAIL_MAX_CLIENT_FRAME_BYTES : Infinity;
-  if ((typeof data === 'string' ? Buffer.byteLength(data) : data.length) > limit) {
-    throw new ProtocolError('frame too large', CloseCode.tooBig);
-  }
-  let text: string;
-  try {
-    text = typeof data === 'string' ? data : utf8.decode(data);
-  } catch {
-    throw new ProtocolError('frame is not valid UTF-8', CloseCode.invalidData);
-  }
-  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
-    throw new ProtocolError('JSON nested too deeply', CloseCode.policy);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ProtocolError('frame is not JSON', CloseCode.invalidData);
-  }
+  const value = parseFrame(data, from === 'tail-client' ? TAIL_MAX_CLIENT_FRAME_BYTES : Infinity);
   const type = (value as { type?: unknown } | null)?.type;
   const checker =
     typeof type === 'string'

@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { parseDocument, isScalar } from 'yaml';
+import { schemaName } from '../../shared/box-format.js';
 import { contentTypeFor, localFile, locate, lstatOrUndefined, readCapped, unsafePathReason } from './fs-safe.js';
 import { automaticUpdates, checkVariables } from './variables.js';
 import {
@@ -26,16 +27,20 @@ const COMMON_KEYS = [
   'automatic_updates',
   'friendly_id',
 ];
-/** Keys only some box types have (cam-api.md §3.1). */
-const TYPE_KEYS: Record<string, BoxType> = {
+/** Keys only some box types have (cam-api.md §3.1) that box.yaml keeps as written, in `BoxFolderDoc.extra`. */
+export const EXTRA_KEYS: Readonly<Record<string, BoxType>> = {
   claims: 'policy',
   profile: 'policy',
   provider_id: 'policy',
   lifespan: 'policy',
   services: 'application',
+  type: 'cloudformation',
+};
+/** Keys only some box types have: the extra keys, and the files of docker and cloudformation boxes. */
+const TYPE_KEYS: Readonly<Record<string, BoxType>> = {
+  ...EXTRA_KEYS,
   dockerfile: 'docker',
   template: 'cloudformation',
-  type: 'cloudformation',
 };
 const README = /^readme\.md$/i;
 
@@ -44,8 +49,8 @@ export type Report = (file: string, message: string, severity?: Severity) => voi
 
 /** The box type a schema URL names; `undefined` for an unknown schema. */
 export function boxTypeOf(schema: string): BoxType | undefined {
-  if (!schema.startsWith(SCHEMA_BASE)) return undefined;
-  const name = schema.slice(SCHEMA_BASE.length).replace(/^\d{4}-\d{2}-\d{2}\//, '');
+  const name = schemaName(schema);
+  if (name === undefined) return undefined;
   const m = /^boxes\/([a-z]+)$/.exec(name);
   return m && (BOX_TYPES as readonly string[]).includes(m[1]!) ? (m[1] as BoxType) : undefined;
 }
@@ -116,8 +121,7 @@ export async function loadFolder(root: string, folder: string, report: Report): 
   }
   if (type === 'policy' && doc.requirements?.length)
     bad('policy boxes have no requirements: list what the policy offers in claims');
-  for (const key of ['claims', 'profile', 'provider_id', 'lifespan', 'services', 'type'])
-    if (data[key] !== undefined) doc.extra[key] = data[key];
+  for (const key of Object.keys(EXTRA_KEYS)) if (data[key] !== undefined) doc.extra[key] = data[key];
 
   const checked = checkVariables(data.variables, parsed.sourceOf);
   checked.errors.forEach(bad);

@@ -1,40 +1,21 @@
 /** Types and limits of the CAM box folder format (cam-api.md §6.1) and of the import interface. */
 
-export const SCHEMA_BASE = 'http://elasticbox.net/schemas/';
+import type { AutomaticUpdates, EventName, VariableType } from '../../shared/box-format.js';
 
-/** The ten events a box stores (cam-api.md §4.2), in lifecycle order. */
-export const CANONICAL_EVENTS = [
-  'pre_install',
-  'install',
-  'pre_configure',
-  'configure',
-  'pre_start',
-  'start',
-  'stop',
-  'post_stop',
-  'dispose',
-  'post_dispose',
-] as const;
-
-/** Older event names that are still stored and run next to the box's main event (cam-api.md §9 #5). */
-export const ALIAS_EVENTS = ['pre_stop', 'pre_dispose', 'post_install', 'post_configure', 'post_start'] as const;
-
-/** Names ebcli 4.0 exported that map onto canonical events on read. */
-export const RENAMED_EVENTS: Readonly<Record<string, EventName>> = {
-  terminate: 'dispose',
-  post_terminate: 'post_dispose',
-};
-
-export type EventName = (typeof CANONICAL_EVENTS)[number] | (typeof ALIAS_EVENTS)[number];
-export const EVENT_NAMES: readonly EventName[] = [...CANONICAL_EVENTS, ...ALIAS_EVENTS];
-
-export const VARIABLE_TYPES = ['Text', 'Password', 'Number', 'Port', 'Options', 'File', 'Box', 'Binding'] as const;
-export type VariableType = (typeof VARIABLE_TYPES)[number];
+export {
+  ALIAS_EVENTS,
+  CANONICAL_EVENTS,
+  EVENT_NAMES,
+  RENAMED_EVENTS,
+  SCHEMA_BASE,
+  VARIABLE_TYPES,
+  type AutomaticUpdates,
+  type EventName,
+  type VariableType,
+} from '../../shared/box-format.js';
 
 export const BOX_TYPES = ['script', 'policy', 'docker', 'cloudformation', 'application'] as const;
 export type BoxType = (typeof BOX_TYPES)[number];
-
-export type AutomaticUpdates = 'off' | 'major' | 'minor' | 'patch';
 
 export const LIMITS = {
   /** box.yaml size. */

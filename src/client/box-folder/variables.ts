@@ -1,26 +1,18 @@
+import { AUTOMATIC_UPDATES, VARIABLE_KEYS } from '../../shared/box-format.js';
 import { unsafePathReason } from './fs-safe.js';
 import { VARIABLE_TYPES, type AutomaticUpdates, type BoxVariable, type VariableType } from './types.js';
 
-const VARIABLE_KEYS = new Set([
-  'name',
-  'type',
-  'value',
-  'required',
-  'visibility',
-  'scope',
-  'options',
-  'automatic_updates',
-  'tags',
-]);
+const KNOWN_KEYS = new Set<string>(VARIABLE_KEYS);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SCOPE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const FILE_VALUE = /^files\/[^/\\]+$/;
-const UPDATES = ['off', 'major', 'minor', 'patch'];
 
 /** `automatic_updates` as written, or undefined when invalid (YAML 1.1 reads a bare `off` as false). */
 export function automaticUpdates(raw: unknown): AutomaticUpdates | undefined {
   if (raw === false || raw === undefined || raw === null) return 'off';
-  return typeof raw === 'string' && UPDATES.includes(raw) ? (raw as AutomaticUpdates) : undefined;
+  return typeof raw === 'string' && (AUTOMATIC_UPDATES as readonly string[]).includes(raw)
+    ? (raw as AutomaticUpdates)
+    : undefined;
 }
 
 /** A scalar written in YAML as a string; `source` is the text as written, so `1.10` stays `1.10`. */
@@ -55,7 +47,7 @@ export function checkVariables(
   raw.forEach((item: unknown, i) => {
     const at = (msg: string) => errors.push(`variables[${i}]${label(item)}: ${msg}`);
     if (!isRecord(item)) return at('must be a mapping');
-    for (const key of Object.keys(item)) if (!VARIABLE_KEYS.has(key)) at(`unknown key '${key}'`);
+    for (const key of Object.keys(item)) if (!KNOWN_KEYS.has(key)) at(`unknown key '${key}'`);
     const { name, type } = item;
     if (typeof name !== 'string' || !IDENTIFIER.test(name))
       return at('name must be letters, digits and underscores, not starting with a digit');

@@ -1,38 +1,12 @@
 import { mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { VARIABLE_KEYS } from '../../shared/box-format.js';
 import { resolveInside } from '../../shared/paths.js';
 import { isWithin, lstatOrUndefined, writeAtomic } from './fs-safe.js';
-import { boxTypeOf } from './load.js';
-import {
-  BoxFolderError,
-  EVENT_NAMES,
-  LIMITS,
-  RENAMED_EVENTS,
-  type BoxExportApi,
-  type BoxType,
-  type RemoteBox,
-} from './types.js';
+import { boxTypeOf, EXTRA_KEYS } from './load.js';
+import { BoxFolderError, EVENT_NAMES, LIMITS, RENAMED_EVENTS, type BoxExportApi, type RemoteBox } from './types.js';
 
-const VARIABLE_KEYS = [
-  'name',
-  'type',
-  'value',
-  'required',
-  'visibility',
-  'scope',
-  'options',
-  'automatic_updates',
-  'tags',
-];
-const TYPE_KEYS: Record<string, BoxType> = {
-  claims: 'policy',
-  profile: 'policy',
-  provider_id: 'policy',
-  lifespan: 'policy',
-  services: 'application',
-  type: 'cloudformation',
-};
 const RESERVED = new Set(['box.yaml', 'readme.MD', 'events', 'files']);
 
 /** box.yaml text as PyYAML `safe_dump` writes it: block style, keys sorted, YAML 1.1 scalars quoted. */
@@ -104,7 +78,7 @@ export async function writeBoxFolder(
   if (box.requirements?.length || type === 'script' || type === 'docker') yaml.requirements = box.requirements ?? [];
   if (box.automatic_updates && box.automatic_updates !== 'off') yaml.automatic_updates = box.automatic_updates;
   if (box.friendly_id) yaml.friendly_id = box.friendly_id;
-  for (const [key, only] of Object.entries(TYPE_KEYS))
+  for (const [key, only] of Object.entries(EXTRA_KEYS))
     if (only === type && box[key] !== undefined && box[key] !== null) yaml[key] = box[key];
 
   const fileNames = new Map<string, string>();
@@ -112,7 +86,7 @@ export async function writeBoxFolder(
   yaml.variables = [];
   for (const v of box.variables ?? []) {
     const out: Record<string, unknown> = {};
-    for (const key of VARIABLE_KEYS) if (v[key as keyof typeof v] !== undefined) out[key] = v[key as keyof typeof v];
+    for (const key of VARIABLE_KEYS) if (v[key] !== undefined) out[key] = v[key];
     out.value = v.value ?? '';
     if (v.type === 'File' && v.value) {
       let name = fileNames.get(v.value);

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataFiles, resolveInside } from '../../shared/paths.js';
-import { commandLine, killMarked, killProcessGroup, processAlive } from './process-group.js';
+import { processAlive } from '../../shared/process.js';
+import { commandLine, killMarked, killProcessGroup } from './process-group.js';
 import type { AgentProcess, MachineSpec, Provider } from './types.js';
 
 /**

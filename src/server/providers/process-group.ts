@@ -1,15 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-
-/** Whether a process exists (EPERM: it exists but belongs to someone else). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { readFileSync, readlinkSync } from 'node:fs';
+import { envMatcher, processAlive, procPids } from '../../shared/process.js';
 
 /** Whether a process is alive and not a zombie waiting to be reaped. */
 function running(pid: number): boolean {
@@ -63,16 +53,6 @@ export async function killProcessGroup(pgid: number, graceMs = 3000): Promise<vo
   while (Date.now() < hard && running(pgid)) await delay(25);
 }
 
-function procPids(): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((n) => /^\d+$/.test(n))
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /** Whether a process's working directory is `root` or inside it (also once the directory is deleted). */
 function cwdInside(pid: number, root: string): boolean {
   try {
@@ -89,17 +69,8 @@ function cwdInside(pid: number, root: string): boolean {
  * process groups of their own and daemons leave them, so the agent's group alone is not enough.
  */
 export function machineProcesses(name: string, value: string): number[] {
-  const needle = Buffer.from(`\0${name}=${value}\0`);
-  return procPids().filter((pid) => {
-    if (pid === process.pid) return false;
-    let marked = false;
-    try {
-      marked = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${pid}/environ`)]).indexOf(needle) !== -1;
-    } catch {
-      // not ours to read
-    }
-    return (marked || cwdInside(pid, value)) && running(pid);
-  });
+  const marked = envMatcher(name, value);
+  return procPids().filter((pid) => pid !== process.pid && (marked(pid) || cwdInside(pid, value)) && running(pid));
 }
 
 /** SIGKILLs every process of the machine, repeating until none is left (children forking). */

@@ -1,4 +1,11 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  ALIAS_EVENTS,
+  AUTOMATIC_UPDATES,
+  CANONICAL_EVENTS,
+  RENAMED_EVENTS,
+  VARIABLE_TYPES,
+} from '../../shared/box-format.js';
 import { Member } from './workspaces.js';
 
 /** A string limited to the given values; ajv then says "must be equal to one of the allowed values". */
@@ -6,24 +13,6 @@ const OneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type:
 /** A string or null, reported by ajv as "must be string,null". */
 const NullableString = (maxLength: number) => Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength });
 
-export const VARIABLE_TYPES = ['Text', 'Password', 'Number', 'Port', 'Options', 'File', 'Box', 'Binding'] as const;
-export const AUTOMATIC_UPDATES = ['off', 'major', 'minor', 'patch'] as const;
-export const CANONICAL_EVENTS = [
-  'pre_install',
-  'install',
-  'pre_configure',
-  'configure',
-  'pre_start',
-  'start',
-  'stop',
-  'post_stop',
-  'dispose',
-  'post_dispose',
-] as const;
-/** Historical names kept as they are (cam-api §9 #5). */
-export const ALIAS_EVENTS = ['pre_stop', 'pre_dispose', 'post_install', 'post_configure', 'post_start'] as const;
-/** Historical names stored under their 4.0 name. */
-export const RENAMED_EVENTS: Record<string, string> = { terminate: 'dispose', post_terminate: 'post_dispose' };
 export const CLOUDFORMATION_TYPES = [
   'CloudFormation Service',
   'MySQL Database Service',

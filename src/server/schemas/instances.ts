@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AUTOMATIC_UPDATES } from '../../shared/box-format.js';
 import { INSTANCE_ID } from '../../shared/ids.js';
 import { Member } from './workspaces.js';
 
-export const AUTOMATIC_UPDATES = ['off', 'major', 'minor', 'patch'] as const;
 export const AutomaticUpdates = Type.Union(AUTOMATIC_UPDATES.map((v) => Type.Literal(v)));
 
 /**
