@@ -1,4 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { NotFoundError } from '../client/errors.js';
 import type { EbClient } from '../client/client.js';
 import { findBox, findPolicy, toDeployVariables, type VariableOverride } from '../client/deploy.js';
 import type { Box, DeployRequest } from '../client/types.js';
@@ -57,6 +59,13 @@ async function importFolder(client: EbClient, dir: string, opts: DeployOptions):
   return client.boxes.retrieve(root?.versionId ?? result.id);
 }
 
+async function isBoxFolder(dir: string): Promise<boolean> {
+  return stat(join(dir, 'box.yaml')).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
 /** Deploys described by an application document (cam-api.md §6.2), in document order. */
 async function fromApplication(client: EbClient, file: string, opts: DeployOptions): Promise<PlannedDeploy[]> {
   const { parseApplicationDocument } = await import('../client/box-folder/index.js');
@@ -64,7 +73,12 @@ async function fromApplication(client: EbClient, file: string, opts: DeployOptio
   const planned: PlannedDeploy[] = [];
   for (const entry of entries) {
     const ref = entry.box.owner ? `${entry.box.owner}/${entry.box.name}` : entry.box.name;
-    const box = await findBox(client, ref, opts.workspace);
+    const box = await findBox(client, ref, opts.workspace).catch(async (err: unknown) => {
+      // A box the server lacks but that sits in a folder beside the document is imported first.
+      const folder = join(dirname(file), entry.box.name);
+      if (!(err instanceof NotFoundError) || entry.box.owner || !(await isBoxFolder(folder))) throw err;
+      return importFolder(client, folder, opts);
+    });
     const variables: VariableOverride[] = entry.variables.map((v) => ({
       name: v.name,
       ...(v.scope ? { scope: v.scope } : {}),

@@ -33,6 +33,8 @@ export interface WaitTarget {
   since?: string;
   /** A 404 (or 403) means done: the instance was deleted. */
   goneIsDone?: boolean;
+  /** `operation.created` of the operation being waited for, when the request's answer told it. */
+  operationCreated?: string;
 }
 
 export type WaitOutcome =
@@ -51,6 +53,31 @@ export function isFinished(doc: Instance, target: WaitTarget): boolean {
   if (doc.state !== 'done' && doc.state !== 'unavailable') return false;
   if (target.since !== undefined && doc.updated === target.since) return false;
   return !target.events || target.events.includes(doc.operation?.event);
+}
+
+/** Whether an operation record (`deploy`, `force_terminate`, `redeploy`, …) is one the target waits for. */
+function recordMatches(operation: string, events: string[]): boolean {
+  if (events.includes(operation)) return true;
+  if (operation === 'force_terminate') return events.includes('terminate');
+  return operation === 'redeploy' && events.includes('deploy');
+}
+
+/**
+ * A later operation (an automatic reconfigure after a binding change, say) can replace the one
+ * waited for before a poll sees it finish. Operations on one instance never overlap, so the
+ * awaited one has ended; its operation record tells how.
+ */
+async function replacedOutcome(instances: Instances, doc: Instance, t: WaitTarget): Promise<WaitOutcome | undefined> {
+  const from = t.operationCreated ?? t.since;
+  const current = doc.operation;
+  if (!t.events || from === undefined || !current?.created || current.created <= from) return undefined;
+  if (t.events.includes(current.event) && t.operationCreated === undefined) return undefined;
+  if (t.operationCreated !== undefined && current.created === t.operationCreated) return undefined;
+  const ours = (await instances.operations(t.id))
+    .filter((o) => o.created >= from && recordMatches(o.operation, t.events!))
+    .sort((a, b) => (a.created < b.created ? -1 : 1))[0];
+  if (!ours || (ours.state !== 'done' && ours.state !== 'failed')) return undefined;
+  return { id: t.id, outcome: ours.state === 'done' ? 'done' : 'unavailable', instance: doc };
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -83,6 +110,10 @@ export async function waitForInstances(
           opts.onChange?.(doc);
         }
         if (isFinished(doc, t)) results.set(t.id, { id: t.id, outcome: doc.state as 'done', instance: doc });
+        else {
+          const replaced = await replacedOutcome(instances, doc, t);
+          if (replaced) results.set(t.id, replaced);
+        }
       } catch (err) {
         const gone = err instanceof NotFoundError || err instanceof PermissionDeniedError;
         if (gone && t.goneIsDone) results.set(t.id, { id: t.id, outcome: 'gone' });

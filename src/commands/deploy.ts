@@ -99,7 +99,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         (instance && this.flags.wait
           ? await awaitOutcome(
               { client, deadline, onChange },
-              { id: instance.id, events: COMPLETION_EVENTS.deploy },
+              { id: instance.id, events: COMPLETION_EVENTS.deploy, operationCreated: instance.operation?.created },
               base,
             )
           : base);

@@ -109,4 +109,31 @@ describe('deploy, logs, wait and terminate end to end', () => {
     expect(r.code).toBe(6);
     expect(r.stderr).toContain('No Such Box');
   });
+
+  it('deploys an application document, importing the box folders beside it, and binds the client', async () => {
+    const app = join(process.cwd(), 'examples', 'boxes', 'greeting-app.yaml');
+    const r = await runCli(['deploy', app, '--timeout', '90s'], { env: cli.env, timeoutMs: 120_000 });
+    expect(r.stderr).toContain('Importing box folder');
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    expect(lines).toHaveLength(2);
+    for (const [id, outcome, state] of lines) {
+      cleanup.push(id!);
+      expect([outcome, state]).toEqual(['done', 'running']);
+    }
+    // The client is reconfigured once the service it binds to has deployed; its configure fetches the greeting.
+    // (Results print in the order the deploys end, so look at both instances' logs.)
+    const fetched =
+      /Greeting Client: fetched http:\/\/127\.0\.0\.1:\d+\/greeting\.txt: Hello from the Greeting Service/;
+    let text = '';
+    for (let i = 0; i < 60 && !fetched.test(text); i++) {
+      await new Promise((res) => setTimeout(res, 500));
+      const logs = await Promise.all(lines.map(([id]) => runCli(['instances', 'logs', id!], { env: cli.env })));
+      text = logs.map((l) => l.stdout).join('\n');
+    }
+    expect(text).toMatch(fetched);
+  }, 150_000);
 });
