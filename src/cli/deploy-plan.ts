@@ -4,6 +4,7 @@ import { NotFoundError } from '../client/errors.js';
 import type { EbClient } from '../client/client.js';
 import { findBox, findPolicy, toDeployVariables, type VariableOverride } from '../client/deploy.js';
 import type { Box, DeployRequest } from '../client/types.js';
+import { fillRequired } from './deploy-prompts.js';
 import { UsageError } from './errors.js';
 
 export interface DeployOptions {
@@ -39,7 +40,7 @@ async function request(
   const req: DeployRequest = {
     owner: opts.workspace,
     name: name.slice(0, MAX_NAME),
-    box: { id: box.id, variables: await toDeployVariables(client, box.id, variables) },
+    box: { id: box.id, variables: await toDeployVariables(client, box.id, await fillRequired(client, box, variables)) },
     instance_tags: [...new Set(tags)],
     ...(policyId ? { policy_box: { id: policyId, variables: [] } } : {}),
   };

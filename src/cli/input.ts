@@ -39,3 +39,9 @@ export async function confirmOrYes(message: string, yes: boolean | undefined): P
   const prompts = await import('@inquirer/prompts');
   return prompts.confirm({ message, default: false }, context());
 }
+
+/** Picks one of several choices on a TTY (callers check {@link canPrompt} first). */
+export async function askChoice(message: string, choices: { name: string; value: string }[]): Promise<string> {
+  const prompts = await import('@inquirer/prompts');
+  return prompts.select({ message, choices }, context());
+}

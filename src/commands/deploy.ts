@@ -4,6 +4,7 @@ import { currentHead, followOperations } from '../cli/follow.js';
 import { UsageError } from '../cli/errors.js';
 import { timeoutFlag, workspaceFlag } from '../cli/flags.js';
 import { planDeploys } from '../cli/deploy-plan.js';
+import { chooseBox } from '../cli/deploy-prompts.js';
 import { awaitOutcome, errorResult, finish, resultLine, runPool, type TargetResult } from '../cli/operations.js';
 import { parseOverride, type VariableOverride } from '../client/deploy.js';
 import type { Instance } from '../client/types.js';
@@ -21,7 +22,9 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
   ];
 
   static override args = {
-    target: Args.string({ description: 'box folder, box name or id, or application document (.yaml)', required: true }),
+    target: Args.string({
+      description: 'box folder, box name or id, or application document (.yaml); on a TTY, omit it to choose a box',
+    }),
   };
 
   static override flags = {
@@ -54,7 +57,8 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
     });
     const client = await this.client();
     const workspace = await this.workspace(this.flags.workspace);
-    const planned = await planDeploys(client, this.args.target, {
+    const target = this.args.target ?? (await chooseBox(client, workspace));
+    const planned = await planDeploys(client, target, {
       workspace,
       name: this.flags.name,
       variables,
