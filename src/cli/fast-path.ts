@@ -43,6 +43,7 @@ export async function runFastPath(argv: string[], userAgent: string): Promise<nu
     { profile: values.profile, url: values.url, workspace: values.workspace },
     userAgent,
     (m) => process.stderr.write(`${m}\n`),
+    true,
   );
   try {
     const columns = instanceColumns(values.columns);

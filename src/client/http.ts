@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { ApiError, ConnectionError, EbClientError, TimeoutError } from './errors.js';
-import { createDispatcher, loadUndici } from './transport.js';
+import type { SecureContext } from 'node:tls';
+import { createDispatcher, loadUndici, plainRequest, proxyConfigured, trustedContext } from './transport.js';
 
 /** The CAM API release this client speaks (`ElasticBox-Release`). */
 export const CLIENT_RELEASE = '4.0';
@@ -25,6 +26,11 @@ export interface ClientOptions {
   /** Environment for proxy settings (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   userAgent?: string;
+  /**
+   * Send GET requests over node:http(s) rather than undici when no dispatcher is given and no
+   * proxy is configured: undici takes longer to load than a short read-only command takes to run.
+   */
+  plainGets?: boolean;
 }
 
 export interface RequestOptions {
@@ -112,6 +118,8 @@ export class HttpClient {
   private dispatcher: Dispatcher | undefined;
   private dispatcherPromise: Promise<Dispatcher> | undefined;
   private readonly ownsDispatcher: boolean;
+  private ca: string | undefined;
+  private secureContext: SecureContext | undefined;
   /** `ElasticBox-Release` of the last response, if it had one. */
   lastRelease: string | undefined;
 
@@ -124,11 +132,21 @@ export class HttpClient {
     this.ownsDispatcher = !opts.dispatcher;
   }
 
+  private caText(): string | undefined {
+    this.ca ??= this.opts.ca ?? (this.opts.caFile ? readFileSync(this.opts.caFile, 'utf8') : undefined);
+    return this.ca;
+  }
+
+  private plainContext(env: NodeJS.ProcessEnv): SecureContext | undefined {
+    const ca = this.caText();
+    if (ca && this.origin.startsWith('https:')) this.secureContext ??= trustedContext(ca, env);
+    return this.secureContext;
+  }
+
   private getDispatcher(): Promise<Dispatcher> {
     if (this.dispatcher) return Promise.resolve(this.dispatcher);
     this.dispatcherPromise ??= (async () => {
-      const ca = this.opts.ca ?? (this.opts.caFile ? readFileSync(this.opts.caFile, 'utf8') : undefined);
-      this.dispatcher = await createDispatcher({ ca, env: this.opts.env });
+      this.dispatcher = await createDispatcher({ ca: this.caText(), env: this.opts.env });
       return this.dispatcher;
     })();
     return this.dispatcherPromise;
@@ -136,8 +154,11 @@ export class HttpClient {
 
   /** Sends one request, retrying idempotent ones on connection errors, 408/429/5xx and timeouts. */
   async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<ApiResponse<T>> {
-    const dispatcher = await this.getDispatcher();
-    const { request } = await loadUndici();
+    const env = this.opts.env ?? process.env;
+    const plain = method === 'GET' && this.opts.plainGets && !this.opts.dispatcher && !proxyConfigured(env);
+    const dispatcher = plain ? undefined : await this.getDispatcher();
+    const secureContext = plain ? this.plainContext(env) : undefined;
+    const { request } = plain ? { request: undefined } : await loadUndici();
     const headers: Record<string, string> = {
       accept: 'application/json',
       'elasticbox-release': CLIENT_RELEASE,
@@ -165,24 +186,35 @@ export class HttpClient {
     for (let attempt = 0; ; attempt++) {
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = ro.signal ? AbortSignal.any([ro.signal, timeout]) : timeout;
-      let res: Dispatcher.ResponseData;
+      let res: { statusCode: number; headers: Record<string, string | string[] | undefined> };
       let text: string;
       let bytes: Buffer | undefined;
       try {
-        res = await request.call(dispatcher, {
-          origin: this.origin,
-          path: fullPath,
-          method: method as Dispatcher.HttpMethod,
-          headers,
-          body,
-          signal,
-        });
-        if (ro.binary && res.statusCode < 400) {
-          bytes = Buffer.from(await res.body.arrayBuffer());
-          text = '';
-        } else text = await res.body.text();
-        // Let undici mark the connection idle before the next request, or it opens a second one.
-        await new Promise((r) => setImmediate(r));
+        if (!request || !dispatcher) {
+          const url = new URL(fullPath, this.origin);
+          const plainRes = await plainRequest(url, { method, headers, body, signal, secureContext });
+          res = plainRes;
+          if (ro.binary && res.statusCode < 400) {
+            bytes = plainRes.body;
+            text = '';
+          } else text = plainRes.body.toString('utf8');
+        } else {
+          const undiciRes = await request.call(dispatcher, {
+            origin: this.origin,
+            path: fullPath,
+            method: method as Dispatcher.HttpMethod,
+            headers,
+            body,
+            signal,
+          });
+          res = undiciRes;
+          if (ro.binary && res.statusCode < 400) {
+            bytes = Buffer.from(await undiciRes.body.arrayBuffer());
+            text = '';
+          } else text = await undiciRes.body.text();
+          // Let undici mark the connection idle before the next request, or it opens a second one.
+          await new Promise((r) => setImmediate(r));
+        }
       } catch (err) {
         if (ro.signal?.aborted) throw ro.signal.reason ?? err;
         const mapped = timeout.aborted

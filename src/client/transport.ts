@@ -109,3 +109,51 @@ export async function createDispatcher(opts: TransportOptions = {}): Promise<Dis
   }
   return new Agent({ connect: tls });
 }
+
+/** A response read in full. */
+export interface PlainResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface PlainRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  signal: AbortSignal;
+  /** From {@link trustedContext} when a CA is pinned; else the default roots. */
+  secureContext?: SecureContext;
+}
+
+/** True when a proxy variable is set, i.e. only undici's proxy agent may carry the request. */
+export function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
+  const proxy = proxyEnv(env);
+  return Boolean(proxy.httpsProxy || proxy.httpProxy);
+}
+
+/**
+ * One request over node:http(s) on a connection of its own (no pool, closed after the response),
+ * with the same TLS floor and trusted roots as {@link createDispatcher}. It loads in a fraction
+ * of undici's time, so short read-only commands use it when no proxy is configured.
+ */
+export async function plainRequest(url: URL, req: PlainRequest): Promise<PlainResponse> {
+  const secure = url.protocol === 'https:';
+  const mod = secure ? await import('node:https') : await import('node:http');
+  const tls = secure
+    ? { minVersion: 'TLSv1.2' as const, ...(req.secureContext ? { secureContext: req.secureContext } : {}) }
+    : {};
+  return new Promise((resolve, reject) => {
+    const r = mod.request(url, { method: req.method, headers: req.headers, signal: req.signal, agent: false, ...tls });
+    r.on('error', reject);
+    r.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+      );
+    });
+    r.end(req.body);
+  });
+}

@@ -102,6 +102,19 @@ describe('EbClient against the server', () => {
     await dead.close();
   });
 
+  it('answers GETs the same over node:https (plainGets) as over undici', async () => {
+    const caFile = join(t.dataDir, 'tls', 'ca.pem');
+    const plain = new EbClient({ url: t.url, token: t.token, caFile, plainGets: true, env: {} });
+    expect(await plain.workspaces.list()).toEqual(await client.workspaces.list());
+    await expect(plain.instances.retrieve('i-nosuch')).rejects.toBeInstanceOf(NotFoundError);
+    const wrong = new EbClient({ url: t.url, token: 'wrong', caFile, plainGets: true, env: {} });
+    await expect(wrong.workspaces.list()).rejects.toBeInstanceOf(AuthenticationError);
+    const untrusted = new EbClient({ url: t.url, token: t.token, plainGets: true, maxRetries: 0, env: {} });
+    await expect(untrusted.workspaces.list()).rejects.toBeInstanceOf(ConnectionError);
+    const dead = new EbClient({ url: 'https://127.0.0.1:1', plainGets: true, maxRetries: 0, env: {} });
+    await expect(dead.workspaces.list()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
   it('normalises URLs', () => {
     expect(normaliseUrl('cam.example.com/')).toBe('https://cam.example.com');
     expect(normaliseUrl('http://127.0.0.1:8080//')).toBe('http://127.0.0.1:8080');
