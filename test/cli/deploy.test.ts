@@ -122,7 +122,9 @@ describe('deploy, logs, wait and terminate end to end', () => {
     expect(lines).toHaveLength(2);
     for (const [id, outcome, state] of lines) {
       cleanup.push(id!);
-      expect([outcome, state]).toEqual(['done', 'running']);
+      expect(outcome).toBe('done');
+      // The client may already be in its automatic reconfigure when its deploy is reported.
+      expect(['running', 'processing']).toContain(state);
     }
     // The client is reconfigured once the service it binds to has deployed; its configure fetches the greeting.
     // (Results print in the order the deploys end, so look at both instances' logs.)
