@@ -1,31 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatTimestamp } from '../../src/shared/time.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import {
-  createBox,
-  deploy,
-  fastTunables,
-  importExample,
-  killAgents,
-  restartSamePort,
-  settled,
-  workdir,
-} from './helpers.js';
+import type { TestServer } from '../helpers/server.js';
+import { createBox, deploy, importExample, restartSamePort, settled, useE2eServer, workdir } from './helpers.js';
 
 let t: TestServer;
-
-beforeAll(async () => {
-  fastTunables();
-  t = await startTestServer();
-});
-afterAll(async () => {
-  const dataDir = t.dataDir;
-  await t.server.close();
-  await killAgents(dataDir);
-  await t.stop().catch(() => undefined);
-});
+useE2eServer((server) => (t = server));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inMs = (ms: number) => formatTimestamp(BigInt(Date.now() + ms) * 1000n);

@@ -1,21 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { activityTexts, createBox, deploy, eventsOf, fastTunables, killAgents, settled, workdir } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import type { TestServer } from '../helpers/server.js';
+import { activityTexts, createBox, deploy, eventsOf, settled, useE2eServer, workdir } from './helpers.js';
 
 let t: TestServer;
-
-beforeAll(async () => {
-  fastTunables();
-  t = await startTestServer();
-});
-afterAll(async () => {
-  const dataDir = t.dataDir;
-  await t.server.close();
-  await killAgents(dataDir);
-  await t.stop().catch(() => undefined);
-});
+useE2eServer((server) => (t = server));
 
 const log = (event: string) => `#!/bin/bash\necho ${event} >> runs.log\n`;
 

@@ -5,7 +5,8 @@ import { killMarked, killProcessGroup } from '../../src/server/providers/process
 import { MACHINE_MARKER } from '../../src/server/providers/local.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { startServer } from '../../src/server/start.js';
-import type { TestServer } from '../helpers/server.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** What the helpers need of a server: its authenticated `call`. */
 export type Api = Pick<TestServer, 'call'>;
@@ -142,4 +143,23 @@ export async function restartSamePort(t: TestServer): Promise<void> {
 export async function eventsOf(t: Api, instance: string, type?: string): Promise<any[]> {
   const q = `instance=${instance}${type ? `&type=${type}` : ''}&limit=10000`;
   return (await t.call('GET', `/services/events?${q}`)).body.events;
+}
+
+/**
+ * A real server with short timings for the tests of one file; afterwards it stops the server and
+ * kills every agent its machines left running. `onStart` receives the server once it is up.
+ */
+export function useE2eServer(onStart: (t: TestServer) => void): void {
+  let t: TestServer;
+  beforeAll(async () => {
+    fastTunables();
+    t = await startTestServer();
+    onStart(t);
+  });
+  afterAll(async () => {
+    const dataDir = t.dataDir;
+    await t.server.close();
+    await killAgents(dataDir);
+    await t.stop().catch(() => undefined);
+  });
 }
