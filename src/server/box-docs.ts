@@ -8,14 +8,11 @@ import {
   type UpdateBoxInput,
 } from './schemas/boxes.js';
 import type { BoxDoc, BoxVariable } from './store/boxes.js';
-import { RENAMED_EVENTS } from '../shared/box-format.js';
+import { BOX_TYPES, RENAMED_EVENTS, type BoxType } from '../shared/box-format.js';
 import { newUuid } from '../shared/ids.js';
 
-export const BOX_KINDS = ['script', 'policy', 'docker', 'application', 'cloudformation'] as const;
-export type BoxKind = (typeof BOX_KINDS)[number];
-
 /** Fields only one box type has; PUT applies them on top of the common ones. */
-export const KIND_FIELDS: Record<BoxKind, readonly EditableField[]> = {
+export const KIND_FIELDS: Record<BoxType, readonly EditableField[]> = {
   script: [],
   policy: ['profile', 'provider_id', 'claims', 'lifespan'],
   docker: ['dockerfile'],
@@ -24,17 +21,17 @@ export const KIND_FIELDS: Record<BoxKind, readonly EditableField[]> = {
 };
 
 /** A box body's type from its `schema`; a missing schema means a script box, as `ebcli import` does. */
-export function kindFromSchema(schema: string | undefined): BoxKind {
+export function kindFromSchema(schema: string | undefined): BoxType {
   if (schema === undefined) return 'script';
   const name = schemaName(schema);
-  const kind = BOX_KINDS.find((k) => name === `boxes/${k}`);
-  if (!kind) throw badRequest(`Unknown box schema '${schema}': expected ${SCHEMA_BASE}boxes/{${BOX_KINDS.join(',')}}`);
+  const kind = BOX_TYPES.find((k) => name === `boxes/${k}`);
+  if (!kind) throw badRequest(`Unknown box schema '${schema}': expected ${SCHEMA_BASE}boxes/{${BOX_TYPES.join(',')}}`);
   return kind;
 }
 
 /** Refuses, on create, a field that belongs to another box type. */
-export function assertFieldsFitKind(body: Record<string, unknown>, kind: BoxKind): void {
-  for (const other of BOX_KINDS) {
+export function assertFieldsFitKind(body: Record<string, unknown>, kind: BoxType): void {
+  for (const other of BOX_TYPES) {
     if (other === kind) continue;
     const field = KIND_FIELDS[other].find((f) => body[f] !== undefined);
     if (field) throw badRequest(`Field '${field}' belongs to ${other} boxes, not to a ${kind} box`);
@@ -56,7 +53,7 @@ export function normaliseEvents(events: Record<string, FileRefInput | undefined>
 const withValues = (variables: BoxVariable[]): BoxVariable[] => variables.map((v) => ({ ...v, value: v.value ?? '' }));
 
 /** The fields of a PUT body that apply to a box of this type, normalised as they are stored. */
-export function editableFields(body: UpdateBoxInput, kind: BoxKind): Partial<BoxDoc> {
+export function editableFields(body: UpdateBoxInput, kind: BoxType): Partial<BoxDoc> {
   const out: Record<string, unknown> = {};
   for (const field of [...COMMON_EDITABLE, ...KIND_FIELDS[kind]]) {
     if (body[field] !== undefined) out[field] = body[field];
@@ -67,7 +64,7 @@ export function editableFields(body: UpdateBoxInput, kind: BoxKind): Partial<Box
 }
 
 /** A new draft from a POST body, with CAM's defaults (cam-api §3.2). */
-export function newBoxDoc(body: CreateBoxInput, kind: BoxKind, owner: string, now: string): BoxDoc {
+export function newBoxDoc(body: CreateBoxInput, kind: BoxType, owner: string, now: string): BoxDoc {
   const id = newUuid();
   const doc: BoxDoc = {
     id,

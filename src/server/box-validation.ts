@@ -1,5 +1,5 @@
 import type { AuthUser } from './context.js';
-import type { BoxKind } from './box-docs.js';
+import type { BoxType } from '../shared/box-format.js';
 import { checkBlobUrl } from './blob-refs.js';
 import { looksLikeBlobUrl } from './blob-urls.js';
 import { checkVariables, readableBox } from './box-variables.js';
@@ -27,7 +27,7 @@ export interface CheckedFields {
  * nested and application boxes are readable, members are workspaces, and type rules hold.
  * Only the fields present are checked, so a PUT that leaves a field alone is not re-judged on it.
  */
-export async function checkBoxFields(db: Db, user: AuthUser, kind: BoxKind, fields: CheckedFields): Promise<void> {
+export async function checkBoxFields(db: Db, user: AuthUser, kind: BoxType, fields: CheckedFields): Promise<void> {
   const events = Object.entries(fields.events ?? {});
   if ((kind === 'policy' || kind === 'cloudformation') && events.length > 0)
     throw badRequest(`A ${kind} box has no events`);

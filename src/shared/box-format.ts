@@ -9,6 +9,10 @@ export function schemaName(url: string): string | undefined {
 }
 
 /** The ten events a box stores (cam-api.md §4.2), in lifecycle order. */
+/** Box types, by the last segment of their schema (`…/schemas/boxes/<type>`). */
+export const BOX_TYPES = ['script', 'policy', 'docker', 'cloudformation', 'application'] as const;
+export type BoxType = (typeof BOX_TYPES)[number];
+
 export const CANONICAL_EVENTS = [
   'pre_install',
   'install',

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
-import { hashToken } from '../../src/server/security.js';
+import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 import { upgradeStatus } from './tail-helpers.js';
 
 let t: TestServer;
@@ -10,28 +10,16 @@ const machineToken = 'machine-token-for-a1-test-0123456789abcdef';
 beforeAll(async () => {
   t = await startTestServer();
   bob = await addUser(t, 'bob');
-  const now = '2026-01-01 00:00:00.000000';
   // An agent's credential exists only as a machine token; it must not open a user's tail.
-  await t.server.db
-    .insertInto('machines')
-    .values({
-      name: 'm-a1',
-      instance_id: 'i-a1a1a1',
-      workspace: 'admin',
-      service_id: 'eb-a1a1a',
-      provider_id: 'p',
-      token_hash: hashToken(machineToken),
-      state: 'running',
-      address: '127.0.0.1',
-      agent_pid: null,
-      agent_version: null,
-      connected: 0,
-      connections: 0,
-      last_agent_ping: null,
-      created: now,
-      updated: now,
-    })
-    .execute();
+  await upsertMachine(t.server.db, {
+    name: 'm-a1',
+    instanceId: 'i-a1a1a1',
+    workspace: 'admin',
+    serviceId: 'eb-a1a1a',
+    providerId: 'p',
+    token: machineToken,
+    address: { public: '127.0.0.1', private: '127.0.0.1' },
+  });
 });
 afterAll(async () => t.stop());
 

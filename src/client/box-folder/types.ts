@@ -1,21 +1,20 @@
 /** Types and limits of the CAM box folder format (cam-api.md §6.1) and of the import interface. */
 
-import type { AutomaticUpdates, EventName, VariableType } from '../../shared/box-format.js';
+import type { AutomaticUpdates, BoxType, EventName, VariableType } from '../../shared/box-format.js';
 
 export {
   ALIAS_EVENTS,
+  BOX_TYPES,
   CANONICAL_EVENTS,
   EVENT_NAMES,
   RENAMED_EVENTS,
   SCHEMA_BASE,
   VARIABLE_TYPES,
   type AutomaticUpdates,
+  type BoxType,
   type EventName,
   type VariableType,
 } from '../../shared/box-format.js';
-
-export const BOX_TYPES = ['script', 'policy', 'docker', 'cloudformation', 'application'] as const;
-export type BoxType = (typeof BOX_TYPES)[number];
 
 export const LIMITS = {
   /** box.yaml size. */
