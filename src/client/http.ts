@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
 import { ApiError, ConnectionError, EbClientError, TimeoutError } from './errors.js';
 import type { SecureContext } from 'node:tls';
-import { createDispatcher, loadUndici, plainRequest, proxyConfigured, trustedContext } from './transport.js';
+import { parseCas } from './pinned-tls.js';
+import {
+  createDispatcher,
+  loadUndici,
+  plainRequest,
+  proxyConfigured,
+  trustedContext,
+  type PinnedTrust,
+} from './transport.js';
 
 /** The CAM API release this client speaks (`ElasticBox-Release`). */
 export const CLIENT_RELEASE = '4.0';
@@ -119,7 +127,7 @@ export class HttpClient {
   private dispatcherPromise: Promise<Dispatcher> | undefined;
   private readonly ownsDispatcher: boolean;
   private ca: string | undefined;
-  private secureContext: SecureContext | undefined;
+  private trust: PinnedTrust | undefined;
   /** `ElasticBox-Release` of the last response, if it had one. */
   lastRelease: string | undefined;
 
@@ -137,10 +145,13 @@ export class HttpClient {
     return this.ca;
   }
 
-  private plainContext(env: NodeJS.ProcessEnv): SecureContext | undefined {
+  /** The pinned CA for plain requests; its full-check context is built only if needed. */
+  private plainTrust(env: NodeJS.ProcessEnv): PinnedTrust | undefined {
     const ca = this.caText();
-    if (ca && this.origin.startsWith('https:')) this.secureContext ??= trustedContext(ca, env);
-    return this.secureContext;
+    if (!ca || !this.origin.startsWith('https:')) return undefined;
+    let context: SecureContext | undefined;
+    this.trust ??= { cas: parseCas(ca), context: () => (context ??= trustedContext(ca, env)) };
+    return this.trust;
   }
 
   private getDispatcher(): Promise<Dispatcher> {
@@ -157,7 +168,7 @@ export class HttpClient {
     const env = this.opts.env ?? process.env;
     const plain = method === 'GET' && this.opts.plainGets && !this.opts.dispatcher && !proxyConfigured(env);
     const dispatcher = plain ? undefined : await this.getDispatcher();
-    const secureContext = plain ? this.plainContext(env) : undefined;
+    const trust = plain ? this.plainTrust(env) : undefined;
     const { request } = plain ? { request: undefined } : await loadUndici();
     const headers: Record<string, string> = {
       accept: 'application/json',
@@ -192,7 +203,7 @@ export class HttpClient {
       try {
         if (!request || !dispatcher) {
           const url = new URL(fullPath, this.origin);
-          const plainRes = await plainRequest(url, { method, headers, body, signal, secureContext });
+          const plainRes = await plainRequest(url, { method, headers, body, signal, trust });
           res = plainRes;
           if (ro.binary && res.statusCode < 400) {
             bytes = plainRes.body;

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
+import { connectPinned } from './pinned-tls.js';
 
 type RequestFn = (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 type DispatcherCtor = new (opts?: Record<string, unknown>) => Dispatcher;
@@ -117,13 +119,21 @@ export interface PlainResponse {
   body: Buffer;
 }
 
+/** A pinned CA as plain requests use it. */
+export interface PinnedTrust {
+  /** Its certificates: the server is first checked against them alone (no root store, see pinned-tls.ts). */
+  cas: X509Certificate[];
+  /** When that check refuses the server, the context (from {@link trustedContext}) that decides as usual. */
+  context: () => SecureContext;
+}
+
 export interface PlainRequest {
   method: string;
   headers: Record<string, string>;
   body?: string | Buffer;
   signal: AbortSignal;
-  /** From {@link trustedContext} when a CA is pinned; else the default roots. */
-  secureContext?: SecureContext;
+  /** A CA pinned for the request; without one the default roots decide. */
+  trust?: PinnedTrust;
 }
 
 /** True when a proxy variable is set, i.e. only undici's proxy agent may carry the request. */
@@ -139,12 +149,20 @@ export function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
  */
 export async function plainRequest(url: URL, req: PlainRequest): Promise<PlainResponse> {
   const secure = url.protocol === 'https:';
-  const mod = secure ? await import('node:https') : await import('node:http');
-  const tls = secure
-    ? { minVersion: 'TLSv1.2' as const, ...(req.secureContext ? { secureContext: req.secureContext } : {}) }
-    : {};
+  // require, not import(): a CommonJS caller (the bundled fast path) then never starts the ES module loader.
+  const mod = createRequire(import.meta.url)(secure ? 'node:https' : 'node:http') as typeof import('node:https');
+  let connection: { createConnection?: () => TLSSocket; secureContext?: SecureContext; minVersion?: 'TLSv1.2' } = {};
+  if (secure) {
+    const { trust } = req;
+    const pinned = trust?.cas.length
+      ? await connectPinned({ host: url.hostname, port: Number(url.port || 443), cas: trust.cas, signal: req.signal })
+      : undefined;
+    if (pinned && 'socket' in pinned) connection = { createConnection: () => pinned.socket };
+    else connection = { minVersion: 'TLSv1.2', ...(trust ? { secureContext: trust.context() } : {}) };
+  }
   return new Promise((resolve, reject) => {
-    const r = mod.request(url, { method: req.method, headers: req.headers, signal: req.signal, agent: false, ...tls });
+    const agent = connection.createConnection ? undefined : false;
+    const r = mod.request(url, { method: req.method, headers: req.headers, signal: req.signal, agent, ...connection });
     r.on('error', reject);
     r.on('response', (res) => {
       const chunks: Buffer[] = [];
