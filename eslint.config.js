@@ -13,6 +13,15 @@ export default tseslint.config(
     },
   },
   {
+    // The CLI entry points are CommonJS (bin/package.json) to keep start-up short.
+    files: ['bin/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __dirname: 'readonly', __filename: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/server/**', 'src/client/**', 'src/agent/**', 'src/shared/**'],
     rules: {
       'no-console': 'error',

@@ -1,15 +1,14 @@
 #!/usr/bin/env node
-// Entry point of the built CLI. `--version` is answered before oclif loads (startup budget T1),
-// and plain `instances list` calls run without it (T2); everything else goes through oclif.
-import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+// Entry point of the built CLI. It is CommonJS (bin/package.json) because starting Node's ES module
+// loader costs several milliseconds that short commands cannot spare: `--version` is answered
+// before oclif loads (startup budget T1), and plain `instances list` calls run from one bundled
+// CommonJS file without oclif (T2). Everything else goes through oclif.
+'use strict';
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
 
 const argv = process.argv.slice(2);
-
-// undici parses HTTP with a WebAssembly module. Left to itself V8 re-compiles it with its optimising
-// tier in background threads, and a finished command cannot exit until that is done (about 100 ms
-// per run); the baseline compiler is plenty for a short command. Long-running ones keep the default.
-if (argv[0] !== 'server' && argv[0] !== 'agent') setFlagsFromString('--liftoff-only');
+const root = join(__dirname, '..');
 
 // `ebcli … | head` closes stdout early; that is not an error.
 process.stdout.on('error', (err) => {
@@ -17,20 +16,41 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
-const pjson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const userAgent = `${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`;
 
-if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-  process.stdout.write(`${userAgent}\n`);
-} else {
+/** The bundled fast path (scripts/bundle-fast-path.js), or undefined when it was not built. */
+function fastPath() {
+  try {
+    return require('../dist/cli/fast-path.cjs');
+  } catch (err) {
+    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('fast-path.cjs')) return undefined;
+    throw err;
+  }
+}
+
+async function main() {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`${userAgent}\n`);
+    return;
+  }
+  // undici parses HTTP with a WebAssembly module. Left to itself V8 re-compiles it with its optimising
+  // tier in background threads, and a finished command cannot exit until that is done (about 100 ms
+  // per run); the baseline compiler is plenty for a short command. Long-running ones keep the default.
+  if (argv[0] !== 'server' && argv[0] !== 'agent') require('node:v8').setFlagsFromString('--liftoff-only');
   // `instances list` runs without oclif when its arguments are plain (startup budget T2).
-  if (argv[0] === 'instances' && !process.env.EBCLI_NO_FAST_PATH) {
-    const { runFastPath } = await import('../dist/cli/fast-path.js');
-    const code = await runFastPath(argv, userAgent);
+  const fast = argv[0] === 'instances' && !process.env.EBCLI_NO_FAST_PATH ? fastPath() : undefined;
+  if (fast) {
+    const code = await fast.runFastPath(argv, userAgent);
     if (code !== undefined) process.exit(code);
   }
   const { execute } = await import('@oclif/core');
-  await execute({ dir: import.meta.url });
+  await execute({ dir: root });
   // Exit now rather than wait for idle keep-alive sockets and timers of a finished command.
   process.exit();
 }
+
+main().catch((err) => {
+  process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
+  process.exit(1);
+});

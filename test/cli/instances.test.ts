@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, runCli, seedInstance, useCliServer } from './helpers.js';
 
@@ -51,6 +54,29 @@ describe('instances list, show and bulk operations', () => {
       const bad = await runCli(['instances', 'list', '--columns', 'nope'], { env: { ...cli.env, ...extra } });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('--columns');
+    }
+  });
+
+  it('runs plain lists from the CommonJS bundle, without oclif or the ES module loader (start-up budget T2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ebcli-fast-path-'));
+    try {
+      // A preloaded probe writes down, as the process exits, what it loaded.
+      const probe = join(dir, 'probe.cjs');
+      const report = join(dir, 'loaded.json');
+      writeFileSync(
+        probe,
+        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));`,
+      );
+      const r = await runCli(['instances', 'list'], { env: { ...cli.env, NODE_OPTIONS: `--require ${probe}` } });
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim().split('\n')).toHaveLength(3);
+      const loaded = JSON.parse(readFileSync(report, 'utf8')) as { files: string[]; builtins: string[] };
+      expect(loaded.files.some((f) => f.endsWith(join('dist', 'cli', 'fast-path.cjs')))).toBe(true);
+      expect(loaded.files.filter((f) => f.includes('@oclif') || f.includes('undici'))).toEqual([]);
+      expect(loaded.builtins).not.toContain('NativeModule internal/modules/esm/module_job');
+      expect(loaded.builtins).toContain('NativeModule tls');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
