@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Entry point of the built CLI. It is CommonJS (bin/package.json) because starting Node's ES module
 // loader costs several milliseconds that short commands cannot spare: `--version` is answered
-// before oclif loads (startup budget T1), and plain `instances list` calls run from one bundled
-// CommonJS file without oclif (T2). Everything else goes through oclif.
+// before oclif loads (startup budget T1), plain `instances list` calls run from one bundled
+// CommonJS file without oclif (T2), and help and unknown commands from another (T3). Everything
+// else goes through oclif.
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -19,13 +20,31 @@ process.stdout.on('error', (err) => {
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const userAgent = `${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`;
 
-/** The bundled fast path (scripts/bundle-fast-path.js), or undefined when it was not built. */
-function fastPath() {
+/** A bundled fast path (scripts/bundle-fast-path.js), or undefined when it was not built. */
+function bundled(name) {
   try {
-    return require('../dist/cli/fast-path.cjs');
+    return require(`../dist/cli/${name}.cjs`);
   } catch (err) {
-    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes('fast-path.cjs')) return undefined;
+    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`${name}.cjs`)) return undefined;
     throw err;
+  }
+}
+
+/**
+ * Whether argv may be a help request (no arguments, `help …`, `--help` before any `--`) or an
+ * unknown command (a first word that no command, alias or topic starts with; the list is written
+ * by scripts/help-data.js). The help fast path decides for itself; this only spares other commands
+ * from loading it.
+ */
+function helpLike(args) {
+  if (args.length === 0 || args[0] === 'help') return true;
+  const end = args.indexOf('--');
+  if ((end < 0 ? args : args.slice(0, end)).includes('--help')) return true;
+  if (args[0].startsWith('-')) return false;
+  try {
+    return !JSON.parse(readFileSync(join(root, 'dist', 'cli', 'command-words.json'), 'utf8')).includes(args[0]);
+  } catch {
+    return false;
   }
 }
 
@@ -39,9 +58,15 @@ async function main() {
   // per run); the baseline compiler is plenty for a short command. Long-running ones keep the default.
   if (argv[0] !== 'server' && argv[0] !== 'agent') require('node:v8').setFlagsFromString('--liftoff-only');
   // `instances list` runs without oclif when its arguments are plain (startup budget T2).
-  const fast = argv[0] === 'instances' && !process.env.EBCLI_NO_FAST_PATH ? fastPath() : undefined;
+  const fast = argv[0] === 'instances' && !process.env.EBCLI_NO_FAST_PATH ? bundled('fast-path') : undefined;
   if (fast) {
     const code = await fast.runFastPath(argv, userAgent);
+    if (code !== undefined) process.exit(code);
+  }
+  // Help and unknown commands are printed by oclif's own Help class without oclif's Config (T3).
+  const help = !process.env.EBCLI_NO_FAST_PATH && helpLike(argv) ? bundled('help-fast') : undefined;
+  if (help) {
+    const code = await help.runHelpFastPath(argv, root, userAgent);
     if (code !== undefined) process.exit(code);
   }
   const { execute } = await import('@oclif/core');

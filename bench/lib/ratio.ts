@@ -52,13 +52,18 @@ export function ratioLine(target: string, limit: number, samples: Samples): stri
     p50: round(value),
     p99: round(quantile(samples.target, 0.99)),
     n: samples.target.length,
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model,
-      platform: platform(),
-      node: process.version,
-      // Node parses this bundle at every start, so it weighs on the baseline as much as on ebcli.
-      extraCaCerts: Boolean(process.env.NODE_EXTRA_CA_CERTS),
-    },
+    machine: machineInfo(),
   })}\n`;
+}
+
+/** The machine a figure was measured on, for every bench line. */
+export function machineInfo() {
+  return {
+    cpus: cpus().length,
+    model: cpus()[0]?.model,
+    platform: platform(),
+    node: process.version,
+    // Node parses this bundle at every start, so it weighs on the baseline as much as on ebcli.
+    extraCaCerts: Boolean(process.env.NODE_EXTRA_CA_CERTS),
+  };
 }

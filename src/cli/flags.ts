@@ -24,7 +24,10 @@ export function parseDuration(input: string): number {
   return total;
 }
 
-/** `--timeout D` (e.g. `10m`), in milliseconds. */
+/**
+ * `--timeout D` (e.g. `10m`), in milliseconds. Its help default is a constant: scripts/help-data.js
+ * resolves it once at build time for the help fast path.
+ */
 export const timeoutFlag = (defaultValue: string, description = 'give up waiting after this long (e.g. 90s, 10m)') =>
   Flags.custom<number>({
     description,

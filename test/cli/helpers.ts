@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,29 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<CliResult
     child.stdin.end(opts.input ?? '');
     opts.onSpawn?.(child);
   });
+}
+
+/** What a CLI run loaded: module files (require.cache) and Node's list of loaded builtins. */
+export interface Loaded {
+  files: string[];
+  builtins: string[];
+}
+
+/** Runs the CLI with a preloaded probe that writes down, as the process exits, what it loaded. */
+export async function runCliProbed(args: string[], opts: RunOptions = {}): Promise<CliResult & { loaded: Loaded }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ebcli-probe-'));
+  try {
+    const probe = join(dir, 'probe.cjs');
+    const report = join(dir, 'loaded.json');
+    writeFileSync(
+      probe,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));`,
+    );
+    const r = await runCli(args, { ...opts, env: { ...opts.env, NODE_OPTIONS: `--require ${probe}` } });
+    return { ...r, loaded: JSON.parse(readFileSync(report, 'utf8')) as Loaded };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const SEED_BOX = {

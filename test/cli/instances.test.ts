@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, seedInstance, useCliServer } from './helpers.js';
+import { BIN, runCli, runCliProbed, seedInstance, useCliServer } from './helpers.js';
 
 describe('instances list, show and bulk operations', () => {
   const cli = useCliServer();
@@ -58,26 +56,13 @@ describe('instances list, show and bulk operations', () => {
   });
 
   it('runs plain lists from the CommonJS bundle, without oclif or the ES module loader (start-up budget T2)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebcli-fast-path-'));
-    try {
-      // A preloaded probe writes down, as the process exits, what it loaded.
-      const probe = join(dir, 'probe.cjs');
-      const report = join(dir, 'loaded.json');
-      writeFileSync(
-        probe,
-        `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ files: Object.keys(require.cache), builtins: process.moduleLoadList })));`,
-      );
-      const r = await runCli(['instances', 'list'], { env: { ...cli.env, NODE_OPTIONS: `--require ${probe}` } });
-      expect(r.code).toBe(0);
-      expect(r.stdout.trim().split('\n')).toHaveLength(3);
-      const loaded = JSON.parse(readFileSync(report, 'utf8')) as { files: string[]; builtins: string[] };
-      expect(loaded.files.some((f) => f.endsWith(join('dist', 'cli', 'fast-path.cjs')))).toBe(true);
-      expect(loaded.files.filter((f) => f.includes('@oclif') || f.includes('undici'))).toEqual([]);
-      expect(loaded.builtins).not.toContain('NativeModule internal/modules/esm/module_job');
-      expect(loaded.builtins).toContain('NativeModule tls');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const r = await runCliProbed(['instances', 'list'], { env: cli.env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    expect(r.loaded.files.some((f) => f.endsWith(join('dist', 'cli', 'fast-path.cjs')))).toBe(true);
+    expect(r.loaded.files.filter((f) => f.includes('@oclif') || f.includes('undici'))).toEqual([]);
+    expect(r.loaded.builtins).not.toContain('NativeModule internal/modules/esm/module_job');
+    expect(r.loaded.builtins).toContain('NativeModule tls');
   });
 
   it('shows one instance with secrets masked', async () => {
