@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { currentHead, followOperations } from '../cli/follow.js';
+import { currentHead, followOperations, streamHost } from '../cli/follow.js';
 import { UsageError } from '../cli/errors.js';
 import { timeoutFlag, workspaceFlag } from '../cli/flags.js';
 import { planDeploys } from '../cli/deploy-plan.js';
@@ -81,13 +81,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       }
     }
     const onChange = (doc: Instance) => this.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
-    const host = {
-      settings: () => this.settings(),
-      client: () => this.client(),
-      json: this.jsonEnabled(),
-      style: await this.style(),
-      note: (m: string) => this.note(m),
-    };
+    const host = streamHost(this.host(), () => this.settings(), await this.style());
     const followed = this.flags.follow
       ? await followOperations(
           host,

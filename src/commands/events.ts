@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../cli/errors.js';
 import { parseDuration, workspaceFlag } from '../cli/flags.js';
-import { EventPrinter, streamConnection, type StreamHost } from '../cli/follow.js';
+import { EventPrinter, streamConnection, streamHost } from '../cli/follow.js';
 import type { EventFilterOptions } from '../client/events.js';
 
 export default class Events extends BaseCommand<typeof Events> {
@@ -49,13 +49,7 @@ export default class Events extends BaseCommand<typeof Events> {
       }
       filter.sinceTime = new Date(Date.now() - ms);
     }
-    const host: StreamHost = {
-      settings: () => this.settings(),
-      client: () => this.client(),
-      json: this.jsonEnabled(),
-      style: await this.style(),
-      note: (m) => this.note(m),
-    };
+    const host = streamHost(this.host(), () => this.settings(), await this.style());
     const printer = new EventPrinter(host);
     if (f.follow) {
       const { streamEvents } = await import('../client/events.js');

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { followInstanceLogs } from '../../cli/follow.js';
+import { followInstanceLogs, streamHost } from '../../cli/follow.js';
 
 export interface LogsResult {
   id: string;
@@ -25,13 +25,7 @@ export default class InstancesLogs extends BaseCommand<typeof InstancesLogs> {
 
   async run(): Promise<LogsResult[] | undefined> {
     if (this.flags.follow) {
-      const host = {
-        settings: () => this.settings(),
-        client: () => this.client(),
-        json: this.jsonEnabled(),
-        style: await this.style(),
-        note: (m: string) => this.note(m),
-      };
+      const host = streamHost(this.host(), () => this.settings(), await this.style());
       await followInstanceLogs(host, this.args.id, { lines: this.flags.lines, event: this.flags.event });
       return undefined;
     }
