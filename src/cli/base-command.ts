@@ -2,6 +2,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { EbClient } from '../client/client.js';
 import type { ResolvedSettings } from '../shared/config.js';
 import { ExitCode } from './exit-codes.js';
+import { interruptMessage } from './interrupt.js';
 import { colorEnabled, style, type Style } from './render/style.js';
 import { renderFields, renderTable, type Column } from './render/table.js';
 import { reportError, Session } from './session.js';
@@ -50,7 +51,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const ctor = this.ctor as typeof BaseCommand;
     if (ctor.exitOnInterrupt) {
       process.once('SIGINT', () => {
-        process.stderr.write('\ninterrupted\n');
+        process.stderr.write(`\n${interruptMessage()}\n`);
         process.exit(ExitCode.Interrupted);
       });
     }

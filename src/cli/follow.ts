@@ -6,6 +6,7 @@ import { displayState } from '../client/wait.js';
 import { readLocalState, type ResolvedSettings } from '../shared/config.js';
 import type { CommandHost } from './base-command.js';
 import { AGENT_DOWN } from './errors.js';
+import { doneWaiting, waitingFor } from './interrupt.js';
 import { ExitCode } from './exit-codes.js';
 import { selectTargets, type OperationInput } from './instance-ops.js';
 import { errorResult, failingActivity, finish, operate, resultLine, runPool, type TargetResult } from './operations.js';
@@ -117,6 +118,7 @@ export async function followOperations(
   const results = new Map<string, TargetResult>();
   const stop = new AbortController();
   const timer = opts.deadline ? setTimeout(() => stop.abort(), Math.max(0, opts.deadline - Date.now())) : undefined;
+  waitingFor(pending.keys());
   const stream = streamEvents({
     ...(await streamConnection(host)),
     ...opts,
@@ -159,6 +161,7 @@ export async function followOperations(
           : {}),
       });
       pending.delete(target.id);
+      doneWaiting(target.id);
       if (pending.size === 0) break;
     }
   } finally {

@@ -6,7 +6,8 @@ import { CliError, NotFoundCliError, UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { concurrencyFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
 import { confirmOrYes } from './input.js';
-import { finish, operate, resolveTargets, resultLine, runPool, type TargetResult } from './operations.js';
+import { failureNotes, finish, operate, resolveTargets, resultLine, runPool, type TargetResult } from './operations.js';
+import { stderrProgress } from './progress.js';
 
 /** Flags shared by every lifecycle command. */
 export const operationFlags = () => ({
@@ -74,13 +75,19 @@ export async function runInstanceOperation(
   const client = await host.client();
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
-  const onChange = (doc: Instance) => host.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
+  const progress = input.wait ? await stderrProgress(client) : undefined;
   const results = await runPool(targets, input.concurrency, async (t) => {
-    const r = await operate(client, t, op, { wait: input.wait, deadline, onChange });
-    host.out(`${resultLine(r)}\n`);
-    for (const line of r.activity ?? []) host.note(`  ${line}`);
+    const r = await operate(client, t, op, { wait: input.wait, deadline, onChange: progress?.onChange ?? (() => {}) });
+    progress?.end(t.id, r.state ?? r.outcome);
+    const print = () => {
+      host.out(`${resultLine(r)}\n`);
+      for (const line of failureNotes(r)) host.note(line);
+    };
+    if (progress) progress.view.around(print);
+    else print();
     return r;
   });
+  await progress?.stop();
   finish(results);
   return results;
 }

@@ -11,6 +11,7 @@ import {
   PartialFailureError,
 } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { failureTail, type FailureTail } from './failure-tail.js';
 
 /** What happened to one target of a (bulk) operation; one line of output each. */
 export interface TargetResult {
@@ -25,6 +26,8 @@ export interface TargetResult {
   code?: string;
   /** The failing activity lines, when the instance ended unavailable. */
   activity?: string[];
+  /** The failing script's last output lines and the command that prints its whole log. */
+  output?: FailureTail;
 }
 
 const OK = new Set<TargetResult['outcome']>(['done', 'accepted', 'gone']);
@@ -102,11 +105,13 @@ export async function awaitOutcome(ctx: WaitContext, target: WaitTarget, base: T
     if (outcome.outcome === 'done') return { ...base, outcome: 'done', state, exitCode: 0 };
     const activity = await failingActivity(ctx.client, target.id, base.operation);
     const agentDown = activity.some((l) => AGENT_DOWN.test(l));
+    const output = await failureTail(ctx.client, target.id, outcome.instance.owner);
     return {
       ...base,
       outcome: 'failed',
       state,
       activity,
+      ...(output ? { output } : {}),
       message: agentDown ? 'agent unreachable' : `${base.operation} failed: instance is unavailable`,
       exitCode: agentDown ? ExitCode.AgentUnreachable : ExitCode.Failed,
       code: agentDown ? 'agent_unreachable' : 'failed',
@@ -164,6 +169,19 @@ export async function operate(
       ? { id: target.id, goneIsDone: true, since: target.doc.updated }
       : { id: target.id, events: COMPLETION_EVENTS[op], since: target.doc.updated };
   return awaitOutcome({ client, deadline: opts.deadline, onChange: opts.onChange }, waitTarget, base);
+}
+
+/** What stderr shows under a failed target: its failing activity, the script's last lines, the log command. */
+export function failureNotes(r: TargetResult): string[] {
+  const notes = (r.activity ?? []).map((l) => `  ${l}`);
+  if (r.output) {
+    if (r.output.lines.length) {
+      notes.push(`  last ${r.output.lines.length} output lines of ${r.output.script}:`);
+      notes.push(...r.output.lines.map((l) => `    ${l}`));
+    } else notes.push(`  ${r.output.script} printed nothing`);
+    notes.push(`  whole log: ${r.output.command}`);
+  }
+  return notes;
 }
 
 /** One result line: `ID  OUTCOME  STATE-or-message` (tab-separated). */

@@ -5,7 +5,16 @@ import { UsageError } from '../cli/errors.js';
 import { timeoutFlag, workspaceFlag } from '../cli/flags.js';
 import { planDeploys } from '../cli/deploy-plan.js';
 import { chooseBox } from '../cli/deploy-prompts.js';
-import { awaitOutcome, errorResult, finish, resultLine, runPool, type TargetResult } from '../cli/operations.js';
+import {
+  awaitOutcome,
+  errorResult,
+  failureNotes,
+  finish,
+  resultLine,
+  runPool,
+  type TargetResult,
+} from '../cli/operations.js';
+import { stderrProgress } from '../cli/progress.js';
 import { parseOverride, type VariableOverride } from '../client/deploy.js';
 import type { Instance } from '../client/types.js';
 import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
@@ -80,7 +89,9 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         started.push({ base: errorResult({ ...base, id: p.name }, err) });
       }
     }
-    const onChange = (doc: Instance) => this.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
+    const waiting = this.flags.wait && !this.flags.follow;
+    const progress = waiting ? await stderrProgress(client) : undefined;
+    for (const { instance } of started) if (instance && progress) progress.begin(instance);
     const host = streamHost(this.host(), () => this.settings(), await this.style());
     const followed = this.flags.follow
       ? await followOperations(
@@ -96,15 +107,21 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         followed.find((f) => f.id === base.id) ??
         (instance && this.flags.wait
           ? await awaitOutcome(
-              { client, deadline, onChange },
+              { client, deadline, onChange: progress?.onChange ?? (() => {}) },
               { id: instance.id, events: COMPLETION_EVENTS.deploy, operationCreated: instance.operation?.created },
               base,
             )
           : base);
-      this.out(`${resultLine(r)}\n`);
-      for (const line of r.activity ?? []) this.note(`  ${line}`);
+      progress?.end(r.id, r.state ?? r.outcome);
+      const print = () => {
+        this.out(`${resultLine(r)}\n`);
+        for (const line of failureNotes(r)) this.note(line);
+      };
+      if (progress) progress.view.around(print);
+      else print();
       return r;
     });
+    await progress?.stop();
     finish(results);
     return results;
   }

@@ -2,9 +2,17 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { NotFoundCliError, UsageError } from '../cli/errors.js';
 import { tagFlag, timeoutFlag } from '../cli/flags.js';
-import { awaitOutcome, errorResult, finish, resolveTargets, resultLine, type TargetResult } from '../cli/operations.js';
-import type { Instance } from '../client/types.js';
-import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
+import {
+  awaitOutcome,
+  errorResult,
+  failureNotes,
+  finish,
+  resolveTargets,
+  resultLine,
+  type TargetResult,
+} from '../cli/operations.js';
+import { stderrProgress } from '../cli/progress.js';
+import { COMPLETION_EVENTS } from '../client/wait.js';
 
 export default class Wait extends BaseCommand<typeof Wait> {
   static override summary = 'Wait until instances finish their operation (or are terminated)';
@@ -33,7 +41,8 @@ export default class Wait extends BaseCommand<typeof Wait> {
     if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${tags.join(', ')}`);
     const terminated = this.flags.for === 'terminated';
     const deadline = Date.now() + this.flags.timeout;
-    const onChange = (doc: Instance) => this.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
+    const progress = await stderrProgress(client);
+    for (const t of targets) if (t.doc) progress.begin(t.doc);
     const failFast = new AbortController();
     const results = await Promise.all(
       targets.map(async (t): Promise<TargetResult> => {
@@ -46,16 +55,18 @@ export default class Wait extends BaseCommand<typeof Wait> {
         };
         if (!t.doc) return errorResult(base, t.error);
         const r = await awaitOutcome(
-          { client, deadline, onChange, signal: failFast.signal },
+          { client, deadline, onChange: progress.onChange, signal: failFast.signal },
           { id: t.id, goneIsDone: terminated, ...(terminated ? { events: COMPLETION_EVENTS.terminate } : {}) },
           base,
         );
         if (r.outcome === 'failed' && !failFast.signal.aborted) failFast.abort();
-        this.out(`${resultLine(r)}\n`);
+        progress.end(t.id, r.state ?? r.outcome);
+        progress.view.around(() => this.out(`${resultLine(r)}\n`));
         return r;
       }),
     );
-    for (const r of results) for (const line of r.activity ?? []) this.note(`  ${r.id}: ${line}`);
+    await progress.stop();
+    for (const r of results) for (const line of failureNotes(r)) this.note(`${r.id}: ${line.trimStart()}`);
     finish(results);
     return results;
   }
