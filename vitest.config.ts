@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/setup/leftover-processes.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
   },
 });
