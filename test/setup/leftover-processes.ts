@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /**
  * Global setup: every temporary directory a test makes (data dirs, HOMEs, box folders) lands under
  * one folder of this run (TMPDIR, inherited by the test workers and what they spawn). At the end,
- * any process whose command line, working directory or environment still names that folder was
+ * any process whose command line, working directory or environment (HOME, TMPDIR, …) still names that folder was
  * started by a test and not stopped: the run fails, naming them, after killing them so nothing is
  * left behind on the machine.
  */
@@ -58,7 +58,7 @@ function processesUnder(root: string): { pid: number; cmd: string }[] {
       } catch {
         // a process of another user
       }
-      if (cmd.includes(root) || cwd.startsWith(root) || env.includes(`TMPDIR=${root}`)) found.push({ pid, cmd });
+      if (cmd.includes(root) || cwd.startsWith(root) || env.includes(root)) found.push({ pid, cmd });
     } catch {
       // exited while we looked
     }
