@@ -80,9 +80,14 @@ export function agentUrl(url: string): string {
   return u.toString();
 }
 
-/** The command that runs the helper: the compiled file, or the TypeScript source through tsx. */
+/**
+ * The command that runs the helper: the bundled file beside the bundled agent (local machines),
+ * the compiled file, or the TypeScript source through tsx.
+ */
 function helperCommand(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
+  const bundled = join(here, 'helper-cli.mjs');
+  if (existsSync(bundled)) return [process.execPath, bundled];
   const built = join(here, 'helper-cli.js');
   if (existsSync(built)) return [process.execPath, built];
   const tsx = createRequire(import.meta.url).resolve('tsx');

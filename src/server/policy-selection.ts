@@ -1,18 +1,12 @@
 import { memberWorkspaces } from './access.js';
-import { ADMIN_USER } from './bootstrap.js';
 import type { AuthUser } from './context.js';
 import { parseDoc, schemaName } from './docs.js';
 import { badRequest, forbidden } from './errors.js';
+import { canDeployWith } from './provider-access.js';
 import { canReadBox } from './resource-access.js';
 import { getBox, type BoxDoc } from './store/boxes.js';
 import type { Db } from './store/db.js';
 import { getProvider, type ProviderDoc } from './store/providers.js';
-
-/**
- * The workspace whose policy boxes every user may deploy with: the admin's, which holds the
- * default policy of the local provider that the whole server shares.
- */
-export const SHARED_POLICY_WORKSPACE = ADMIN_USER;
 
 export const isPolicyBox = (box: BoxDoc): boolean => schemaName(box.schema) === 'boxes/policy';
 
@@ -28,14 +22,15 @@ export function claimsCover(policy: BoxDoc, requirements: string[]): boolean {
   return requirements.every((r) => claims.has(r));
 }
 
+/** A policy box is used under the rule of every box read: no policy is shared by default (issue 10). */
 export async function canUsePolicy(db: Db, user: AuthUser, policy: BoxDoc): Promise<boolean> {
-  return policy.owner === SHARED_POLICY_WORKSPACE || canReadBox(db, user, policy);
+  return canReadBox(db, user, policy);
 }
 
-/** Policy drafts the user may use, the instance owner's first, then the user's, then the shared ones. */
+/** Policy drafts the user may use, the instance owner's first, then the user's and their workspaces'. */
 export async function candidatePolicies(db: Db, user: AuthUser, owner: string): Promise<BoxDoc[]> {
   const mine = await memberWorkspaces(db, user.id);
-  const order = [...new Set([owner, user.id, ...mine, SHARED_POLICY_WORKSPACE])];
+  const order = [...new Set([owner, user.id, ...mine])];
   const rows = await db
     .selectFrom('boxes')
     .select('doc')
@@ -56,11 +51,22 @@ export interface PolicyChoice {
   provider: ProviderDoc;
 }
 
-async function providerProblem(db: Db, policy: BoxDoc): Promise<{ provider?: ProviderDoc; problem?: string }> {
+async function providerProblem(
+  db: Db,
+  user: AuthUser,
+  owner: string,
+  policy: BoxDoc,
+): Promise<{ provider?: ProviderDoc; problem?: string; denied?: boolean }> {
   const id = typeof policy.provider_id === 'string' ? policy.provider_id : undefined;
   if (!id) return { problem: `policy box ${policy.name} (${policy.id}) names no provider` };
   const provider = await getProvider(db, id);
   if (!provider) return { problem: `provider ${id} of policy box ${policy.name} does not exist` };
+  if (!(await canDeployWith(db, user, owner, provider))) {
+    return {
+      denied: true,
+      problem: `provider ${provider.name} (${id}) of policy box ${policy.name} is not shared with workspace ${owner}`,
+    };
+  }
   if (provider.state !== 'ready') {
     return {
       problem: `provider ${provider.name} (${id}) of policy box ${policy.name} is ${provider.state}, not ready`,
@@ -85,7 +91,8 @@ export async function choosePolicy(
     if (!policy) throw badRequest(`policy_box ${requestedId} not found`);
     if (!isPolicyBox(policy)) throw badRequest(`policy_box ${requestedId} (${policy.name}) is not a policy box`);
     if (!(await canUsePolicy(db, user, policy))) throw forbidden(`You have no access to policy box ${requestedId}`);
-    const { provider, problem } = await providerProblem(db, policy);
+    const { provider, problem, denied } = await providerProblem(db, user, owner, policy);
+    if (denied) throw forbidden(`Cannot deploy: ${problem}`);
     if (!provider) throw badRequest(`Cannot deploy: ${problem}`);
     return { policy, provider };
   }
@@ -96,7 +103,7 @@ export async function choosePolicy(
   }
   let firstProblem: string | undefined;
   for (const policy of qualifying) {
-    const { provider, problem } = await providerProblem(db, policy);
+    const { provider, problem } = await providerProblem(db, user, owner, policy);
     if (provider) return { policy, provider };
     firstProblem ??= problem;
   }

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MACHINE_MARKER } from '../../src/server/providers/local.js';
+import { commandLine, machineProcesses } from '../../src/server/providers/process-group.js';
+import { dataFiles } from '../../src/shared/paths.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { activityTexts, createBox, deploy, fastTunables, killAgents, settled, workdir } from './helpers.js';
 
@@ -23,15 +26,6 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Whether a process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
 describe('script timeout set by the server', () => {
   it('kills a script that runs too long and leaves the instance unavailable, saying it timed out', async () => {
     const box = await createBox(t, {
@@ -39,7 +33,7 @@ describe('script timeout set by the server', () => {
       events: {
         install: '#!/bin/bash\necho install >> runs.log\n',
         configure:
-          '#!/bin/bash\necho configure >> runs.log\nsleep 30 &\necho $! > sleep.pid\nwait\necho finished >> runs.log\n',
+          '#!/bin/bash\necho configure >> runs.log\nsleep 30.25 &\necho $! > sleep.pid\nwait\necho finished >> runs.log\n',
         start: '#!/bin/bash\necho start >> runs.log\n',
       },
     });
@@ -57,11 +51,15 @@ describe('script timeout set by the server', () => {
     const logs = (await t.call('GET', `/services/instances/${doc.id}/machine_logs?machine_name=${machine}`)).text;
     expect(logs).toContain(`configure-${doc.id} failed (timeout)`);
 
-    // The whole process group went, not just the script's shell.
+    // The whole process group went, not just the script's shell. The machine has a PID namespace
+    // of its own: the pid the script wrote is not a host pid, so its sleep is found by command line.
     const dir = workdir(t.dataDir, machine, doc.id);
-    const pid = Number(readFileSync(join(dir, 'sleep.pid'), 'utf8'));
-    for (let i = 0; i < 40 && alive(pid); i++) await sleep(50);
-    expect(alive(pid)).toBe(false);
+    expect(Number(readFileSync(join(dir, 'sleep.pid'), 'utf8'))).toBeGreaterThan(1);
+    const root = join(dataFiles(t.dataDir).machines, machine);
+    const sleeping = () =>
+      machineProcesses(MACHINE_MARKER, root).filter((pid) => commandLine(pid)?.join(' ') === 'sleep 30.25');
+    for (let i = 0; i < 40 && sleeping().length; i++) await sleep(50);
+    expect(sleeping()).toEqual([]);
     expect(readFileSync(join(dir, 'runs.log'), 'utf8')).toBe('install\nconfigure\n');
   });
 });

@@ -13,6 +13,7 @@ const TS = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/;
 let t: TestServer;
 let bob: string;
 let defaultPolicy: string;
+let localProvider: string;
 
 async function makeBox(owner: string, fields: Partial<BoxDoc> & { variables?: BoxVariable[] } = {}): Promise<BoxDoc> {
   const id = newUuid();
@@ -56,7 +57,22 @@ beforeAll(async () => {
   await createUser(t.server.db, { username: 'bob', email: 'bob@example.com', password: 'bob-password-1' });
   bob = (await issueToken(t.server.db, 'bob', 'test')).value;
   const boxes = await t.call('GET', '/services/workspaces/admin/boxes');
-  defaultPolicy = boxes.body.find((b: BoxDoc) => b.schema === `${SCHEMAS}boxes/policy`).id;
+  const adminPolicy = boxes.body.find((b: BoxDoc) => b.schema === `${SCHEMAS}boxes/policy`);
+  defaultPolicy = adminPolicy.id;
+  localProvider = adminPolicy.provider_id;
+  // No provider or policy is shared by default: the admin shares its local provider with bob,
+  // who deploys through a policy of his own.
+  const share = await t.call('PUT', `/services/providers/${localProvider}`, {
+    body: { members: [{ role: 'read', workspace: 'bob' }] },
+  });
+  expect(share.status).toBe(200);
+  await makeBox('bob', {
+    schema: `${SCHEMAS}boxes/policy`,
+    name: 'Bob Local',
+    claims: ['linux'],
+    provider_id: localProvider,
+    profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 1 },
+  });
   plain = await makeBox('admin', { name: 'Plain' });
   child = await makeBox('admin', {
     name: 'Child',
@@ -190,6 +206,12 @@ describe('POST /services/instances', () => {
     await t.call('PUT', `/services/workspaces/${team.body.id}`, {
       body: { members: [{ role: 'collaborator', workspace: 'bob' }] },
     });
+    refused(await deploy(teamBox.id, { owner: team.body.id }, bob), 400, /not shared with workspace/);
+    const members = [
+      { role: 'read', workspace: 'bob' },
+      { role: 'read', workspace: team.body.id },
+    ];
+    expect((await t.call('PUT', `/services/providers/${localProvider}`, { body: { members } })).status).toBe(200);
     const ok = await deploy(teamBox.id, { owner: team.body.id }, bob);
     expect(ok.status).toBe(202);
     expect(ok.body.owner).toBe(team.body.id);
@@ -295,28 +317,37 @@ describe('policy selection', () => {
     refused(await deploy(box.id), 400, /claims covering the box requirements: windows, linux/);
   });
 
-  it("uses the shared policy for other users and prefers the owner's own policies", async () => {
+  it("shares no policy or provider by default and prefers the owner's own policies", async () => {
+    await createUser(t.server.db, { username: 'carol', email: 'carol@example.com', password: 'carol-password-1' });
+    const carol = (await issueToken(t.server.db, 'carol', 'test')).value;
+    const carolBox = await makeBox('carol');
+    refused(await deploy(carolBox.id, {}, carol), 400, /No deployment policy available to you/);
+    refused(await deploy(carolBox.id, { policy_box: { id: defaultPolicy } }, carol), 403, /no access to policy box/);
+    const own = await makeBox('carol', {
+      schema: `${SCHEMAS}boxes/policy`,
+      claims: ['linux'],
+      provider_id: localProvider,
+      profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 1 },
+    });
+    refused(await deploy(carolBox.id, { policy_box: { id: own.id } }, carol), 403, /not shared with workspace carol/);
+    refused(await deploy(carolBox.id, {}, carol), 400, /not shared with workspace carol/);
+
     const bobBox = await makeBox('bob');
     const shared = await deploy(bobBox.id, {}, bob);
     expect(shared.status).toBe(202);
-    expect(shared.body.policy_box.id).toBe(defaultPolicy);
+    expect(shared.body.policy_box.name).toBe('Bob Local');
 
-    const provider = await t.call('POST', '/services/providers', {
-      token: bob,
-      body: { schema: `${SCHEMAS}test/provider`, type: 'Test Provider', name: 'bob-local' },
-    });
     const policy = await makeBox('bob', {
       schema: `${SCHEMAS}boxes/policy`,
       name: 'Bob GPU',
       claims: ['linux', 'gpu'],
-      provider_id: provider.body.id,
+      provider_id: localProvider,
       profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 1 },
     });
     const gpuBox = await makeBox('bob', { requirements: ['gpu'] });
     const gpu = await deploy(gpuBox.id, {}, bob);
     expect(gpu.status).toBe(202);
     expect(gpu.body.policy_box.id).toBe(policy.id);
-    expect((await deploy(bobBox.id, {}, bob)).body.policy_box.id).toBe(policy.id);
     expect((await deploy(gpuBox.id, {}, undefined)).status).toBe(403);
   });
 

@@ -152,7 +152,25 @@ describe('POST /services/providers', () => {
     const again = await testProvider('twin');
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/twin/);
-    expect((await testProvider('twin', {}, bob)).status).toBe(202);
+    const bobsTwin = await call('POST', '/services/providers', {
+      token: bob,
+      body: {
+        schema: `${SCHEMAS}aws/provider`,
+        type: 'Amazon Web Services',
+        name: 'twin',
+        key: SECRETS[0],
+        secret: SECRETS[1],
+      },
+    });
+    expect(bobsTwin.status).toBe(202);
+  });
+
+  it('lets only administrators create a local (Test Provider) provider: it runs code on this host', async () => {
+    const res = await testProvider('bob-local', {}, bob);
+    expect(res.status).toBe(403);
+    expect(res.body.message).toMatch(/Only administrators/);
+    const listed = await call('GET', '/services/providers', { token: bob });
+    expect(listed.body.map((p: { name: string }) => p.name)).not.toContain('bob-local');
   });
 
   it('needs write access to the owner workspace', async () => {

@@ -1,10 +1,31 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  chmodSync,
+  readdirSync,
+  chownSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
 import { dataFiles, resolveInside } from '../../shared/paths.js';
 import { processAlive } from '../../shared/process.js';
+import { AGENT_FILE, installAgentProgram } from './agent-bundle.js';
+import {
+  coverRoot,
+  isolationMode,
+  machineUser,
+  sandboxCommand,
+  type IsolationMode,
+  type MachineUser,
+} from './machine-sandbox.js';
 import { commandLine, killMarked, killProcessGroup } from './process-group.js';
 import type { AgentProcess, MachineSpec, Provider } from './types.js';
 
@@ -18,32 +39,43 @@ const ADDRESS = { public: '127.0.0.1', private: '127.0.0.1' };
 
 export interface LocalProviderOptions {
   dataDir: string;
-  /** Overrides how the agent process is started (tests). Receives the agent flags. */
+  /** Overrides how the agent process is started (tests; no sandbox). Receives the agent flags. */
   agentCommand?: (flags: string[]) => { command: string; args: string[] };
+  /** Isolation of machines; default: probed (machine-sandbox.ts), `off` with EBCLI_LOCAL_ISOLATION=off. */
+  isolation?: IsolationMode;
 }
 
+const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /**
- * How to start an agent: `bin/run.js agent` when the CLI is built, else this directory's entry
- * file (compiled, or the TypeScript source through tsx when the server itself runs from source).
+ * The whole environment of a machine's agent (and so of its scripts), built from scratch: nothing
+ * of the server's environment (credentials, tunables, proxies) reaches a machine.
  */
-export function defaultAgentCommand(flags: string[]): { command: string; args: string[] } {
-  const here = fileURLToPath(import.meta.url);
-  const dir = dirname(here);
-  if (here.endsWith('.ts')) {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { command: process.execPath, args: ['--import', tsx, join(dir, 'local-agent-main.ts'), ...flags] };
-  }
-  const root = resolve(dir, '..', '..', '..');
-  if (existsSync(join(root, 'dist', 'commands', 'agent.js'))) {
-    return { command: process.execPath, args: [join(root, 'bin', 'run.js'), 'agent', ...flags] };
-  }
-  return { command: process.execPath, args: [join(dir, 'local-agent-main.js'), ...flags] };
+export function machineEnv(root: string, home: string, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const nodeDir = dirname(process.execPath);
+  const path = SAFE_PATH.split(':').includes(nodeDir) ? SAFE_PATH : `${SAFE_PATH}:${nodeDir}`;
+  const env: Record<string, string> = { PATH: path, HOME: home, LANG: base.LANG || 'C.UTF-8', [MACHINE_MARKER]: root };
+  if (base.TZ) env.TZ = base.TZ;
+  return env;
+}
+
+/** Makes `path` (and, for a folder, everything in it) the machine user's, when it is not already. */
+function giveTo(path: string, user: MachineUser, recursive: boolean): void {
+  if (statSync(path).uid === user.uid) return;
+  chownSync(path, user.uid, user.gid);
+  if (!recursive) return;
+  for (const entry of readdirRecursive(path)) chownSync(entry, user.uid, user.gid);
+}
+
+function readdirRecursive(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map((e) => join(dir, e));
 }
 
 /**
  * The embedded default provider: a machine is a sandbox directory under `<dataDir>/machines/<name>`
  * plus one agent process, started detached in its own process group so that it (and the scripts
- * it runs) outlive the server. Its pid is kept in the sandbox for the next server to find.
+ * it runs) outlive the server. Its pid is kept in the sandbox for the next server to find. The agent
+ * runs isolated from the control plane (machine-sandbox.ts) with an environment of its own.
  */
 export class LocalProvider implements Provider {
   readonly kind = 'local';
@@ -55,6 +87,8 @@ export class LocalProvider implements Provider {
     return {
       root,
       token: join(root, 'agent-token'),
+      ca: join(root, 'ca.pem'),
+      home: join(root, 'home'),
       pid: join(root, 'agent.pid'),
       log: join(root, 'agent.log'),
       work: join(root, 'work'),
@@ -88,24 +122,36 @@ export class LocalProvider implements Provider {
     return this.agentPid(name) !== undefined;
   }
 
-  private prepare(spec: MachineSpec): void {
+  /** The machine's folder; as root, its working parts belong to the machine user. */
+  private prepare(spec: MachineSpec, user: MachineUser | undefined): void {
     const f = this.files(spec.name);
     mkdirSync(f.root, { recursive: true, mode: 0o700 });
-    mkdirSync(f.work, { recursive: true });
-    mkdirSync(f.spool, { recursive: true, mode: 0o700 });
+    // Root mode: the machine user may enter its folder but not change agent.pid or agent.log.
+    chmodSync(f.root, user ? 0o711 : 0o700);
+    for (const dir of [f.work, f.spool, f.home]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (this.existingToken(spec.name) !== spec.token) {
       writeFileSync(`${f.token}.tmp`, `${spec.token}\n`, { mode: 0o600 });
       renameSync(`${f.token}.tmp`, f.token);
     }
+    // The CA certificate only (never its key): the agent pins it and cannot see tls/ inside its sandbox.
+    copyFileSync(dataFiles(this.opts.dataDir).caCert, f.ca);
+    chmodSync(f.ca, 0o644);
+    if (user) {
+      giveTo(f.token, user, false);
+      for (const dir of [f.work, f.spool, f.home]) giveTo(dir, user, true);
+    }
   }
 
-  private start(spec: MachineSpec): AgentProcess {
+  private async start(spec: MachineSpec): Promise<AgentProcess> {
     const running = this.agentPid(spec.name);
     if (running) return { agentPid: running };
+    const mode: IsolationMode = this.opts.isolation ?? isolationMode(this.opts.dataDir);
+    const user = mode === 'root' ? machineUser() : undefined;
+    this.prepare(spec, user);
     const f = this.files(spec.name);
     const p = spec.pingIntervalMs;
     const flags = [
-      ...['--url', spec.serverUrl, '--token-file', f.token, '--ca-file', dataFiles(this.opts.dataDir).caCert],
+      ...['--url', spec.serverUrl, '--token-file', f.token, '--ca-file', f.ca],
       ...['--workdir', f.work, '--spool-dir', f.spool, '--machine', spec.name, '--ping-interval', String(p)],
       ...[
         '--reconnect-base',
@@ -114,14 +160,16 @@ export class LocalProvider implements Provider {
         String(Math.min(60_000, Math.max(2000, 5 * p))),
       ],
     ];
-    const { command, args } = (this.opts.agentCommand ?? defaultAgentCommand)(flags);
+    const { command, args } = this.opts.agentCommand
+      ? this.opts.agentCommand(flags)
+      : await this.agentCommand(mode, f.root, user, flags);
     const log = openSync(f.log, 'a', 0o600);
     try {
       const child = spawn(command, args, {
         cwd: f.root,
         detached: true,
         stdio: ['ignore', log, log],
-        env: { ...process.env, [MACHINE_MARKER]: f.root },
+        env: machineEnv(f.root, f.home),
       });
       child.on('error', () => undefined);
       child.unref();
@@ -133,6 +181,18 @@ export class LocalProvider implements Provider {
     }
   }
 
+  /** The bundled agent, started in its sandbox (or directly when isolation is off). */
+  private async agentCommand(mode: IsolationMode, root: string, user: MachineUser | undefined, flags: string[]) {
+    const agentDir = await installAgentProgram(this.opts.dataDir);
+    const node = realpathSync(process.execPath);
+    const program = [node, join(agentDir, AGENT_FILE), ...flags];
+    if (mode === 'off') return { command: program[0]!, args: program.slice(1) };
+    const cover = coverRoot(this.opts.dataDir, mode);
+    const readOnly = [{ path: agentDir, file: false }];
+    if (node.startsWith(`${cover}/`)) readOnly.push({ path: node, file: true });
+    return sandboxCommand({ mode, cover, writable: root, readOnly, user, program });
+  }
+
   private async stopAll(name: string): Promise<void> {
     const f = this.files(name);
     const pid = this.agentPid(name);
@@ -142,12 +202,10 @@ export class LocalProvider implements Provider {
   }
 
   async provision(spec: MachineSpec) {
-    this.prepare(spec);
-    return { ...this.start(spec), address: ADDRESS };
+    return { ...(await this.start(spec)), address: ADDRESS };
   }
 
   async boot(spec: MachineSpec): Promise<AgentProcess> {
-    this.prepare(spec);
     return this.start(spec);
   }
 

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { assertCanWrite, memberWorkspaces, roleIn, userOf, type Role } from '../access.js';
+import { assertCanWrite, userOf, type Role } from '../access.js';
 import { LOCAL_PROVIDER_TYPE, localProviderDoc } from '../bootstrap.js';
 import type { AuthUser, ServerContext } from '../context.js';
 import { schemaUrl } from '../docs.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { providerRole, type ProviderMember } from '../provider-access.js';
 import { PROVIDER_TYPES, pickTypeFields, providerType, splitTypeFields } from '../provider-types.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { CreateProvider, ProviderLog, ProviderParams, UpdateProvider } from '../schemas/providers.js';
@@ -28,21 +29,9 @@ import { getWorkspace } from '../store/workspaces.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 
-type Member = { role: 'read' | 'collaborator'; workspace: string };
-
 /** Python logging levels, as CAM's provider logs carry them. */
 const INFO = 20;
 const ERROR = 40;
-
-/** The caller's role on a provider: through its owner workspace, else through `members`. */
-async function providerRole(db: Db, user: AuthUser, doc: ProviderDoc): Promise<Role | undefined> {
-  const role = await roleIn(db, user.id, doc.owner);
-  if (role) return role;
-  const mine = new Set(await memberWorkspaces(db, user.id));
-  const shared = ((doc.members as Member[] | undefined) ?? []).filter((m) => mine.has(m.workspace));
-  if (shared.some((m) => m.role === 'collaborator')) return 'collaborator';
-  return shared.length ? 'read' : undefined;
-}
 
 async function readableProvider(db: Db, user: AuthUser, id: string): Promise<{ doc: ProviderDoc; role: Role }> {
   const doc = await getProvider(db, id);
@@ -58,7 +47,7 @@ async function writableProvider(db: Db, user: AuthUser, id: string): Promise<Pro
   return doc;
 }
 
-async function checkMembers(db: Db, members: Member[] | undefined): Promise<void> {
+async function checkMembers(db: Db, members: ProviderMember[] | undefined): Promise<void> {
   for (const m of members ?? []) {
     if (!(await getWorkspace(db, m.workspace))) throw badRequest(`members: workspace ${m.workspace} does not exist`);
   }
@@ -110,6 +99,12 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
       const spec = providerType(body.type, body.schema);
       const owner = body.owner ?? me.id;
       await assertCanWrite(db, me, owner);
+      if (body.type === LOCAL_PROVIDER_TYPE && !me.isAdmin) {
+        // Its machines run their scripts on the control plane's own host.
+        throw forbidden(
+          `Only administrators can create '${LOCAL_PROVIDER_TYPE}' providers: their machines run on this server's host`,
+        );
+      }
       const { fields, secrets } = splitTypeFields(body.type, spec, body as Record<string, unknown>);
       await checkMembers(db, body.members);
       const now = timestamp();

@@ -1,0 +1,74 @@
+/**
+ * The program a local machine runs: the agent and the `elasticbox` helper command, each bundled
+ * with esbuild into one self-contained ES module file. Machines run as another user (server as
+ * root) and inside a mount namespace that hides the data directory and usually the repository, so
+ * they cannot run `bin/run.js` from the checkout: the files are copied to `<data-dir>/agent/`
+ * (0755 folder, 0644 files), which the machine's namespace mounts read-only.
+ *
+ * `npm run build` writes them to `dist/agent-bundle/` (scripts/bundle-agent.js); a server running
+ * from the TypeScript sources without a build bundles the sources on first use (development).
+ */
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const AGENT_FILE = 'agent.mjs';
+export const HELPER_FILE = 'helper-cli.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const projectRoot = resolve(here, '..', '..', '..');
+const builtDir = join(projectRoot, 'dist', 'agent-bundle');
+
+/** Bundles the agent entry and the helper CLI into `outDir`. `ext` is `ts` (sources) or `js` (dist). */
+export async function bundleAgentProgram(srcRoot: string, outDir: string, ext: 'ts' | 'js'): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: {
+      agent: join(srcRoot, 'server', 'providers', `local-agent-main.${ext}`),
+      'helper-cli': join(srcRoot, 'agent', `helper-cli.${ext}`),
+    },
+    outdir: outDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // CommonJS dependencies (ws, nunjucks) call `require`; ES modules have none of their own.
+    banner: {
+      js: "import { createRequire as __ebcliRequire } from 'node:module'; const require = __ebcliRequire(import.meta.url);",
+    },
+    // Optional native or file-watching add-ons, loaded in try/catch by their users.
+    external: ['bufferutil', 'utf-8-validate', 'chokidar', 'fsevents'],
+    logLevel: 'warning',
+  });
+}
+
+const sameFile = (a: string, b: string): boolean => {
+  try {
+    return readFileSync(a).equals(readFileSync(b));
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Puts the agent program into `<dataDir>/agent/` (readable by everyone, writable by the server's
+ * user only) and returns that folder. Copies the build's bundle; without a build, bundles the sources.
+ */
+export async function installAgentProgram(dataDir: string): Promise<string> {
+  const target = join(dataDir, 'agent');
+  mkdirSync(target, { recursive: true, mode: 0o755 });
+  chmodSync(target, 0o755);
+  const files = [AGENT_FILE, HELPER_FILE];
+  if (files.every((f) => existsSync(join(builtDir, f)))) {
+    for (const f of files) {
+      if (!sameFile(join(builtDir, f), join(target, f))) copyFileSync(join(builtDir, f), join(target, f));
+    }
+  } else if (here.endsWith(join('src', 'server', 'providers'))) {
+    await bundleAgentProgram(join(projectRoot, 'src'), target, 'ts');
+  } else {
+    throw new Error(`the agent program is missing (${builtDir}): run npm run build`);
+  }
+  for (const f of files) chmodSync(join(target, f), 0o644);
+  return target;
+}
