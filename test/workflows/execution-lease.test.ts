@@ -67,8 +67,10 @@ async function dispatched(): Promise<{ id: string; heard: number }> {
       finished: null,
     })
     .execute();
-  const row = await db.selectFrom('machines').select('last_agent_ping').executeTakeFirstOrThrow();
-  return { id, heard: parseTimestamp(row.last_agent_ping as string) as number };
+  const ping = (await db.selectFrom('machines').select('last_agent_ping').executeTakeFirstOrThrow()).last_agent_ping;
+  const created = (await getExecution(db, id))!.created;
+  // The lease runs from the later of the last heartbeat and the dispatch.
+  return { id, heard: Math.max(parseTimestamp(ping as string)!, parseTimestamp(created)!) };
 }
 
 describe('execution lease', () => {
