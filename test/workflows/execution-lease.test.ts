@@ -93,12 +93,19 @@ describe('execution lease', () => {
     expect(await expireSilentExecutions(env, 0, heard + 10 * LEASE)).toEqual([]);
   });
 
-  it('never counts time before the server started, nor while the agent is connected', async () => {
-    const { id, heard } = await dispatched();
+  it('never counts the time before the server started and its agents could reconnect', async () => {
+    const { heard } = await dispatched();
     const later = heard + 100 * LEASE;
-    expect(await expireSilentExecutions(env, later - LEASE, later)).toEqual([]);
+    // After a start, agents get their reconnect cap (here 5 s) before the lease runs.
+    const start = later - LEASE - 5000;
+    expect(await expireSilentExecutions(env, start, later)).toEqual([]);
+    expect(await expireSilentExecutions(env, start, later + 1)).toHaveLength(1);
+  });
+
+  it('never ends an execution while its agent is connected', async () => {
+    const { id, heard } = await dispatched();
     env.agents.session = () => ({ id: 1, holds: () => false });
-    expect(await expireSilentExecutions(env, 0, later)).toEqual([]);
+    expect(await expireSilentExecutions(env, 0, heard + 100 * LEASE)).toEqual([]);
     expect((await getExecution(db, id))?.status).toBeNull();
   });
 

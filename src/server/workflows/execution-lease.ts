@@ -12,13 +12,21 @@ export const executionLeaseMs = (t: Pick<Tunables, 'pingIntervalMs'>): number =>
 /** Ids per query (well below SQLite's bound-variable limit). */
 const CHUNK = 500;
 
+/**
+ * The longest wait between two reconnect attempts of an agent (the local provider starts its
+ * agents with this cap, quality.md A1: at most 60 s). After a server start, agents are given this
+ * long to find the new server before their silence counts.
+ */
+export const agentReconnectCapMs = (t: Pick<Tunables, 'pingIntervalMs'>): number =>
+  Math.min(60_000, Math.max(2000, 5 * t.pingIntervalMs));
+
 const later = (...times: (number | undefined)[]): number => Math.max(0, ...times.map((t) => t ?? 0));
 
 /**
  * Ends `agent-lost` every unresolved execution whose machine has no live agent connection and has
  * not been heard from (hello or heartbeat) for longer than the execution lease. The lease clock
- * never starts before the execution was created nor before `since` (this server's start: an agent
- * cannot be blamed for the time no server listened). The result is stored like an agent's, once:
+ * never starts before the execution was created, nor before `since` (this server's start: an agent
+ * cannot be blamed for the time no server listened) plus the agents' reconnect cap. The result is stored like an agent's, once:
  * whichever of this and the agent's real result commits first is the execution's only result.
  * Returns the ids it ended.
  */
@@ -54,7 +62,8 @@ interface Candidate {
 async function expire(env: EngineEnv, r: Candidate, since: number, now: number): Promise<boolean> {
   const leaseMs = executionLeaseMs(env.tunables);
   if (env.agents.session(r.machine)) return false;
-  const heard = later(since, parseTimestamp(r.created), r.last_agent_ping ? parseTimestamp(r.last_agent_ping) : 0);
+  const start = since + agentReconnectCapMs(env.tunables);
+  const heard = later(start, parseTimestamp(r.created), r.last_agent_ping ? parseTimestamp(r.last_agent_ping) : 0);
   if (now - heard <= leaseMs) return false;
   const seconds = Math.round(leaseMs / 1000);
   const stored = await storeExecutionResult(env.db, r.machine, r.id, {
