@@ -13,6 +13,8 @@ export const FAILPOINTS = [
   'after-commit-before-reply',
   /** The engine: a step's completion committed, the next step not started yet. */
   'after-step-commit',
+  /** The agent hub: an agent's result arrived, neither stored nor acknowledged yet. */
+  'agent-result-received',
 ] as const;
 export type FailpointName = (typeof FAILPOINTS)[number];
 

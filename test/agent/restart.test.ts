@@ -4,8 +4,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTION_ENV } from '../../src/agent/executor.js';
+import { processesWithEnv } from '../../src/agent/process-group.js';
 import { executeMessage, FakeControlPlane } from './control-plane.js';
-import { processesMatching, removeTempDirs, tempDir } from './helpers.js';
+import { removeTempDirs, tempDir } from './helpers.js';
 
 const TOKEN = 'restart-test-token';
 const FIXTURE = fileURLToPath(new URL('./fixtures/agent-process.ts', import.meta.url));
@@ -87,12 +89,14 @@ describe('agent restarts (real agent processes)', () => {
     cp.send(msg);
     await cp.waitFor(() => cp.linesOf(msg.executionId).length, 10_000, 'output');
     await kill9(first);
-    expect(processesMatching('sleep 761.25').length).toBe(1); // the script outlived its agent
+    // Processes of this execution only (other runs of this test may have their own `sleep`).
+    const mine = () => processesWithEnv(EXECUTION_ENV, msg.executionId);
+    expect(mine().length).toBeGreaterThan(0); // the script outlived its agent
 
     agentProcess(dirs);
     const result = await cp.waitForResult(msg.executionId);
     expect(result).toMatchObject({ status: 'killed', exitCode: null, lastSeq: 1, outputLines: 1 });
     expect(result.message).toMatch(/agent stopped/);
-    expect(processesMatching('sleep 761.25')).toEqual([]);
+    expect(mine()).toEqual([]);
   });
 });

@@ -9,6 +9,7 @@ import { Document, errors } from '../schemas/common.js';
 import { InstanceParams } from '../schemas/instances.js';
 import { beginOperation } from '../workflows/begin.js';
 import { bindingsView } from '../workflows/bindings.js';
+import { announceCancel } from '../workflows/cancel.js';
 import { recordAnswer } from '../workflows/idempotency.js';
 import type { Operation } from '../workflows/types.js';
 import { activityView, machineLogsView, operationsView, serviceView } from '../workflows/views.js';
@@ -62,6 +63,7 @@ export async function startOperation(
   });
   await failpoint('after-commit-before-reply');
   ctx.bus.committed(begun.workspace);
+  if (begun.cancelled) announceCancel(ctx.bus, begun.cancelled);
   announceWorkflow(ctx.bus);
   return answer;
 }

@@ -6,6 +6,7 @@ import { updateInstance, type InstanceDoc } from '../store/instances.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import { machineName, stateEvent } from './instance-doc.js';
+import { cancellable, cancelWorkflow } from './cancel.js';
 import { buildPlan } from './plan.js';
 import { addActivity } from './store/activities.js';
 import { machinesOf } from './store/machines.js';
@@ -32,12 +33,14 @@ export interface Begun {
   doc: InstanceDoc;
   /** The workspace whose event stream got the operation's events: wake its tails after the commit. */
   workspace: string;
+  /** The open workflow a force terminate cancelled: call `announceCancel` after the commit. */
+  cancelled?: string;
 }
 
 /**
  * Starts an operation on an instance inside the caller's transaction: checks that the instance is
- * not busy and that the transition is possible (409 otherwise), fixes the workflow's plan, and sets
- * `state: processing`, the new `operation` and a new `updated` synchronously (cam-api.md §4.4).
+ * not busy and that the transition is possible (409 otherwise; a force terminate cancels the open
+ * operation instead), fixes the workflow's plan, and sets `state: processing`, the new `operation` and a new `updated` synchronously (cam-api.md §4.4).
  * For a deploy, `doc` is the instance document just inserted, already `processing`.
  * After the commit, call `ctx.bus.committed(workspace)` and `announceWorkflow(ctx.bus)`.
  */
@@ -48,7 +51,12 @@ export async function beginOperation(
   opts: BeginOptions,
 ): Promise<Begun> {
   const open = await openWorkflowOf(trx, doc.id);
-  if (operation !== 'deploy') assertTransition(doc, operation, open?.operation);
+  const events: NewEvent[] = opts.events ?? [];
+  // A force terminate is always possible: it cancels an operation that may never end by itself.
+  const forcing = operation === 'force_terminate' && (open ? cancellable(open.operation) : doc.state === 'processing');
+  if (forcing) {
+    if (open) await cancelWorkflow(trx, open, operation, events);
+  } else if (operation !== 'deploy') assertTransition(doc, operation, open?.operation);
   else if (open) throw conflict(`Operation Conflict: instance ${doc.id} is busy with ${open.operation}`);
 
   const now = timestamp();
@@ -87,7 +95,6 @@ export async function beginOperation(
     if (isUniqueViolation(err)) throw conflict(`Operation Conflict: instance ${doc.id} is busy`);
     throw err;
   }
-  const events: NewEvent[] = opts.events ?? [];
   events.push(stateEvent(next, workflowId));
   await addActivity(
     trx,
@@ -103,5 +110,5 @@ export async function beginOperation(
     events,
   );
   if (!opts.events) await appendEvents(trx, events);
-  return { workflowId, doc: next, workspace: doc.owner };
+  return { workflowId, doc: next, workspace: doc.owner, ...(forcing && open ? { cancelled: open.id } : {}) };
 }

@@ -4,6 +4,7 @@ import { ProviderRegistry } from '../providers/registry.js';
 import type { LocalProviderOptions } from '../providers/local.js';
 import { AgentHub } from '../ws/agent-hub.js';
 import { agentRoute } from '../ws/agent-route.js';
+import { AgentWatch } from './agent-watch.js';
 import { sweepPending } from './auto-reconfigure.js';
 import { DEFAULT_TUNABLES, type EngineEnv, type Tunables } from './env.js';
 import { LeaseScheduler } from './lease-scheduler.js';
@@ -43,6 +44,7 @@ export class Orchestration {
   readonly env: EngineEnv;
   readonly worker: WorkflowWorker;
   readonly scheduler: LeaseScheduler;
+  readonly agentWatch: AgentWatch;
   private started = false;
 
   constructor(
@@ -70,6 +72,7 @@ export class Orchestration {
     };
     this.worker = new WorkflowWorker(this.env, { onError: report('workflow worker') });
     this.scheduler = new LeaseScheduler(this.env, report('lease scheduler'));
+    this.agentWatch = new AgentWatch(this.env, report('agent watch'));
   }
 
   /** Changes tunables before `start()` (the server passes its options here). */
@@ -85,6 +88,7 @@ export class Orchestration {
     await this.worker.start();
     await sweepPending(this.env);
     this.scheduler.start();
+    this.agentWatch.start();
   }
 
   /** Stops claiming work, aborts running steps (their workflows resume on the next start), closes agents. */
@@ -92,6 +96,7 @@ export class Orchestration {
     if (!this.started) return;
     this.started = false;
     this.scheduler.stop();
+    this.agentWatch.stop();
     await this.worker.stop();
     this.hub.stop();
   }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
+import { failpoint } from '../failpoints.js';
 import { appendEvents, type EventBus, type EventType } from '../events/log.js';
 import type { Db } from '../store/db.js';
 import type { AgentChannel, AgentSessionView } from '../workflows/env.js';
@@ -154,7 +155,8 @@ export class AgentHub implements AgentChannel {
   }
 
   async result(s: AgentSession, msg: ResultMessage): Promise<void> {
-    const stored = await storeExecutionResult(this.db, s.name, msg.executionId, resultOf(msg));
+    await failpoint('agent-result-received');
+    const stored = await storeExecutionResult(this.db, s.name, msg.executionId, resultOf(msg), { fromAgent: true });
     if (stored.workspace) this.bus.committed(stored.workspace);
     s.redactors.delete(msg.executionId);
     if (stored.complete) s.send({ type: 'result_ack', executionId: msg.executionId });

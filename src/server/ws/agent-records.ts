@@ -5,7 +5,7 @@ import { getInstance, updateInstance, type InstanceDoc } from '../store/instance
 import type { Database, ExecutionRecordsTable } from '../store/schema.js';
 import type { BoxDoc } from '../store/boxes.js';
 import { treeFromStack, type InstanceVariable } from '../variable-overrides.js';
-import { finishActivity } from '../workflows/store/activities.js';
+import { addActivity, finishActivity } from '../workflows/store/activities.js';
 import { getExecution, storeResult, type Execution, type ExecutionResult } from '../workflows/store/executions.js';
 import { effectiveVariables, secretsOf } from '../workflows/variables.js';
 import {
@@ -211,6 +211,7 @@ export async function storeExecutionResult(
   machine: string,
   id: string,
   result: Omit<ExecutionResult, 'finished'>,
+  opts: { fromAgent?: boolean } = {},
 ): Promise<StoredResult> {
   return db.transaction().execute(async (trx) => {
     const exec = await ownExecution(trx, id, machine);
@@ -242,8 +243,44 @@ export async function storeExecutionResult(
       };
       await appendEvents(trx, [event]);
     }
+    if (!fresh && opts.fromAgent) await auditLateResult(trx, exec, result);
     return { fresh, complete: exec.stored_seq >= (result.lastSeq ?? 0), workspace: exec.workspace };
   });
+}
+
+/**
+ * A result from the agent for an execution the server had already ended otherwise (`agent-lost`
+ * after the execution lease, `killed` by a force terminate): it is acknowledged like a duplicate
+ * and never becomes a second result, but the instance's activity records it once.
+ */
+async function auditLateResult(trx: Trx, exec: Execution, result: Omit<ExecutionResult, 'finished'>): Promise<void> {
+  if (exec.status === null || (exec.status === result.status && exec.exit_code === result.exitCode)) return;
+  const code = result.exitCode !== null ? `, exit code ${result.exitCode}` : '';
+  const text =
+    `Late result of ${exec.event}:${exec.box_name} in machine ${exec.machine} (${result.status}${code}) ignored: ` +
+    `the execution had already ended ${exec.status}.`;
+  const seen = await trx
+    .selectFrom('activities')
+    .select('id')
+    .where('instance_id', '=', exec.instance_id)
+    .where('text', '=', text)
+    .executeTakeFirst();
+  if (seen) return;
+  const events: NewEvent[] = [];
+  await addActivity(
+    trx,
+    {
+      instanceId: exec.instance_id,
+      workflowId: exec.workflow_id,
+      workspace: exec.workspace,
+      text,
+      level: 'info',
+      box: exec.scope || exec.box_name,
+      machine: exec.machine,
+    },
+    events,
+  );
+  await appendEvents(trx, events);
 }
 
 export const resultOf = (msg: ResultMessage): Omit<ExecutionResult, 'finished'> => ({
