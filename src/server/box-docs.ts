@@ -2,6 +2,7 @@ import { SCHEMA_BASE, schemaName, schemaUrl } from './docs.js';
 import { badRequest } from './errors.js';
 import {
   COMMON_EDITABLE,
+  EVENT_NAMES,
   type CreateBoxInput,
   type EditableField,
   type FileRefInput,
@@ -42,6 +43,9 @@ export function assertFieldsFitKind(body: Record<string, unknown>, kind: BoxType
 export function normaliseEvents(events: Record<string, FileRefInput | undefined>): Record<string, FileRefInput> {
   const out: Record<string, FileRefInput> = {};
   for (const [name, ref] of Object.entries(events)) {
+    if (!EVENT_NAMES.includes(name)) {
+      throw badRequest(`events: unknown event '${name}'; events are ${EVENT_NAMES.join(', ')}`);
+    }
     if (!ref) continue;
     const target = RENAMED_EVENTS[name] ?? name;
     if (out[target]) throw badRequest(`events: ${name} and ${target} are the same event; send only one`);

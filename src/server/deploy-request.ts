@@ -138,7 +138,7 @@ export async function planDeploy(db: Db, user: AuthUser, body: DeployRequestBody
     tags: uniqueTags(body.instance_tags),
     bindings: [],
     members: [],
-    automatic_updates: body.automatic_updates,
+    automatic_updates: body.automatic_updates ?? 'off',
     automatic_reconfiguration: true,
     ...(lease ? { lease } : {}),
     ...(body.ipv4_address ? { ipv4_address: body.ipv4_address } : {}),

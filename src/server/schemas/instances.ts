@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AUTOMATIC_UPDATES } from '../../shared/box-format.js';
-import { INSTANCE_ID } from '../../shared/ids.js';
+import { INSTANCE_ID, MAX_INSTANCE_NAME } from '../../shared/ids.js';
 import { Member } from './workspaces.js';
 
 export const AutomaticUpdates = Type.Union(AUTOMATIC_UPDATES.map((v) => Type.Literal(v)));
@@ -44,13 +44,17 @@ export const InstanceTags = Type.Array(Type.String({ minLength: 1, maxLength: 10
 
 const IPV4 = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$';
 
-/** The 4.0 deploy-instance-request; its schema forbids fields it does not name. */
+/**
+ * The 4.0 deploy-instance-request. Its schema forbids fields it does not name; the server drops
+ * them instead of refusing the request (cam-api.md §9 #21, see validation.ts).
+ */
 export const DeployRequest = Type.Object(
   {
     schema: Type.String({ minLength: 1, maxLength: 256 }),
-    name: Type.String({ minLength: 1, maxLength: 30, pattern: '\\S' }),
+    name: Type.String({ minLength: 1, maxLength: MAX_INSTANCE_NAME, pattern: '\\S' }),
     box: BoxRef,
-    automatic_updates: AutomaticUpdates,
+    /** Historical clients leave it out; it defaults to `off`. */
+    automatic_updates: Type.Optional(AutomaticUpdates),
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     policy_box: Type.Optional(Type.Union([BoxRef, Type.Null()])),
     instance_tags: Type.Optional(Type.Union([InstanceTags, Type.Null()])),
