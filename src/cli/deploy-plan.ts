@@ -6,6 +6,7 @@ import { findBox, findPolicy, toDeployVariables, type VariableOverride } from '.
 import type { Box, DeployRequest } from '../client/types.js';
 import { fillRequired } from './deploy-prompts.js';
 import { UsageError } from './errors.js';
+import { MAX_INSTANCE_NAME } from '../shared/ids.js';
 
 export interface DeployOptions {
   workspace: string;
@@ -23,8 +24,6 @@ export interface PlannedDeploy {
   request: DeployRequest;
 }
 
-const MAX_NAME = 30;
-
 async function request(
   client: EbClient,
   box: Box,
@@ -39,7 +38,7 @@ async function request(
   }
   const req: DeployRequest = {
     owner: opts.workspace,
-    name: name.slice(0, MAX_NAME),
+    name: name.slice(0, MAX_INSTANCE_NAME),
     box: { id: box.id, variables: await toDeployVariables(client, box.id, await fillRequired(client, box, variables)) },
     instance_tags: [...new Set(tags)],
     ...(policyId ? { policy_box: { id: policyId, variables: [] } } : {}),
