@@ -62,6 +62,7 @@ export async function startOperation(
   });
   await failpoint('after-commit-before-reply');
   ctx.bus.committed(begun.workspace);
+  if (begun.cancelled) await req.server.orchestration.stopCancelled(begun.cancelled, begun.workflowId);
   announceWorkflow(ctx.bus);
   return answer;
 }

@@ -6,6 +6,7 @@ import { updateInstance, type InstanceDoc } from '../store/instances.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import { machineName, stateEvent } from './instance-doc.js';
+import { cancelWorkflow, holdWorkflow, type CancelledWorkflow } from './cancel.js';
 import { buildPlan } from './plan.js';
 import { addActivity } from './store/activities.js';
 import { machinesOf } from './store/machines.js';
@@ -32,6 +33,11 @@ export interface Begun {
   doc: InstanceDoc;
   /** The workspace whose event stream got the operation's events: wake its tails after the commit. */
   workspace: string;
+  /**
+   * The operation that force_terminate cancelled, if the instance was busy. The new workflow is held
+   * until the caller has stopped it (`Orchestration.stopCancelled`, then `releaseHold`).
+   */
+  cancelled?: CancelledWorkflow;
 }
 
 /**
@@ -47,7 +53,12 @@ export async function beginOperation(
   operation: Operation,
   opts: BeginOptions,
 ): Promise<Begun> {
-  const open = await openWorkflowOf(trx, doc.id);
+  const events: NewEvent[] = opts.events ?? [];
+  let open = await openWorkflowOf(trx, doc.id);
+  // force_terminate ends whatever runs (cam-api.md §4.1): the open operation is cancelled first.
+  const cancelled =
+    open && operation === 'force_terminate' ? await cancelWorkflow(trx, open, operation, events) : undefined;
+  if (cancelled) open = undefined;
   if (operation !== 'deploy') assertTransition(doc, operation, open?.operation);
   else if (open) throw conflict(`Operation Conflict: instance ${doc.id} is busy with ${open.operation}`);
 
@@ -87,7 +98,7 @@ export async function beginOperation(
     if (isUniqueViolation(err)) throw conflict(`Operation Conflict: instance ${doc.id} is busy`);
     throw err;
   }
-  const events: NewEvent[] = opts.events ?? [];
+  if (cancelled) await holdWorkflow(trx, workflowId);
   events.push(stateEvent(next, workflowId));
   await addActivity(
     trx,
@@ -103,5 +114,5 @@ export async function beginOperation(
     events,
   );
   if (!opts.events) await appendEvents(trx, events);
-  return { workflowId, doc: next, workspace: doc.owner };
+  return { workflowId, doc: next, workspace: doc.owner, ...(cancelled ? { cancelled } : {}) };
 }

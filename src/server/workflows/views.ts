@@ -25,8 +25,9 @@ export async function activityView(db: Db, doc: InstanceDoc, operation?: string)
   return (await activitiesOf(db, doc.id, ids)).map(activityDoc);
 }
 
+/** A cancelled operation (force_terminate of a busy instance) did not succeed: `unavailable`. */
 const instanceState = (w: WorkflowsTable) =>
-  w.state === 'done' ? 'done' : w.state === 'failed' ? 'unavailable' : 'processing';
+  w.state === 'done' ? 'done' : w.state === 'failed' || w.state === 'cancelled' ? 'unavailable' : 'processing';
 
 /** `GET …/operations`: one record per operation, each with its activity. */
 export async function operationsView(db: Db, doc: InstanceDoc) {

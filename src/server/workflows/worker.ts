@@ -97,6 +97,14 @@ export class WorkflowWorker {
     this.running.set(wf.id, { abort, done });
   }
 
+  /** Aborts one running workflow at its current step (it was cancelled) and waits until it has stopped. */
+  async abortRun(id: string): Promise<void> {
+    const run = this.running.get(id);
+    if (!run) return;
+    run.abort.abort();
+    await run.done;
+  }
+
   /** Stops claiming, aborts running workflows at their current step and gives their leases back. */
   async stop(): Promise<void> {
     if (this.stopped) return;
