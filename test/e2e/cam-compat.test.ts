@@ -27,6 +27,25 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
 }
 
 describe('historical CAM clients', () => {
+  it('renders an unbound Binding as false in event scripts, as Jinja2 does', async () => {
+    const box = await createBox(t, {
+      name: 'Maybe Bound',
+      variables: [{ name: 'db', type: 'Binding', value: 'AnyBox', required: false, visibility: 'private' }],
+      events: {
+        install:
+          '#!/bin/bash\necho "{% if db %}bound{% else %}unbound{% endif %} {{ db or \'none\' }}" > binding.txt\n',
+      },
+    });
+    const res = await deploy(t, box.id, 'Unbound');
+    expect(res.status).toBe(202);
+    const doc = await settled(t, res.body.id, res.body.updated);
+    expect(doc.state).toBe('done');
+    const file = join(workdir(t.dataDir, `unbound-${doc.service.id}-1`, doc.id), 'binding.txt');
+    expect(readFileSync(file, 'utf8')).toBe('unbound none\n');
+    expect((await t.call('DELETE', `/services/instances/${doc.id}?operation=force_terminate`)).status).toBe(202);
+    expect((await settled(t, doc.id, doc.updated)).operation.event).toMatch(/^terminate/);
+  }, 120_000);
+
   it('force_terminate of a busy instance cancels its running operation, kills the script and terminates', async () => {
     const box = await createBox(t, {
       name: 'Slow Install',
