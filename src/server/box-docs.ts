@@ -76,7 +76,7 @@ export function newBoxDoc(body: CreateBoxInput, kind: BoxType, owner: string, no
     schema: schemaUrl(`boxes/${kind}`),
     name: body.name,
     description: body.description ?? '',
-    icon: body.icon ?? null,
+    ...(body.icon ? { icon: body.icon } : {}),
     owner,
     organization: 'public',
     members: body.members ?? [],
@@ -89,9 +89,9 @@ export function newBoxDoc(body: CreateBoxInput, kind: BoxType, owner: string, no
   };
   if (kind === 'policy') {
     Object.assign(doc, {
-      provider_id: body.provider_id ?? null,
+      ...(body.provider_id ? { provider_id: body.provider_id } : {}),
       claims: body.claims ?? [],
-      lifespan: body.lifespan ?? null,
+      ...(body.lifespan !== undefined && body.lifespan !== null ? { lifespan: body.lifespan } : {}),
     });
     if (body.profile) doc.profile = body.profile;
   } else if (kind !== 'cloudformation') {

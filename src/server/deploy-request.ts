@@ -127,7 +127,7 @@ export async function planDeploy(db: Db, user: AuthUser, body: DeployRequestBody
     schema: schemaUrl('instance'),
     name: body.name,
     owner,
-    icon: box.icon ?? null,
+    ...(box.icon ? { icon: box.icon } : {}),
     state: 'processing',
     operation: { event: 'deploy', workspace: owner, created: now },
     box: box.id,

@@ -8,6 +8,7 @@ import { boxTree } from '../box-stack.js';
 import { assertBoxUnused } from '../box-usage.js';
 import { checkBoxFields, type CheckedFields } from '../box-validation.js';
 import type { AuthUser, ServerContext } from '../context.js';
+import { withoutNulls } from '../docs.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import { BoxParams, COMMON_EDITABLE, CreateBox, UpdateBox, type UpdateBoxInput } from '../schemas/boxes.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
@@ -37,7 +38,9 @@ async function existingBox(db: Db, id: string): Promise<BoxDoc> {
 }
 
 /** Stores a checked document and proves its Box-variable tree resolves (no cycle, not too deep). */
-async function save(db: Db, doc: BoxDoc, isNew: boolean): Promise<BoxDoc> {
+async function save(db: Db, given: BoxDoc, isNew: boolean): Promise<BoxDoc> {
+  // A PUT that sends `icon: null` (or any field null) clears it: the key is left out.
+  const doc = withoutNulls(given);
   await (isNew ? insertBox : updateBox)(db, doc, blobIdsOf(doc));
   await boxTree(db, doc.id);
   return doc;
