@@ -22,6 +22,26 @@ export interface PlannedDeploy {
   name: string;
   box: Box;
   request: DeployRequest;
+  /** An application box: the request deploys each of its services (`…/deploy/application`). */
+  application?: boolean;
+}
+
+const isApplicationBox = (box: Box): boolean => (box.schema ?? '').endsWith('/boxes/application');
+
+/** An application box deploys as a whole: its services carry their own variables and policies. */
+function applicationRequest(box: Box, opts: DeployOptions): PlannedDeploy {
+  if (opts.variables.length)
+    throw new UsageError(`-v does not apply to application box ${box.name}: its services set their variables`);
+  if (opts.policy) throw new UsageError(`--policy does not apply to application box ${box.name}: use --claim`);
+  const name = opts.name ?? box.name;
+  const request: DeployRequest = {
+    owner: opts.workspace,
+    name,
+    box: { id: box.id },
+    instance_tags: [...new Set(opts.tags)],
+    ...(opts.claims.length ? { requirements: opts.claims } : {}),
+  };
+  return { name, box, request, application: true };
 }
 
 async function request(
@@ -97,6 +117,7 @@ export async function planDeploys(client: EbClient, target: string, opts: Deploy
   const info = await stat(target).catch(() => undefined);
   if (info?.isDirectory()) {
     const box = await importFolder(client, target, opts);
+    if (isApplicationBox(box)) return [applicationRequest(box, opts)];
     return [await request(client, box, opts.name ?? box.name, opts.variables, opts.tags, opts)];
   }
   if (info?.isFile()) {
@@ -107,5 +128,6 @@ export async function planDeploys(client: EbClient, target: string, opts: Deploy
     return fromApplication(client, target, opts);
   }
   const box = await findBox(client, target, opts.workspace);
+  if (isApplicationBox(box)) return [applicationRequest(box, opts)];
   return [await request(client, box, opts.name ?? box.name, opts.variables, opts.tags, opts)];
 }

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { TestServer } from '../helpers/server.js';
 import { activityTexts, createBox, deploy, settled, useE2eServer, workdir } from './helpers.js';
 
+const SCHEMAS = 'http://elasticbox.net/schemas/';
+
 let t: TestServer;
 useE2eServer((server) => (t = server));
 
@@ -81,5 +83,75 @@ describe('historical CAM clients', () => {
     expect(texts.at(-1)).toBe('Instance successfully terminated.');
     const activity = (await t.call('GET', `/services/instances/${id}/activity`)).body;
     expect(activity.find((a: any) => a.event === 'install')).toBeDefined();
+  }, 120_000);
+
+  it('deploys an application box: one instance per service, answered as an array', async () => {
+    const web = await createBox(t, {
+      name: 'App Web',
+      variables: [{ name: 'GREETING', type: 'Text', value: 'default', required: false, visibility: 'public' }],
+      events: { install: '#!/bin/bash\necho "web {{ GREETING }}" > service.txt\n' },
+    });
+    const db = await createBox(t, {
+      name: 'App Db',
+      events: { install: '#!/bin/bash\necho "db {{ environment }}" > service.txt\n' },
+    });
+    const app = await t.call('POST', '/services/boxes', {
+      body: {
+        schema: `${SCHEMAS}boxes/application`,
+        name: 'Shop App',
+        services: [
+          { name: 'web', box: { id: web.id, variables: [{ name: 'GREETING', value: 'hello' }] }, tags: ['front'] },
+          { name: 'db', box: { id: db.id, latest: true }, policy: { requirements: ['linux'] } },
+        ],
+      },
+    });
+    expect(app.status).toBe(200);
+    expect(app.body).not.toHaveProperty('icon');
+    const request = {
+      schema: `${SCHEMAS}deploy/application`,
+      name: 'shop',
+      box: { id: app.body.id },
+      instance_tags: ['demo'],
+    };
+
+    const dry = await t.call('POST', '/services/instances/dryrun', { body: request });
+    expect(dry.status).toBe(200);
+    expect(dry.body.map((i: any) => i.name)).toEqual(['shop-web', 'shop-db']);
+    const plainDeploy = await deploy(t, app.body.id, 'not-this-way');
+    expect(plainDeploy.status).toBe(400);
+    expect(plainDeploy.body.message).toMatch(/deploy\/application/);
+
+    const res = await t.call('POST', '/services/instances', { body: request });
+    expect(res.status).toBe(202);
+    expect(Array.isArray(res.body)).toBe(true);
+    expect(res.body).toHaveLength(2);
+    const [webDoc, dbDoc] = res.body;
+    expect(webDoc).toMatchObject({
+      name: 'shop-web',
+      state: 'processing',
+      box: web.id,
+      tags: ['demo', 'front'],
+      automatic_updates: 'off',
+      application: { id: app.body.id, name: 'Shop App' },
+      variables: [{ name: 'GREETING', type: 'Text', value: 'hello' }],
+    });
+    expect(dbDoc).toMatchObject({ name: 'shop-db', box: db.id, tags: ['demo'] });
+    for (const doc of res.body) {
+      const done = await settled(t, doc.id, doc.updated);
+      expect(done.state).toBe('done');
+      const file = join(workdir(t.dataDir, `${doc.name}-${doc.service.id}-1`, doc.id), 'service.txt');
+      expect(readFileSync(file, 'utf8')).toBe(doc.name === 'shop-web' ? 'web hello\n' : 'db shop-db\n');
+    }
+    // A second deploy under the same name clashes and creates nothing.
+    const again = await t.call('POST', '/services/instances', { body: request });
+    expect(again.status).toBe(409);
+    expect(
+      (await t.call('GET', '/services/instances')).body.filter((i: any) => i.name.startsWith('shop-')),
+    ).toHaveLength(2);
+    for (const doc of res.body) {
+      const current = (await t.call('GET', `/services/instances/${doc.id}`)).body;
+      expect((await t.call('DELETE', `/services/instances/${doc.id}?operation=terminate`)).status).toBe(202);
+      expect((await settled(t, doc.id, current.updated)).operation.event).toMatch(/^terminate/);
+    }
   }, 120_000);
 });

@@ -60,6 +60,10 @@ export const DeployRequest = Type.Object(
     instance_tags: Type.Optional(Type.Union([InstanceTags, Type.Null()])),
     lease: Type.Optional(Type.Union([Lease, Type.Null()])),
     ipv4_address: Type.Optional(Type.Union([Type.String({ maxLength: 15, pattern: IPV4 }), Type.Null()])),
+    /** `…/deploy/application` only: claims every service's policy must cover besides its own. */
+    requirements: Type.Optional(
+      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100 }), Type.Null()]),
+    ),
   },
   { additionalProperties: false },
 );
