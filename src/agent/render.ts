@@ -1,6 +1,7 @@
 /**
  * Template rendering on the machine (cam-api.md §5): Jinja2 through nunjucks (autoescape off,
- * undefined renders empty, Jinja compatibility installed: `True/False/None`, slices, `.items()`),
+ * undefined renders empty, Jinja compatibility installed: `True/False/None`, slices, `.items()`,
+ * and Python truthiness: empty lists and dicts are false, see jinja-truthiness.ts),
  * and Velocity-style `${VAR}` for `elasticbox config`.
  *
  * Bindings: a list of bound instances also answers field lookups with its first element's fields,
@@ -10,11 +11,13 @@
  * `append`…) resolves to that property, not to the first element's field.
  */
 import nunjucks from 'nunjucks';
+import { installJinjaTruthiness } from './jinja-truthiness.js';
 
 let compatInstalled = false;
 function environment(): nunjucks.Environment {
   if (!compatInstalled) {
     nunjucks.installJinjaCompat();
+    installJinjaTruthiness();
     compatInstalled = true;
   }
   return new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });

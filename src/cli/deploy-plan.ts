@@ -6,6 +6,7 @@ import { findBox, findPolicy, toDeployVariables, type VariableOverride } from '.
 import type { Box, DeployRequest } from '../client/types.js';
 import { fillRequired } from './deploy-prompts.js';
 import { UsageError } from './errors.js';
+import { MAX_INSTANCE_NAME } from '../shared/ids.js';
 
 export interface DeployOptions {
   workspace: string;
@@ -21,9 +22,27 @@ export interface PlannedDeploy {
   name: string;
   box: Box;
   request: DeployRequest;
+  /** An application box: the request deploys each of its services (`…/deploy/application`). */
+  application?: boolean;
 }
 
-const MAX_NAME = 30;
+const isApplicationBox = (box: Box): boolean => (box.schema ?? '').endsWith('/boxes/application');
+
+/** An application box deploys as a whole: its services carry their own variables and policies. */
+function applicationRequest(box: Box, opts: DeployOptions): PlannedDeploy {
+  if (opts.variables.length)
+    throw new UsageError(`-v does not apply to application box ${box.name}: its services set their variables`);
+  if (opts.policy) throw new UsageError(`--policy does not apply to application box ${box.name}: use --claim`);
+  const name = opts.name ?? box.name;
+  const request: DeployRequest = {
+    owner: opts.workspace,
+    name,
+    box: { id: box.id },
+    instance_tags: [...new Set(opts.tags)],
+    ...(opts.claims.length ? { requirements: opts.claims } : {}),
+  };
+  return { name, box, request, application: true };
+}
 
 async function request(
   client: EbClient,
@@ -39,7 +58,7 @@ async function request(
   }
   const req: DeployRequest = {
     owner: opts.workspace,
-    name: name.slice(0, MAX_NAME),
+    name: name.slice(0, MAX_INSTANCE_NAME),
     box: { id: box.id, variables: await toDeployVariables(client, box.id, await fillRequired(client, box, variables)) },
     instance_tags: [...new Set(tags)],
     ...(policyId ? { policy_box: { id: policyId, variables: [] } } : {}),
@@ -98,6 +117,7 @@ export async function planDeploys(client: EbClient, target: string, opts: Deploy
   const info = await stat(target).catch(() => undefined);
   if (info?.isDirectory()) {
     const box = await importFolder(client, target, opts);
+    if (isApplicationBox(box)) return [applicationRequest(box, opts)];
     return [await request(client, box, opts.name ?? box.name, opts.variables, opts.tags, opts)];
   }
   if (info?.isFile()) {
@@ -108,5 +128,6 @@ export async function planDeploys(client: EbClient, target: string, opts: Deploy
     return fromApplication(client, target, opts);
   }
   const box = await findBox(client, target, opts.workspace);
+  if (isApplicationBox(box)) return [applicationRequest(box, opts)];
   return [await request(client, box, opts.name ?? box.name, opts.variables, opts.tags, opts)];
 }

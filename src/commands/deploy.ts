@@ -82,9 +82,14 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
     for (const p of planned) {
       const base: TargetResult = { id: '', name: p.name, operation: 'deploy', outcome: 'accepted', exitCode: 0 };
       try {
-        const instance = await client.instances.deploy(p.request);
-        this.note(`Deploying ${p.box.name} as ${instance.name} (${instance.id}) in workspace ${workspace}`);
-        started.push({ base: { ...base, id: instance.id, state: displayState(instance) }, instance });
+        const instances = p.application
+          ? await client.instances.deployApplication(p.request)
+          : [await client.instances.deploy(p.request)];
+        for (const instance of instances) {
+          this.note(`Deploying ${p.box.name} as ${instance.name} (${instance.id}) in workspace ${workspace}`);
+          const state = displayState(instance);
+          started.push({ base: { ...base, name: instance.name, id: instance.id, state }, instance });
+        }
       } catch (err) {
         started.push({ base: errorResult({ ...base, id: p.name }, err) });
       }

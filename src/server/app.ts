@@ -5,6 +5,7 @@ import { authenticate } from './auth.js';
 import type { AuthClass, ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { registerRoutes } from './routes/index.js';
+import { validatorOptions } from './validation.js';
 
 export { RELEASE } from '../shared/release.js';
 import { RELEASE } from '../shared/release.js';
@@ -47,7 +48,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logger: opts.logger ?? false,
     bodyLimit: JSON_BODY_LIMIT,
     ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const } } : {}),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
+    ...validatorOptions(),
     routerOptions: { maxParamLength: 256 },
     connectionTimeout: 60_000,
     requestTimeout: 120_000,

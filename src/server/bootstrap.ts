@@ -29,7 +29,6 @@ export function localProviderDoc(owner: string, id = newUuid(), now = timestamp(
     type: LOCAL_PROVIDER_TYPE,
     name: 'local',
     description: 'Machines on this host: a sandbox folder and an agent process each',
-    icon: null,
     owner,
     organization: 'public',
     state: 'ready',
@@ -58,7 +57,6 @@ function defaultPolicyDoc(owner: string, providerId: string, now: string): BoxDo
     schema: schemaUrl('boxes/policy'),
     name: 'Local Linux',
     description: 'Deploys on this host through the local provider',
-    icon: null,
     owner,
     organization: 'public',
     members: [],
@@ -66,7 +64,6 @@ function defaultPolicyDoc(owner: string, providerId: string, now: string): BoxDo
     automatic_updates: 'off',
     provider_id: providerId,
     claims: ['linux', 'local'],
-    lifespan: null,
     profile: {
       schema: schemaUrl('test/compute/profile'),
       image: 'local',

@@ -2,6 +2,7 @@ import { SCHEMA_BASE, schemaName, schemaUrl } from './docs.js';
 import { badRequest } from './errors.js';
 import {
   COMMON_EDITABLE,
+  EVENT_NAMES,
   type CreateBoxInput,
   type EditableField,
   type FileRefInput,
@@ -42,6 +43,9 @@ export function assertFieldsFitKind(body: Record<string, unknown>, kind: BoxType
 export function normaliseEvents(events: Record<string, FileRefInput | undefined>): Record<string, FileRefInput> {
   const out: Record<string, FileRefInput> = {};
   for (const [name, ref] of Object.entries(events)) {
+    if (!EVENT_NAMES.includes(name)) {
+      throw badRequest(`events: unknown event '${name}'; events are ${EVENT_NAMES.join(', ')}`);
+    }
     if (!ref) continue;
     const target = RENAMED_EVENTS[name] ?? name;
     if (out[target]) throw badRequest(`events: ${name} and ${target} are the same event; send only one`);
@@ -72,7 +76,7 @@ export function newBoxDoc(body: CreateBoxInput, kind: BoxType, owner: string, no
     schema: schemaUrl(`boxes/${kind}`),
     name: body.name,
     description: body.description ?? '',
-    icon: body.icon ?? null,
+    ...(body.icon ? { icon: body.icon } : {}),
     owner,
     organization: 'public',
     members: body.members ?? [],
@@ -85,9 +89,9 @@ export function newBoxDoc(body: CreateBoxInput, kind: BoxType, owner: string, no
   };
   if (kind === 'policy') {
     Object.assign(doc, {
-      provider_id: body.provider_id ?? null,
+      ...(body.provider_id ? { provider_id: body.provider_id } : {}),
       claims: body.claims ?? [],
-      lifespan: body.lifespan ?? null,
+      ...(body.lifespan !== undefined && body.lifespan !== null ? { lifespan: body.lifespan } : {}),
     });
     if (body.profile) doc.profile = body.profile;
   } else if (kind !== 'cloudformation') {

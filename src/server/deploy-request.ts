@@ -31,6 +31,14 @@ export interface InstanceLease {
   released: boolean;
 }
 
+/** What a deploy of an application box adds to each of its services' deploys. */
+export interface DeployExtra {
+  /** Claims the policy must cover besides the box's requirements. */
+  claims?: string[];
+  /** `{id, name}` of the application box (cam-api.md §3.4). */
+  application?: { id: string; name: string };
+}
+
 /** What a valid deploy request resolves to: the document to store and the provider it uses. */
 export interface DeployPlan {
   doc: InstanceDoc;
@@ -40,7 +48,8 @@ export interface DeployPlan {
 function checkSchema(schema: string): void {
   const name = schemaName(schema);
   if (name === DEPLOY_REQUEST) return;
-  const known = ['register-instance-request', 'bulk-import-request', 'deploy/application'];
+  const known = ['register-instance-request', 'bulk-import-request'];
+  if (name === 'deploy/application') throw badRequest(`schema ${schema}: deploy an application box with it`);
   if (name && known.includes(name)) throw badRequest(`schema ${schema}: this kind of request is not supported here`);
   throw badRequest(`schema must be ${schemaUrl(DEPLOY_REQUEST)}, not ${schema}`);
 }
@@ -51,6 +60,11 @@ export async function deployableBox(db: Db, user: AuthUser, id: string): Promise
   if (!box) throw badRequest(`box ${id} not found`);
   if (!(await canReadBox(db, user, box))) throw forbidden(`You have no access to box ${id}`);
   const name = schemaName(box.schema) ?? box.schema;
+  if (name === 'boxes/application') {
+    throw badRequest(
+      `box ${box.name} (${id}) is an application box: deploy it with schema ${schemaUrl('deploy/application')}`,
+    );
+  }
   if (!DEPLOYABLE.has(name)) {
     const kind = KIND[name] ?? `'${name}'`;
     throw badRequest(`box ${box.name} (${id}) is a ${kind} box and cannot be deployed: deploy a script or docker box`);
@@ -94,7 +108,12 @@ export const uniqueTags = (tags: string[] | null | undefined): string[] => [...n
  * would create (§3.4), with no side effects. Used by POST /services/instances, its dry run and
  * the workflow engine. Run it inside the transaction that stores the document.
  */
-export async function planDeploy(db: Db, user: AuthUser, body: DeployRequestBody): Promise<DeployPlan> {
+export async function planDeploy(
+  db: Db,
+  user: AuthUser,
+  body: DeployRequestBody,
+  extra: DeployExtra = {},
+): Promise<DeployPlan> {
   checkSchema(body.schema);
   const owner = body.owner ?? user.id;
   await assertCanWrite(db, user, owner);
@@ -104,7 +123,8 @@ export async function planDeploy(db: Db, user: AuthUser, body: DeployRequestBody
   const missing = missingRequired(tree, variables);
   if (missing.length) throw badRequest(`Required variables have no value: ${missing.join(', ')}`);
 
-  const { policy, provider } = await choosePolicy(db, user, owner, body.policy_box?.id, requirementsOf(box));
+  const requirements = [...new Set([...requirementsOf(box), ...(extra.claims ?? [])])];
+  const { policy, provider } = await choosePolicy(db, user, owner, body.policy_box?.id, requirements);
   const policyTree = await boxTree(db, policy.id);
   const policyVars = await checkOverrides(
     db,
@@ -127,7 +147,7 @@ export async function planDeploy(db: Db, user: AuthUser, body: DeployRequestBody
     schema: schemaUrl('instance'),
     name: body.name,
     owner,
-    icon: box.icon ?? null,
+    ...(box.icon ? { icon: box.icon } : {}),
     state: 'processing',
     operation: { event: 'deploy', workspace: owner, created: now },
     box: box.id,
@@ -138,10 +158,11 @@ export async function planDeploy(db: Db, user: AuthUser, body: DeployRequestBody
     tags: uniqueTags(body.instance_tags),
     bindings: [],
     members: [],
-    automatic_updates: body.automatic_updates,
+    automatic_updates: body.automatic_updates ?? 'off',
     automatic_reconfiguration: true,
     ...(lease ? { lease } : {}),
     ...(body.ipv4_address ? { ipv4_address: body.ipv4_address } : {}),
+    ...(extra.application ? { application: extra.application } : {}),
     created: now,
     updated: now,
     deleted: null,

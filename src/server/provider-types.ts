@@ -27,7 +27,7 @@ const openstack: ProviderType = {
   required: ['identity_url', 'project', 'username', 'password'],
 };
 
-export const PROVIDER_TYPES: Readonly<Record<string, ProviderType>> = {
+const CLOUD_TYPES: Readonly<Record<string, ProviderType>> = {
   'Amazon Web Services': aws,
   'Amazon Web Services GovCloud': aws,
   Openstack: openstack,
@@ -68,13 +68,28 @@ export const PROVIDER_TYPES: Readonly<Record<string, ProviderType>> = {
     secret: ['api_key'],
     required: ['username', 'api_key'],
   },
-  [LOCAL_PROVIDER_TYPE]: { schema: 'test/provider', public: [], secret: [], required: [] },
 };
 
 /** Every type-specific field name any provider type knows. */
 export const TYPE_FIELDS: readonly string[] = [
-  ...new Set(Object.values(PROVIDER_TYPES).flatMap((t) => [...t.public, ...t.secret])),
+  ...new Set(Object.values(CLOUD_TYPES).flatMap((t) => [...t.public, ...t.secret])),
 ];
+const SECRET_FIELDS: readonly string[] = [...new Set(Object.values(CLOUD_TYPES).flatMap((t) => t.secret))];
+
+export const PROVIDER_TYPES: Readonly<Record<string, ProviderType>> = {
+  ...CLOUD_TYPES,
+  /**
+   * The `Test Provider` stands in for any cloud, so CAM clients send it whatever their tests hold
+   * (a `secret`, a `username` and `password`…). It takes every type field; one that is a secret
+   * for any type is a secret here too, kept apart and never served.
+   */
+  [LOCAL_PROVIDER_TYPE]: {
+    schema: 'test/provider',
+    public: TYPE_FIELDS.filter((f) => !SECRET_FIELDS.includes(f)),
+    secret: SECRET_FIELDS,
+    required: [],
+  },
+};
 
 const present = (v: unknown) => v !== undefined && v !== null && v !== '';
 

@@ -22,6 +22,17 @@ export const newBlobId = (): string => randomBytes(12).toString('hex');
 /** UUID4 for boxes, versions, providers, tokens and request ids. */
 export const newUuid = (): string => randomUUID();
 
+/** Longest instance name, as CAM allowed (cam-api.md §2.4's 30 was the 2014 limit). */
+export const MAX_INSTANCE_NAME = 255;
+
+/**
+ * The instance a deploy of an application box creates for one of its services:
+ * `<request name>-<service name>`, cut to {@link MAX_INSTANCE_NAME} (a design choice: CAM's rule
+ * is not recorded; the prefix lets one application box be deployed more than once).
+ */
+export const applicationInstanceName = (name: string, service: string): string =>
+  `${name}-${service}`.slice(0, MAX_INSTANCE_NAME);
+
 export const INSTANCE_ID = /^i-[a-z0-9]{6}$/;
 export const BLOB_ID = /^[0-9a-f]{24}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -56,6 +56,25 @@ describe('renderJinja with the CAM context', () => {
     expect(renderJinja('{% for k, v in variables.items() %}{{ k }};{% endfor %}', ctx)).toBe('PORT;DB_PASSWORD;');
   });
 
+  it('treats empty lists and dicts as false, as Jinja2 does', () => {
+    const ctx = { ...camContext(), db: [], cache: {}, nested: { inner: [] }, ZERO: '0', EMPTY: '' };
+    const cases: [string, string][] = [
+      ['{% if db %}bound{% else %}unbound{% endif %}', 'unbound'],
+      ['{% if cache %}a{% elif nested.inner %}b{% elif addresses %}c{% endif %}', 'c'],
+      ['{% if not db %}none{% endif %}', 'none'],
+      ['{{ "yes" if cache else "no" }}', 'no'],
+      ['{{ db or "fallback" }}|{{ PORT or "x" }}|{{ EMPTY or "e" }}', 'fallback|8080|e'],
+      ['{{ db and db[0].PORT }}|{{ addresses and addresses[1].private }}', '|10.0.0.6'],
+      ['{% if db and db[0].missing.call() %}x{% else %}lazy{% endif %}', 'lazy'],
+      ['{% if ZERO %}string zero is true{% endif %}', 'string zero is true'],
+      ['{% if variables %}v{% endif %}{% if nginx %}n{% endif %}', 'vn'],
+      ['{% for i in db %}{{ i }}{% else %}empty loop{% endfor %}', 'empty loop'],
+    ];
+    for (const [template, expected] of cases) expect(renderJinja(template, ctx), template).toBe(expected);
+    // A bound instance is still true and its fields still render.
+    expect(renderJinja('{% if db %}{{ db.PORT }}{% else %}none{% endif %}', camContext())).toBe('5432');
+  });
+
   it('throws on syntax errors with a line number', () => {
     expect(() => renderJinja('line1\n{% if %}', {})).toThrow(/Line 2/);
   });

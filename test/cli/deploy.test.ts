@@ -104,6 +104,46 @@ describe('deploy, logs, wait and terminate end to end', () => {
     expect((await runCli(['instances', 'show', id], { env: cli.env })).code).toBe(6);
   });
 
+  it('deploys an application box: one instance per service', async () => {
+    const upload = await cli.t.call('POST', '/services/blobs/upload/install', {
+      raw: '#!/bin/bash\necho "service {{ environment }}"\n',
+      headers: { 'content-type': 'text/x-shellscript' },
+    });
+    const script = await cli.t.call('POST', '/services/boxes', {
+      body: { name: 'CLI App Part', requirements: ['linux'], events: { install: { url: upload.body.url } } },
+    });
+    const app = await cli.t.call('POST', '/services/boxes', {
+      body: {
+        schema: 'http://elasticbox.net/schemas/boxes/application',
+        name: 'CLI App',
+        services: [
+          { name: 'one', box: { id: script.body.id } },
+          { name: 'two', box: { id: script.body.id } },
+        ],
+      },
+    });
+    expect(app.status).toBe(200);
+    const r = await runCli(['deploy', 'CLI App', '--name', 'cliapp', '-t', 'apps', '--timeout', '90s'], {
+      env: cli.env,
+      timeoutMs: 120_000,
+    });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    for (const [id] of lines) cleanup.push(id!);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines.map(([, outcome, state]) => [outcome, state])).toEqual([
+      ['done', 'running'],
+      ['done', 'running'],
+    ]);
+    const list = await runCli(['instances', 'list', '-t', 'apps', '--columns', 'name,state'], { env: cli.env });
+    expect(list.stdout.split('\n').filter(Boolean).sort()).toEqual(['cliapp-one\trunning', 'cliapp-two\trunning']);
+    const refused = await runCli(['deploy', 'CLI App', '-v', 'X=1'], { env: cli.env });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/-v does not apply to application box CLI App/);
+  });
+
   it('names the box that cannot be found (exit 6)', async () => {
     const r = await runCli(['deploy', 'No Such Box'], { env: cli.env });
     expect(r.code).toBe(6);

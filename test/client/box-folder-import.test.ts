@@ -265,7 +265,7 @@ web:
     ['web:\n  box: a/b\n  variables:\n    1bad: x\n', /web: variable '1bad' is not NAME or scope.NAME/],
     ['web:\n  box: a/b\n  variables:\n    X: {a: 1}\n', /variable X must be a value or a list/],
     ['web:\n  box: a/b\n  tags: {a: 1}\n', /web: tags must be a list of strings/],
-    [`${'n'.repeat(31)}:\n  box: a/b\n`, /at most 30 characters/],
+    [`${'n'.repeat(256)}:\n  box: a/b\n`, /at most 255 characters/],
     ['web:\n  box: a/\n', /names no box after the owner/],
     ['web:\n  box: a/b\nweb:\n  box: c/d\n', /YAML syntax/],
   ])('rejects %j', (text, expected) => {

@@ -62,7 +62,6 @@ describe('box variables', () => {
     await expectRefused([variable('A', 'Text', 5)], /value/);
     await expectRefused([variable('A', 'Text', '', { visibility: 'hidden' })], /visibility/);
     await expectRefused([variable('A', 'Text', '', { scope: 'a..b' })], /scope/);
-    await expectRefused([variable('A', 'Text', '', { color: 'red' })], /unknown field 'color'/);
     await expectRefused({ length: 1 } as unknown as unknown[], /variables/);
   });
 

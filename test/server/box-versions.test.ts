@@ -44,9 +44,39 @@ describe('box versions', () => {
     expect((await t.call('GET', `/services/boxes?ids=${v1.body.id}`)).body[0].id).toBe(v1.body.id);
   });
 
-  it('refuses a taken number (409), a mismatched version.box (400) and changes to a version (400)', async () => {
+  it('updates a box PUT with its current version number: a new version only when the content changed', async () => {
+    const draft = await createBox(t, { name: 'Current', description: 'one' });
+    const v1 = await t.call('PUT', draft.uri, { body: { ...draft, ...version(draft.id, 1, 2, 3) } });
+    expect(v1.status).toBe(200);
+    // The same content with the same number answers the current version and creates nothing.
+    const same = await t.call('PUT', draft.uri, { body: { ...draft, ...version(draft.id, 1, 2, 3, 'again') } });
+    expect(same.status).toBe(200);
+    expect(same.body.id).toBe(v1.body.id);
+    expect((await t.call('GET', `${draft.uri}/versions`)).body).toHaveLength(1);
+    // Changed content with the current number makes the next patch version.
+    const changed = await t.call('PUT', draft.uri, {
+      body: { ...draft, description: 'two', ...version(draft.id, 1, 2, 3) },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body.id).not.toBe(v1.body.id);
+    expect(changed.body.description).toBe('two');
+    expect(changed.body.version.number).toEqual({ major: 1, minor: 2, patch: 4 });
+    // A version read back and PUT to its own URL with its version field does the same.
+    const readBack = (await t.call('GET', changed.body.uri)).body;
+    const unchanged = await t.call('PUT', readBack.uri, { body: readBack });
+    expect(unchanged.status).toBe(200);
+    expect(unchanged.body.id).toBe(readBack.id);
+    const edited = await t.call('PUT', readBack.uri, { body: { ...readBack, description: 'three' } });
+    expect(edited.status).toBe(200);
+    expect(edited.body.version).toMatchObject({ box: draft.id, number: { major: 1, minor: 2, patch: 5 } });
+    const list = (await t.call('GET', `${draft.uri}/versions`)).body;
+    expect(list.map((v: any) => v.description)).toEqual(['three', 'two', 'one']);
+  });
+
+  it('refuses an older taken number (409), a mismatched version.box (400) and changes to a version (400)', async () => {
     const draft = await createBox(t, { name: 'Once' });
     const v1 = await t.call('PUT', draft.uri, { body: version(draft.id, 1) });
+    expect((await t.call('PUT', draft.uri, { body: version(draft.id, 2) })).status).toBe(200);
     const again = await t.call('PUT', draft.uri, { body: version(draft.id, 1) });
     expect(again.status).toBe(409);
     expect(again.body.message).toMatch(/1\.0\.0/);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMAS, SCRIPT, createBox, uploadText, variable } from '../helpers/boxes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
+import { newUuid } from '../../src/shared/ids.js';
 
 let t: TestServer;
 let bob: string;
@@ -72,7 +73,8 @@ describe('POST /services/boxes', () => {
       claims: ['linux', 'test'],
       profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 2, image: 'test' },
     });
-    expect(policy).toMatchObject({ claims: ['linux', 'test'], provider_id: null, lifespan: null });
+    expect(policy).toMatchObject({ claims: ['linux', 'test'] });
+    for (const key of ['provider_id', 'lifespan', 'icon']) expect(policy).not.toHaveProperty(key);
     expect(policy.profile.instances).toBe(2);
     expect(policy.events).toBeUndefined();
     const docker = await createBox(t, {
@@ -113,10 +115,25 @@ describe('POST /services/boxes', () => {
     expect(app.body.message).toMatch(/services\.s/);
   });
 
-  it('answers 400 for unknown schemas, unknown fields, bad names and broken JSON', async () => {
+  it('ignores unknown fields, in variables and file references too', async () => {
+    const ref = await uploadText(t, 'x.sh', 'x');
+    const res = await t.call('POST', '/services/boxes', {
+      body: {
+        name: `Lenient ${newUuid().slice(0, 6)}`,
+        bogus: 1,
+        variables: [{ name: 'A', type: 'Text', value: 'a', color: 'red' }],
+        events: { install: { url: ref.url, checksum: 'abc' } },
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.bogus).toBeUndefined();
+    expect(res.body.variables).toEqual([{ name: 'A', type: 'Text', value: 'a' }]);
+    expect(res.body.events.install).toEqual({ url: ref.url });
+  });
+
+  it('answers 400 for unknown schemas, bad names and broken JSON', async () => {
     const cases: [unknown, RegExp][] = [
       [{ name: 'X', schema: `${SCHEMAS}box` }, /Unknown box schema/],
-      [{ name: 'X', bogus: 1 }, /unknown field 'bogus'/],
       [{ name: '' }, /name/],
       [{ name: 'x'.repeat(101) }, /name/],
       [{ description: 'no name' }, /name/],
@@ -190,7 +207,7 @@ describe('events', () => {
     const mine = await uploadText(t, 'a.sh', 'a');
     const bobs = await uploadText(t, 'b.sh', 'b', bob);
     const cases: [unknown, RegExp][] = [
-      [{ reboot: { url: mine.url } }, /unknown field 'reboot'/],
+      [{ reboot: { url: mine.url } }, /unknown event 'reboot'/],
       [{ install: { url: 'http://example.com/install.sh' } }, /not a blob URL/],
       [{ install: { url: `/services/blobs/download/${'a'.repeat(24)}/x.sh` } }, /does not exist/],
       [{ install: { url: mine.url.replace('a.sh', 'other.sh') } }, /does not exist/],

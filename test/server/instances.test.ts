@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBox, type BoxDoc, type BoxVariable } from '../../src/server/store/boxes.js';
 import { getInstance, updateInstance } from '../../src/server/store/instances.js';
+import { machineName } from '../../src/server/workflows/instance-doc.js';
 import { createUser, issueToken } from '../../src/server/store/users.js';
 import { newUuid } from '../../src/shared/ids.js';
 import { formatTimestamp, timestamp } from '../../src/shared/time.js';
@@ -139,7 +140,6 @@ describe('POST /services/instances', () => {
     ['schema', /schema/],
     ['name', /name/],
     ['box', /box/],
-    ['automatic_updates', /automatic_updates/],
   ])('refuses a request without %s', async (field, message) => {
     const body: Record<string, unknown> = {
       schema: DEPLOY,
@@ -151,8 +151,42 @@ describe('POST /services/instances', () => {
     refused(await t.call('POST', '/services/instances', { body }), 400, message);
   });
 
-  it('refuses unknown top-level fields but not extra fields in variables', async () => {
-    refused(await deploy(plain.id, { environment: 'x' }), 400, /unknown field 'environment'/);
+  it('takes automatic_updates as off when a historical client leaves it out', async () => {
+    const res = await t.call('POST', '/services/instances', {
+      body: { schema: DEPLOY, name: `i-${newUuid().slice(0, 8)}`, box: { id: plain.id } },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.automatic_updates).toBe('off');
+  });
+
+  it('takes instance names up to 255 characters and keeps machine names short', async () => {
+    const name = `${'Long name '.repeat(25)}abcde`;
+    expect(name).toHaveLength(255);
+    const res = await deploy(plain.id, { name });
+    expect(res.status).toBe(202);
+    expect(res.body.name).toBe(name);
+    expect(machineName(res.body)).toBe(`${'long-name-'.repeat(4)}-${res.body.service.id}-1`);
+  });
+
+  it('ignores unknown fields at every level but still refuses wrong types of known ones', async () => {
+    const ignored = await deploy(plain.id, {
+      environment: 'x',
+      box: { id: plain.id, flavour: 'big' },
+      lease: { expire: future(), operation: 'shutdown', reason: 'demo' },
+    });
+    expect(ignored.status).toBe(202);
+    expect(ignored.body.environment).toBeUndefined();
+    expect(ignored.body.lease).toEqual({ expire: expect.stringMatching(TS), operation: 'shutdown', released: false });
+    const stored = await t.call('GET', `/services/instances/${ignored.body.id}`);
+    expect(stored.body.environment).toBeUndefined();
+    refused(await deploy(plain.id, { environment: 'x', instance_tags: 'one' }), 400, /instance_tags/);
+    refused(
+      await t.call('POST', '/services/instances/dryrun', {
+        body: { schema: DEPLOY, name: 5, box: { id: plain.id }, extra: 1 },
+      }),
+      400,
+      /name/,
+    );
     const ok = await deploy(rich.id, {
       box: { id: rich.id, variables: [{ name: 'NOTE', type: 'Text', value: 'hi', visibility: 'public', required: 0 }] },
     });
@@ -161,7 +195,7 @@ describe('POST /services/instances', () => {
   });
 
   it.each([
-    ['a too long name', { name: 'x'.repeat(31) }, /name/],
+    ['a too long name', { name: 'x'.repeat(256) }, /name/],
     ['a blank name', { name: '   ' }, /name/],
     ['bad automatic_updates', { automatic_updates: 'always' }, /automatic_updates/],
     ['a bad ipv4_address', { ipv4_address: '300.1.1.1' }, /ipv4_address/],

@@ -1,4 +1,5 @@
 import { parseDocument, isMap, isPair, isScalar, type Node } from 'yaml';
+import { MAX_INSTANCE_NAME } from '../../shared/ids.js';
 
 /** A variable of an application entry; `scope.VAR` keys are split, Binding tag lists kept as `tags`. */
 export interface ApplicationVariable {
@@ -33,7 +34,7 @@ export class ApplicationDocumentError extends Error {
 
 const ENTRY_KEYS = new Set(['box', 'policy', 'tags', 'variables']);
 const VARIABLE_KEY = /^([A-Za-z_][A-Za-z0-9_]*\.)*[A-Za-z_][A-Za-z0-9_]*$/;
-const MAX_NAME = 30;
+const MAX_NAME = MAX_INSTANCE_NAME;
 
 /** The text of a scalar node as written, so `1.10` stays `1.10` and `0755` stays `0755`. */
 function text(node: unknown): string | undefined {

@@ -3,6 +3,7 @@ import type { Activity, DeployRequest, Instance, InstanceOperation, OperationRec
 import { Resource, servicePath } from './base.js';
 
 const DEPLOY_SCHEMA = 'http://elasticbox.net/schemas/deploy-instance-request';
+const DEPLOY_APPLICATION_SCHEMA = 'http://elasticbox.net/schemas/deploy/application';
 
 export interface LogQuery {
   machine_name?: string;
@@ -25,6 +26,17 @@ export class Instances extends Resource {
     const body = { schema: DEPLOY_SCHEMA, automatic_updates: 'off', ...req };
     return this.send('POST', servicePath('instances'), {
       body,
+      idempotencyKey: opts.idempotencyKey ?? newIdempotencyKey(),
+    });
+  }
+
+  /**
+   * Deploys an application box (schema `…/deploy/application`): one instance per service, named
+   * `<name>-<service>`; answers them all (202). Retried safely, like `deploy`.
+   */
+  deployApplication(req: DeployRequest, opts: { idempotencyKey?: string } = {}): Promise<Instance[]> {
+    return this.send('POST', servicePath('instances'), {
+      body: { schema: DEPLOY_APPLICATION_SCHEMA, ...req },
       idempotencyKey: opts.idempotencyKey ?? newIdempotencyKey(),
     });
   }

@@ -40,12 +40,17 @@ export async function boxRelationRoutes(app: FastifyInstance, ctx: ServerContext
   api.get('/services/boxes/:id/bindings', { config: user, schema: schema(Type.Array(Binding)) }, async (req) => {
     const me = userOf(req);
     const box = await readable(db, me, req.params.id);
-    const out: { id: string; uri: string; name: string; icon: string | null }[] = [];
+    const out: { id: string; uri: string; name: string; icon?: string }[] = [];
     for (const v of box.variables ?? []) {
       if (v.type !== 'Binding' || !v.value || v.value === 'AnyBox' || out.some((b) => b.id === v.value)) continue;
       const target = await readableBox(db, me, v.value);
       if (target)
-        out.push({ id: target.id, uri: target.uri, name: target.name, icon: (target.icon as string) ?? null });
+        out.push({
+          id: target.id,
+          uri: target.uri,
+          name: target.name,
+          ...(target.icon ? { icon: target.icon as string } : {}),
+        });
     }
     return out;
   });

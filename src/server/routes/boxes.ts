@@ -3,13 +3,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { assertCanRead, assertCanWrite, memberWorkspaces, userOf } from '../access.js';
 import { blobIdsOf } from '../blob-refs.js';
-import { assertFieldsFitKind, editableFields, kindFromSchema, newBoxDoc } from '../box-docs.js';
+import { KIND_FIELDS, assertFieldsFitKind, editableFields, kindFromSchema, newBoxDoc } from '../box-docs.js';
 import { boxTree } from '../box-stack.js';
 import { assertBoxUnused } from '../box-usage.js';
 import { checkBoxFields, type CheckedFields } from '../box-validation.js';
 import type { AuthUser, ServerContext } from '../context.js';
+import { withoutNulls } from '../docs.js';
 import { badRequest, conflict, notFound } from '../errors.js';
-import { BoxParams, CreateBox, UpdateBox, type UpdateBoxInput } from '../schemas/boxes.js';
+import { BoxParams, COMMON_EDITABLE, CreateBox, UpdateBox, type UpdateBoxInput } from '../schemas/boxes.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import {
   deleteBoxTree,
@@ -22,6 +23,7 @@ import {
   type BoxDoc,
 } from '../store/boxes.js';
 import type { Db } from '../store/db.js';
+import type { BoxType } from '../../shared/box-format.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import { boxRelationRoutes } from './box-relations.js';
@@ -36,7 +38,9 @@ async function existingBox(db: Db, id: string): Promise<BoxDoc> {
 }
 
 /** Stores a checked document and proves its Box-variable tree resolves (no cycle, not too deep). */
-async function save(db: Db, doc: BoxDoc, isNew: boolean): Promise<BoxDoc> {
+async function save(db: Db, given: BoxDoc, isNew: boolean): Promise<BoxDoc> {
+  // A PUT that sends `icon: null` (or any field null) clears it: the key is left out.
+  const doc = withoutNulls(given);
   await (isNew ? insertBox : updateBox)(db, doc, blobIdsOf(doc));
   await boxTree(db, doc.id);
   return doc;
@@ -48,19 +52,37 @@ async function assertNameFree(db: Db, owner: string, name: string, self?: string
     throw conflict(`A box named '${name}' already exists in workspace ${owner} (${clash.id})`);
 }
 
-const versionLabel = (n: { major: number; minor: number; patch: number }) => `${n.major}.${n.minor}.${n.patch}`;
+type VersionNumber = { major: number; minor: number; patch: number };
+const versionLabel = (n: VersionNumber) => `${n.major}.${n.minor}.${n.patch}`;
 
-/** PUT with a `version` field: a new, immutable version of the draft with the body's editable fields. */
+/** JSON with object keys sorted, so that two documents compare by content. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+
+/** Whether two box documents of one type differ in what PUT can change. */
+function contentDiffers(a: BoxDoc, b: BoxDoc, kind: BoxType): boolean {
+  const pick = (d: BoxDoc) => [...COMMON_EDITABLE, ...KIND_FIELDS[kind]].map((f) => d[f] ?? null);
+  return canonical(pick(a)) !== canonical(pick(b));
+}
+
+/**
+ * PUT with a `version` field: a new, immutable version of the draft with the body's editable fields.
+ * A body that carries the current (latest) version number, as `ebcli import` and clients that PUT
+ * back what they read do, updates the box: it answers the current version when the content is the
+ * same, and otherwise creates the next patch version.
+ */
 async function createVersion(db: Db, me: AuthUser, draft: BoxDoc, body: UpdateBoxInput): Promise<BoxDoc> {
   const spec = body.version as NonNullable<UpdateBoxInput['version']>;
   if (spec.box !== draft.id) throw badRequest(`version.box must be the id of the box in the URL (${draft.id})`);
   const kind = kindFromSchema(draft.schema);
   const fields = editableFields(body, kind);
   await checkBoxFields(db, me, kind, fields as CheckedFields);
-  const taken = (await listVersions(db, draft.id)).some(
-    (v) => v.version && versionLabel(v.version.number) === versionLabel(spec.number),
-  );
-  if (taken) throw conflict(`Version ${versionLabel(spec.number)} of box ${draft.name} already exists`);
+  const versions = await listVersions(db, draft.id);
+  const latest = versions[0];
   const id = newUuid();
   const now = timestamp();
   const doc: BoxDoc = {
@@ -72,6 +94,13 @@ async function createVersion(db: Db, me: AuthUser, draft: BoxDoc, body: UpdateBo
     created: now,
     updated: now,
   };
+  if (latest?.version && versionLabel(latest.version.number) === versionLabel(spec.number)) {
+    if (!contentDiffers(doc, latest, kind)) return latest;
+    const n = latest.version.number;
+    doc.version = { ...doc.version!, number: { ...n, patch: n.patch + 1 } };
+  } else if (versions.some((v) => v.version && versionLabel(v.version.number) === versionLabel(spec.number))) {
+    throw conflict(`Version ${versionLabel(spec.number)} of box ${draft.name} already exists`);
+  }
   return save(db, doc, true);
 }
 
@@ -138,8 +167,13 @@ export async function boxRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       return inTransaction(async (trx) => {
         const box = await existingBox(trx, req.params.id);
         await assertCanWrite(trx, me, box.owner);
-        if (box.version)
-          throw badRequest(`Box ${box.id} is a version of box ${box.version.box}; versions cannot be changed`);
+        if (box.version) {
+          // A version read back and PUT with its version field updates its box like a PUT to the draft.
+          if (req.body.version?.box !== box.version.box) {
+            throw badRequest(`Box ${box.id} is a version of box ${box.version.box}; versions cannot be changed`);
+          }
+          return createVersion(trx, me, await existingBox(trx, box.version.box), req.body);
+        }
         return req.body.version ? createVersion(trx, me, box, req.body) : updateDraft(trx, me, box, req.body);
       });
     },

@@ -9,7 +9,6 @@ import { Document, errors } from '../schemas/common.js';
 import { InstanceParams } from '../schemas/instances.js';
 import { beginOperation } from '../workflows/begin.js';
 import { bindingsView } from '../workflows/bindings.js';
-import { announceCancel } from '../workflows/cancel.js';
 import { recordAnswer } from '../workflows/idempotency.js';
 import type { Operation } from '../workflows/types.js';
 import { activityView, machineLogsView, operationsView, serviceView } from '../workflows/views.js';
@@ -63,7 +62,7 @@ export async function startOperation(
   });
   await failpoint('after-commit-before-reply');
   ctx.bus.committed(begun.workspace);
-  if (begun.cancelled) announceCancel(ctx.bus, begun.cancelled);
+  if (begun.cancelled) await req.server.orchestration.stopCancelled(begun.cancelled, begun.workflowId);
   announceWorkflow(ctx.bus);
   return answer;
 }

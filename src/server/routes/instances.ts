@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { assertCanWrite, memberWorkspaces, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
+import { applicationDeploys, isApplicationRequest } from '../application-deploy.js';
 import { applyInstanceUpdate, planDeploy } from '../deploy-request.js';
 import { readableInstance } from '../resource-access.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
@@ -14,6 +15,9 @@ import { membershipChanged } from '../workflows/auto-reconfigure.js';
 import { beginOperation } from '../workflows/begin.js';
 import { recordAnswer } from '../workflows/idempotency.js';
 import { announceWorkflow } from '../workflows/worker.js';
+
+/** A deploy answers one instance; a deploy of an application box, the array of its instances. */
+const OneOrMany = Type.Union([Document, Type.Array(Document)]);
 
 const sameList = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
@@ -40,10 +44,28 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     '/services/instances',
     {
       config: user,
-      schema: { tags, body: DeployRequest, response: { 202: Document, ...errors(400, 403, 409) } },
+      schema: { tags, body: DeployRequest, response: { 202: OneOrMany, ...errors(400, 403, 409) } },
     },
     async (req, reply) => {
       const me = userOf(req);
+      if (isApplicationRequest(req.body.schema)) {
+        // One instance per service of the application box, all or none; the answer is the array.
+        const docs = await db.transaction().execute(async (trx) => {
+          const out: InstanceDoc[] = [];
+          for (const { request, extra } of await applicationDeploys(trx, me, req.body)) {
+            const plan = await planDeploy(trx, me, request, extra);
+            await insertInstance(trx, plan.doc, plan.providerId);
+            await beginOperation(trx, plan.doc, 'deploy', { username: me.id, requestId: req.id });
+            out.push(plan.doc);
+          }
+          await recordAnswer(trx, req, 202, out);
+          return out;
+        });
+        await failpoint('after-commit-before-reply');
+        for (const owner of new Set(docs.map((d) => d.owner))) ctx.bus.committed(owner);
+        announceWorkflow(ctx.bus);
+        return reply.code(202).send(docs);
+      }
       const doc = await db.transaction().execute(async (trx) => {
         const plan = await planDeploy(trx, me, req.body);
         await insertInstance(trx, plan.doc, plan.providerId);
@@ -62,9 +84,17 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     '/services/instances/dryrun',
     {
       config: user,
-      schema: { tags, body: DeployRequest, response: { 200: Document, ...errors(400, 403, 409) } },
+      schema: { tags, body: DeployRequest, response: { 200: OneOrMany, ...errors(400, 403, 409) } },
     },
-    async (req) => (await planDeploy(db, userOf(req), req.body)).doc,
+    async (req) => {
+      const me = userOf(req);
+      if (!isApplicationRequest(req.body.schema)) return (await planDeploy(db, me, req.body)).doc;
+      // Each service is checked on its own: nothing is stored, so names are not checked across them.
+      const deploys = await applicationDeploys(db, me, req.body);
+      const docs: InstanceDoc[] = [];
+      for (const { request, extra } of deploys) docs.push((await planDeploy(db, me, request, extra)).doc);
+      return docs;
+    },
   );
 
   api.get(

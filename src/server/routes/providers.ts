@@ -116,8 +116,8 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
         schema: schemaUrl(spec.schema),
         type: body.type,
         name: body.name,
-        description: body.description ?? null,
-        icon: body.icon ?? null,
+        ...(body.description ? { description: body.description } : {}),
+        ...(body.icon ? { icon: body.icon } : {}),
         ...fields,
         state: local ? 'ready' : 'unavailable',
         services: local ? base.services : [],
@@ -161,7 +161,8 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
       if (body.members !== undefined) await checkMembers(db, body.members);
       const doc: ProviderDoc = { ...current, ...fields, updated: timestamp() };
       if (body.name !== undefined) doc.name = body.name;
-      if (body.description !== undefined) doc.description = body.description;
+      if (body.description === null) delete doc.description;
+      else if (body.description !== undefined) doc.description = body.description;
       if (body.members !== undefined) doc.members = body.members;
       return db.transaction().execute(async (trx) => {
         const clash = await findProviderByName(trx, doc.owner, doc.name);

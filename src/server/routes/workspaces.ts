@@ -87,7 +87,6 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
           organizations: body.organizations ?? ['public'],
           members: body.members ?? [],
           ldap_groups: body.ldap_groups ?? [],
-          icon: null,
           uri: `/services/workspaces/${id}`,
           schema: schemaUrl('workspaces/team'),
           created: now,

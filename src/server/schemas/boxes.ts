@@ -61,9 +61,13 @@ export const FileRef = Type.Object(
 );
 export type FileRefInput = Static<typeof FileRef>;
 
-const eventNames = [...CANONICAL_EVENTS, ...ALIAS_EVENTS, ...Object.keys(RENAMED_EVENTS)];
-export const Events = Type.Object(Object.fromEntries(eventNames.map((n) => [n, Type.Optional(FileRef)])), {
-  additionalProperties: false,
+export const EVENT_NAMES: readonly string[] = [...CANONICAL_EVENTS, ...ALIAS_EVENTS, ...Object.keys(RENAMED_EVENTS)];
+/**
+ * Events by name. An unknown name is data, not an extra field: it is kept here and refused with
+ * a clear message by `normaliseEvents` rather than stripped (a script must never vanish silently).
+ */
+export const Events = Type.Object(Object.fromEntries(EVENT_NAMES.map((n) => [n, Type.Optional(FileRef)])), {
+  additionalProperties: true,
 });
 
 const ServiceSpec = Type.Object(

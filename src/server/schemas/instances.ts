@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AUTOMATIC_UPDATES } from '../../shared/box-format.js';
-import { INSTANCE_ID } from '../../shared/ids.js';
+import { INSTANCE_ID, MAX_INSTANCE_NAME } from '../../shared/ids.js';
 import { Member } from './workspaces.js';
 
 export const AutomaticUpdates = Type.Union(AUTOMATIC_UPDATES.map((v) => Type.Literal(v)));
@@ -44,18 +44,26 @@ export const InstanceTags = Type.Array(Type.String({ minLength: 1, maxLength: 10
 
 const IPV4 = '^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$';
 
-/** The 4.0 deploy-instance-request; its schema forbids fields it does not name. */
+/**
+ * The 4.0 deploy-instance-request. Its schema forbids fields it does not name; the server drops
+ * them instead of refusing the request (cam-api.md §9 #21, see validation.ts).
+ */
 export const DeployRequest = Type.Object(
   {
     schema: Type.String({ minLength: 1, maxLength: 256 }),
-    name: Type.String({ minLength: 1, maxLength: 30, pattern: '\\S' }),
+    name: Type.String({ minLength: 1, maxLength: MAX_INSTANCE_NAME, pattern: '\\S' }),
     box: BoxRef,
-    automatic_updates: AutomaticUpdates,
+    /** Historical clients leave it out; it defaults to `off`. */
+    automatic_updates: Type.Optional(AutomaticUpdates),
     owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     policy_box: Type.Optional(Type.Union([BoxRef, Type.Null()])),
     instance_tags: Type.Optional(Type.Union([InstanceTags, Type.Null()])),
     lease: Type.Optional(Type.Union([Lease, Type.Null()])),
     ipv4_address: Type.Optional(Type.Union([Type.String({ maxLength: 15, pattern: IPV4 }), Type.Null()])),
+    /** `…/deploy/application` only: claims every service's policy must cover besides its own. */
+    requirements: Type.Optional(
+      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100 }), Type.Null()]),
+    ),
   },
   { additionalProperties: false },
 );

@@ -38,7 +38,6 @@ async function insertUser(trx: Conn, input: NewUser, passwordHash: string, now: 
     name: input.username,
     email: input.email,
     organization: 'public',
-    icon: null,
     add_provider: true,
     deploy_instance: true,
     take_tour: false,

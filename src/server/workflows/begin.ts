@@ -6,7 +6,7 @@ import { updateInstance, type InstanceDoc } from '../store/instances.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import { machineName, stateEvent } from './instance-doc.js';
-import { cancellable, cancelWorkflow } from './cancel.js';
+import { cancellable, cancelWorkflow, holdWorkflow, type CancelledWorkflow } from './cancel.js';
 import { buildPlan } from './plan.js';
 import { addActivity } from './store/activities.js';
 import { machinesOf } from './store/machines.js';
@@ -33,8 +33,11 @@ export interface Begun {
   doc: InstanceDoc;
   /** The workspace whose event stream got the operation's events: wake its tails after the commit. */
   workspace: string;
-  /** The open workflow a force terminate cancelled: call `announceCancel` after the commit. */
-  cancelled?: string;
+  /**
+   * The operation that force_terminate cancelled, if the instance was busy. The new workflow is held
+   * until the caller has stopped it (`Orchestration.stopCancelled`, which releases the hold).
+   */
+  cancelled?: CancelledWorkflow;
 }
 
 /**
@@ -52,10 +55,12 @@ export async function beginOperation(
 ): Promise<Begun> {
   const open = await openWorkflowOf(trx, doc.id);
   const events: NewEvent[] = opts.events ?? [];
-  // A force terminate is always possible: it cancels an operation that may never end by itself.
+  // A force terminate is always possible (cam-api.md §4.1): it cancels the open operation, which
+  // may never end by itself (one waiting for a dead agent, say).
   const forcing = operation === 'force_terminate' && (open ? cancellable(open.operation) : doc.state === 'processing');
+  let cancelled: CancelledWorkflow | undefined;
   if (forcing) {
-    if (open) await cancelWorkflow(trx, open, operation, events);
+    if (open) cancelled = await cancelWorkflow(trx, open, operation, events);
   } else if (operation !== 'deploy') assertTransition(doc, operation, open?.operation);
   else if (open) throw conflict(`Operation Conflict: instance ${doc.id} is busy with ${open.operation}`);
 
@@ -95,6 +100,8 @@ export async function beginOperation(
     if (isUniqueViolation(err)) throw conflict(`Operation Conflict: instance ${doc.id} is busy`);
     throw err;
   }
+  // The new workflow waits until the cancelled one has stopped running (`stopCancelled`).
+  if (cancelled) await holdWorkflow(trx, workflowId);
   events.push(stateEvent(next, workflowId));
   await addActivity(
     trx,
@@ -110,5 +117,5 @@ export async function beginOperation(
     events,
   );
   if (!opts.events) await appendEvents(trx, events);
-  return { workflowId, doc: next, workspace: doc.owner, ...(forcing && open ? { cancelled: open.id } : {}) };
+  return { workflowId, doc: next, workspace: doc.owner, ...(cancelled ? { cancelled } : {}) };
 }

@@ -18,8 +18,12 @@ export interface ServiceRef {
 export const serviceOf = (doc: InstanceDoc): ServiceRef =>
   (doc.service as ServiceRef | undefined) ?? { type: 'Linux Compute', id: 'eb-00000', machines: [] };
 
-/** Machine names: `<instance-name-slug>-<service id>-<n>` (cam-api.md §1). */
-export const machineName = (doc: InstanceDoc, n = 1): string => `${slugify(doc.name)}-${serviceOf(doc).id}-${n}`;
+/** Longest name slug in a machine name, so that it stays a usable host name and file name. */
+const MACHINE_SLUG = 40;
+
+/** Machine names: `<instance-name-slug>-<service id>-<n>` (cam-api.md §1); long names are cut. */
+export const machineName = (doc: InstanceDoc, n = 1): string =>
+  `${slugify(doc.name).slice(0, MACHINE_SLUG)}-${serviceOf(doc).id}-${n}`;
 
 export const providerIdOf = (doc: InstanceDoc): string | undefined => {
   const policy = doc.policy_box as { provider_id?: unknown } | undefined;

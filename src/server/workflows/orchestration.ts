@@ -6,6 +6,7 @@ import { AgentHub } from '../ws/agent-hub.js';
 import { agentRoute } from '../ws/agent-route.js';
 import { AgentWatch } from './agent-watch.js';
 import { sweepPending } from './auto-reconfigure.js';
+import { releaseHold, type CancelledWorkflow } from './cancel.js';
 import { DEFAULT_TUNABLES, type EngineEnv, type Tunables } from './env.js';
 import { LeaseScheduler } from './lease-scheduler.js';
 import { reconfigureDependents } from './notify.js';
@@ -89,6 +90,17 @@ export class Orchestration {
     await sweepPending(this.env);
     this.scheduler.start();
     this.agentWatch.start();
+  }
+
+  /**
+   * Stops a workflow that another operation cancelled: the worker's run of it ends at its current
+   * step, and the agents of its running scripts are told to kill them. Then the operation that
+   * cancelled it (held until now) may be claimed.
+   */
+  async stopCancelled(cancelled: CancelledWorkflow, next: string): Promise<void> {
+    for (const e of cancelled.executions) this.hub.send(e.machine, { type: 'cancel', executionId: e.id });
+    await this.worker.abortRun(cancelled.workflowId);
+    await releaseHold(this.env.db, next);
   }
 
   /** Stops claiming work, aborts running steps (their workflows resume on the next start), closes agents. */

@@ -50,9 +50,12 @@ export function transitionProblem(condition: Condition, op: Operation): string |
   }
 }
 
-/** Throws 409 unless the operation may start now (cam-api.md §1: "Operation Conflict" when busy). */
+/**
+ * Throws 409 unless the operation may start now (cam-api.md §1: "Operation Conflict" when busy).
+ * force_terminate is not held back by a busy instance: it cancels the open operation (begin.ts).
+ */
 export function assertTransition(doc: InstanceDoc, op: Operation, openOperation?: string): void {
-  if (openOperation || doc.state === 'processing') {
+  if (openOperation || (doc.state === 'processing' && op !== 'force_terminate')) {
     const what = openOperation ?? doc.operation?.event ?? 'another operation';
     throw conflict(`Operation Conflict: instance ${doc.id} is busy with ${what}; try again when it has finished`);
   }

@@ -25,8 +25,9 @@ export async function activityView(db: Db, doc: InstanceDoc, operation?: string)
   return (await activitiesOf(db, doc.id, ids)).map(activityDoc);
 }
 
+/** A cancelled operation (force_terminate of a busy instance) did not succeed: `unavailable`. */
 const instanceState = (w: WorkflowsTable) =>
-  w.state === 'done' ? 'done' : w.state === 'failed' ? 'unavailable' : 'processing';
+  w.state === 'done' ? 'done' : w.state === 'failed' || w.state === 'cancelled' ? 'unavailable' : 'processing';
 
 /** `GET …/operations`: one record per operation, each with its activity. */
 export async function operationsView(db: Db, doc: InstanceDoc) {
@@ -76,10 +77,10 @@ export async function serviceView(db: Db, doc: InstanceDoc) {
     uri: `/services/instances/${doc.id}/service`,
     id: service.id,
     type: service.type,
-    provider_id: policy.provider_id ?? null,
+    ...(policy.provider_id ? { provider_id: policy.provider_id } : {}),
     profile: policy.profile ?? { instances: 1 },
     state: doc.state,
-    operation: doc.operation?.event ?? null,
+    ...(doc.operation?.event ? { operation: doc.operation.event } : {}),
     state_history: [],
     machines: (await machinesOf(db, doc.id)).map(machineDoc),
     tags: (doc.tags as string[] | undefined) ?? [],

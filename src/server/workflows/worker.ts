@@ -1,5 +1,4 @@
 import { WORKFLOW_CREATED } from './announce.js';
-import { WORKFLOW_CANCELLED } from './cancel.js';
 import { runWorkflow, type StepRunner } from './engine.js';
 import type { EngineEnv } from './env.js';
 import { claimNext, newOwnerId, reclaimDeadOwners, releaseLease, renewLease } from './leases.js';
@@ -15,7 +14,7 @@ interface Running {
 /**
  * Claims runnable workflows (new ones, ones whose lease expired, ones left by a dead process)
  * and runs up to `concurrency` of them at once, renewing each lease every third of its length. A
- * workflow cancelled meanwhile (force terminate) is aborted at its current step.
+ * workflow cancelled meanwhile (force terminate) is aborted at its current step (`abortRun`).
  */
 export class WorkflowWorker {
   readonly owner = newOwnerId();
@@ -25,7 +24,6 @@ export class WorkflowWorker {
   private again = false;
   private poll: NodeJS.Timeout | undefined;
   private readonly onCreated = () => this.wake();
-  private readonly onCancelled = (id: string) => this.running.get(id)?.abort.abort();
 
   constructor(
     private readonly env: EngineEnv,
@@ -36,7 +34,6 @@ export class WorkflowWorker {
     this.stopped = false;
     await reclaimDeadOwners(this.env.db);
     this.env.bus.on(WORKFLOW_CREATED, this.onCreated);
-    this.env.bus.on(WORKFLOW_CANCELLED, this.onCancelled);
     this.poll = setInterval(() => this.wake(), this.env.tunables.pollMs);
     this.poll.unref();
     this.wake();
@@ -101,13 +98,20 @@ export class WorkflowWorker {
     this.running.set(wf.id, { abort, done });
   }
 
+  /** Aborts one running workflow at its current step (it was cancelled) and waits until it has stopped. */
+  async abortRun(id: string): Promise<void> {
+    const run = this.running.get(id);
+    if (!run) return;
+    run.abort.abort();
+    await run.done;
+  }
+
   /** Stops claiming, aborts running workflows at their current step and gives their leases back. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.poll);
     this.env.bus.off(WORKFLOW_CREATED, this.onCreated);
-    this.env.bus.off(WORKFLOW_CANCELLED, this.onCancelled);
     const all = [...this.running.values()];
     for (const r of all) r.abort.abort();
     await Promise.all(all.map((r) => r.done));
