@@ -1,6 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MACHINE_MARKER } from '../../src/server/providers/local.js';
+import { commandLine, machineProcesses } from '../../src/server/providers/process-group.js';
+import { dataFiles } from '../../src/shared/paths.js';
 import type { TestServer } from '../helpers/server.js';
 import { activityTexts, createBox, deploy, settled, useE2eServer, workdir } from './helpers.js';
 
@@ -51,16 +54,22 @@ describe('historical CAM clients', () => {
   it('force_terminate of a busy instance cancels its running operation, kills the script and terminates', async () => {
     const box = await createBox(t, {
       name: 'Slow Install',
-      events: { install: '#!/bin/bash\necho $$ > install.pid\nsleep 300\n', dispose: '#!/bin/bash\ntouch disposed\n' },
+      events: {
+        install: '#!/bin/bash\necho $$ > install.pid\nsleep 300.75\n',
+        dispose: '#!/bin/bash\ntouch disposed\n',
+      },
     });
     const res = await deploy(t, box.id, 'Busy');
     expect(res.status).toBe(202);
     const id = res.body.id;
     const machine = `busy-${res.body.service.id}-1`;
     const pidFile = join(workdir(t.dataDir, machine, id), 'install.pid');
-    const pid = await until('the install script', () =>
-      existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? Number(readFileSync(pidFile, 'utf8')) : undefined,
-    );
+    await until('the install script', () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim()) || undefined);
+    // The machine has a PID namespace of its own: its sleep is found among its processes by command line.
+    const root = join(dataFiles(t.dataDir).machines, machine);
+    const sleeping = () =>
+      machineProcesses(MACHINE_MARKER, root).filter((p) => commandLine(p)?.join(' ') === 'sleep 300.75');
+    const pid = await until('the sleep', () => sleeping()[0]);
     expect(alive(pid)).toBe(true);
 
     // A plain terminate still waits its turn; force_terminate does not.
@@ -79,7 +88,7 @@ describe('historical CAM clients', () => {
     expect(deployOp).toMatchObject({ state: 'cancelled', instance_state: 'unavailable' });
     expect(operations.find((o: any) => o.operation === 'force_terminate')).toMatchObject({ state: 'done' });
     const texts = await activityTexts(t, id);
-    expect(texts).toContain('Operation deploy cancelled by force_terminate.');
+    expect(texts).toContain('Operation deploy cancelled by force terminate.');
     expect(texts.at(-1)).toBe('Instance successfully terminated.');
     const activity = (await t.call('GET', `/services/instances/${id}/activity`)).body;
     expect(activity.find((a: any) => a.event === 'install')).toBeDefined();

@@ -60,7 +60,7 @@ describe('the machine sandbox', () => {
     expect(script).toContain(`'/d/machines/it'\\''s'`);
     expect(script).toMatch(/mount -o remount,bind,ro,nosuid,nodev '\/d\/agent'/);
     expect(script).toMatch(
-      /setpriv' '--reuid=999' '--regid=995' '--clear-groups' '--no-new-privs' '--bounding-set=-all'/,
+      /setpriv' '--reuid=999' '--regid=995' '--clear-groups' '--pdeathsig' 'SIGKILL' '--no-new-privs' '--bounding-set=-all'/,
     );
   });
 

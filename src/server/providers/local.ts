@@ -26,7 +26,7 @@ import {
   type IsolationMode,
   type MachineUser,
 } from './machine-sandbox.js';
-import { commandLine, killMarked, killProcessGroup } from './process-group.js';
+import { commandLine, firstChild, killMarked, killProcessGroup, processGroupOf } from './process-group.js';
 import type { AgentProcess, MachineSpec, Provider } from './types.js';
 
 /**
@@ -163,6 +163,7 @@ export class LocalProvider implements Provider {
     const { command, args } = this.opts.agentCommand
       ? this.opts.agentCommand(flags)
       : await this.agentCommand(mode, f.root, user, flags);
+    const sandboxed = !this.opts.agentCommand && mode !== 'off';
     const log = openSync(f.log, 'a', 0o600);
     try {
       const child = spawn(command, args, {
@@ -174,8 +175,12 @@ export class LocalProvider implements Provider {
       child.on('error', () => undefined);
       child.unref();
       if (!child.pid) throw new Error(`could not start the agent of machine ${spec.name}`);
-      writeFileSync(f.pid, `${child.pid}\n`);
-      return { agentPid: child.pid };
+      // In a sandbox the agent is the first process of the machine's PID namespace, a child of
+      // `unshare`: that is the machine's agent to watch, signal and report (killing it ends every
+      // process of the machine; `unshare` ends with it, and it with `unshare`).
+      const agentPid = (sandboxed ? await firstChild(child.pid) : undefined) ?? child.pid;
+      writeFileSync(f.pid, `${agentPid}\n`);
+      return { agentPid };
     } finally {
       closeSync(log);
     }
@@ -196,7 +201,8 @@ export class LocalProvider implements Provider {
   private async stopAll(name: string): Promise<void> {
     const f = this.files(name);
     const pid = this.agentPid(name);
-    if (pid) await killProcessGroup(pid);
+    // The agent's group: in a sandbox, the group of the `unshare` that started it.
+    if (pid) await killProcessGroup(processGroupOf(pid) ?? pid);
     await killMarked(MACHINE_MARKER, f.root);
     rmSync(f.pid, { force: true });
   }

@@ -136,7 +136,18 @@ export function sandboxCommand(spec: SandboxSpec): { command: string; args: stri
     lines.push(`exec ${i + 3}<&-`);
   });
   const user = spec.user ? [`--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, '--clear-groups'] : [];
-  const drop = ['setpriv', ...user, '--no-new-privs', '--bounding-set=-all', '--inh-caps=-all', '--'];
+  // Changing the uid clears the parent-death signal `unshare --kill-child` set: set it again, so
+  // the machine ends with its `unshare`.
+  const drop = [
+    'setpriv',
+    ...user,
+    '--pdeathsig',
+    'SIGKILL',
+    '--no-new-privs',
+    '--bounding-set=-all',
+    '--inh-caps=-all',
+    '--',
+  ];
   lines.push(`cd ${quote(spec.writable)}`);
   lines.push(`exec ${drop.map(quote).join(' ')} "$@"`);
   // The program goes as arguments of its own (not inside the script): its flags stay separate

@@ -21,6 +21,34 @@ export function commandLine(pid: number): string[] | undefined {
   }
 }
 
+/** The process group of a process (field 5 of `/proc/<pid>/stat`), or undefined when it is gone. */
+export function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const pgid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(pgid) && pgid > 1 ? pgid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first child of `parent` (by `PPid` in `/proc/<pid>/status`), waiting up to `waitMs` for it to appear. */
+export async function firstChild(parent: number, waitMs = 3000): Promise<number | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    for (const pid of procPids()) {
+      try {
+        const ppid = /^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        if (Number(ppid) === parent) return pid;
+      } catch {
+        // exited while we looked
+      }
+    }
+    if (Date.now() >= deadline || !processAlive(parent)) return undefined;
+    await delay(10);
+  }
+}
+
 function groupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
