@@ -9,6 +9,7 @@ import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { configureFailpoints } from './failpoints.js';
+import { tightenSecretFiles } from './secret-files.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 import type { Tunables } from './workflows/env.js';
@@ -85,6 +86,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const lock = lockDataDir(dataDir);
   let db: Db | undefined;
   try {
+    tightenSecretFiles(dataDir);
     const tls = await ensureTls(dataDir);
     db = await openSqliteStore(files.database);
     await bootstrap(db, dataDir);
