@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authenticate } from './auth.js';
 import type { AuthClass, ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import { withSafeSerializers } from './request-log.js';
 import { registerRoutes } from './routes/index.js';
 
 export { RELEASE } from '../shared/release.js';
@@ -44,7 +45,7 @@ function validationMessage(err: FastifyError): string {
 /** Builds the control plane's fastify app. It never listens: only `start.ts` binds a port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: withSafeSerializers(opts.logger),
     bodyLimit: JSON_BODY_LIMIT,
     ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const } } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } },
