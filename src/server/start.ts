@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { dataFiles } from '../shared/paths.js';
 import { buildApp } from './app.js';
+import type { AuthLimitTunables } from './auth-limits.js';
+import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
@@ -25,6 +27,10 @@ export interface StartOptions {
   writeStateFiles?: boolean;
   /** Workflow engine and agent channel timings (defaults: quality.md A1 tunables, env overrides). */
   tunables?: Partial<Tunables>;
+  /** Authentication failure budgets (429 + Retry-After past them). */
+  authLimits?: Partial<AuthLimitTunables>;
+  /** Listener timeouts and the cap on unauthenticated sockets per address. */
+  listener?: Partial<ListenerTunables>;
 }
 
 export interface ServerState {
@@ -91,7 +97,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     db = await openSqliteStore(files.database);
     await bootstrap(db, dataDir);
     const context: ServerContext = { db, dataDir, bus: new EventBus() };
-    const app = await buildApp({ context, https: { key: tls.key, cert: tls.cert }, logger: opts.logger });
+    const app = await buildApp({
+      context,
+      https: { key: tls.key, cert: tls.cert },
+      logger: opts.logger,
+      authLimits: opts.authLimits,
+      listener: opts.listener,
+    });
     const remembered = opts.port === undefined ? readServerState(dataDir)?.port : undefined;
     try {
       await app.listen({ port: opts.port ?? remembered ?? 0, host });
