@@ -4,7 +4,7 @@
  * legitimate client from 127.0.0.1 (every 127/8 address reaches the server).
  */
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { DEFAULT_LISTENER } from '../../src/server/listener.js';
@@ -53,8 +53,16 @@ function probe(socket: Socket, connectEvent: 'connect' | 'secureConnect'): Probe
   return { socket, closed, connected, received: () => data };
 }
 
-const tlsProbe = (source: string) =>
-  probe(tlsConnect({ host: '127.0.0.1', port: port(), ca: t.server.ca, localAddress: source }), 'secureConnect');
+/** tls.connect hands `localAddress` to net.connect (Node's types omit it). */
+const tlsProbe = (source: string) => {
+  const opts: ConnectionOptions & { localAddress: string } = {
+    host: '127.0.0.1',
+    port: port(),
+    ca: t.server.ca,
+    localAddress: source,
+  };
+  return probe(tlsConnect(opts), 'secureConnect');
+};
 
 /** Writes one byte of `text` every `ms` until the socket closes; resolves with the bytes written. */
 async function trickle(p: Probe, text: string, ms: number): Promise<number> {
