@@ -292,3 +292,87 @@ describe('A2 agent messages', () => {
     }
   });
 });
+
+const machineB = async () =>
+  t.server.db.selectFrom('machines').selectAll().where('name', '=', MACHINE_B).executeTakeFirstOrThrow();
+
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('A2 agent messages about another machine', () => {
+  it("after a hello as itself, a machine's execution messages naming another machine's execution change nothing", async () => {
+    const executionId = 'wf-allow.1';
+    await t.server.db
+      .insertInto('executions')
+      .values({
+        id: executionId,
+        workflow_id: 'wf-allow',
+        step: 1,
+        instance_id: admin.instance as string,
+        workspace: 'admin',
+        machine: MACHINE_A,
+        scope: '',
+        box_name: 'Seed',
+        event: 'install',
+        activity_id: null,
+        status: null,
+        exit_code: null,
+        message: null,
+        truncated: 0,
+        last_seq: null,
+        stored_seq: 0,
+        stored_bytes: 0,
+        created: new Date().toISOString(),
+        finished: null,
+      })
+      .execute();
+    const before = await t.server.db
+      .selectFrom('executions')
+      .selectAll()
+      .where('id', '=', executionId)
+      .executeTakeFirst();
+    const types = Object.entries(AGENT_MESSAGES)
+      .filter(([, c]) => c === 'execution')
+      .map(([type]) => type);
+    for (const type of types) {
+      const { status, ws } = await agentSocket({ authorization: `Bearer ${tokenB}` });
+      expect(status, type).toBe(101);
+      const socket = ws as WebSocket;
+      const closed = closeOf(socket);
+      const connections = (await machineB()).connections;
+      socket.send(JSON.stringify(sample('hello', MACHINE_B)));
+      await until(async () => (await machineB()).connections > connections);
+      // Hello is handled; from here only a heartbeat writes the ping time. Frames are handled in
+      // order, so once the heartbeat after the probe is stored, the probe has been handled.
+      await t.server.db
+        .updateTable('machines')
+        .set({ last_agent_ping: 'probe' })
+        .where('name', '=', MACHINE_B)
+        .execute();
+      socket.send(JSON.stringify(sample(type, MACHINE_B)));
+      socket.send(JSON.stringify(sample('heartbeat', MACHINE_B)));
+      let closedWith: number | undefined;
+      void closed.then((c) => (closedWith = c.code));
+      await until(async () => closedWith !== undefined || (await machineB()).last_agent_ping !== 'probe');
+      if (closedWith !== undefined) expect(closedWith, type).toBe(1008);
+      socket.terminate();
+      const after = await t.server.db
+        .selectFrom('executions')
+        .selectAll()
+        .where('id', '=', executionId)
+        .executeTakeFirst();
+      expect(after, type).toEqual(before);
+      const records = await t.server.db
+        .selectFrom('execution_records')
+        .select('seq')
+        .where('execution_id', '=', executionId)
+        .execute();
+      expect(records, type).toEqual([]);
+    }
+  });
+});
