@@ -5,7 +5,13 @@ import { authLimits, TooManyAttempts, type AuthLimits, type AuthLimitTunables } 
 import { authenticate } from './auth.js';
 import type { AuthClass, ServerContext } from './context.js';
 import { HttpError } from './errors.js';
-import { DEFAULT_LISTENER, serverOptions, UnauthenticatedSocketCap, type ListenerTunables } from './listener.js';
+import {
+  DEFAULT_LISTENER,
+  listenerFromEnv,
+  serverOptions,
+  UnauthenticatedSocketCap,
+  type ListenerTunables,
+} from './listener.js';
 import { withSafeSerializers } from './request-log.js';
 import { registerRoutes } from './routes/index.js';
 
@@ -54,7 +60,7 @@ function validationMessage(err: FastifyError): string {
 
 /** Builds the control plane's fastify app. It never listens: only `start.ts` binds a port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const listener = { ...DEFAULT_LISTENER, ...opts.listener };
+  const listener = { ...DEFAULT_LISTENER, ...listenerFromEnv(), ...opts.listener };
   const app = Fastify({
     logger: withSafeSerializers(opts.logger),
     bodyLimit: JSON_BODY_LIMIT,
@@ -95,7 +101,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof TooManyAttempts) void reply.header('Retry-After', String(err.retryAfterSeconds));
+    if (err instanceof TooManyAttempts) {
+      req.log.warn({ retryAfter: err.retryAfterSeconds }, 'authentication failure budget spent: 429');
+      void reply.header('Retry-After', String(err.retryAfterSeconds));
+    }
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ message: err.message });
     if (err.validation) return reply.code(400).send({ message: validationMessage(err) });
     const status = err.statusCode ?? 500;

@@ -34,6 +34,26 @@ export const DEFAULT_LISTENER: ListenerTunables = {
   maxUnauthenticatedPerAddress: 256,
 };
 
+const ENV_LISTENER: Record<keyof ListenerTunables, string> = {
+  headersTimeoutMs: 'EBCLI_HEADERS_TIMEOUT_MS',
+  requestTimeoutMs: 'EBCLI_REQUEST_TIMEOUT_MS',
+  keepAliveTimeoutMs: 'EBCLI_KEEPALIVE_TIMEOUT_MS',
+  idleTimeoutMs: 'EBCLI_IDLE_TIMEOUT_MS',
+  handshakeTimeoutMs: 'EBCLI_TLS_HANDSHAKE_TIMEOUT_MS',
+  checkIntervalMs: 'EBCLI_TIMEOUT_CHECK_INTERVAL_MS',
+  maxUnauthenticatedPerAddress: 'EBCLI_MAX_UNAUTHENTICATED_SOCKETS_PER_ADDRESS',
+};
+
+/** Listener tunables set in the environment (positive numbers only), for servers run as processes. */
+export function listenerFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ListenerTunables> {
+  const out: Partial<ListenerTunables> = {};
+  for (const [key, name] of Object.entries(ENV_LISTENER) as [keyof ListenerTunables, string][]) {
+    const value = Number(env[name]);
+    if (env[name] && Number.isFinite(value) && value > 0) out[key] = value;
+  }
+  return out;
+}
+
 interface Tracked {
   address: string;
   authenticated: boolean;

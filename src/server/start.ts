@@ -29,7 +29,7 @@ export interface StartOptions {
   tunables?: Partial<Tunables>;
   /** Authentication failure budgets (429 + Retry-After past them). */
   authLimits?: Partial<AuthLimitTunables>;
-  /** Listener timeouts and the cap on unauthenticated sockets per address. */
+  /** Listener timeouts and the cap on unauthenticated sockets per address (over EBCLI_* env values). */
   listener?: Partial<ListenerTunables>;
 }
 

@@ -7,7 +7,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { DEFAULT_LISTENER } from '../../src/server/listener.js';
+import { DEFAULT_LISTENER, listenerFromEnv } from '../../src/server/listener.js';
 
 const CAP = 24;
 let t: TestServer;
@@ -159,5 +159,18 @@ describe('default listener', () => {
     } finally {
       await d.stop();
     }
+  });
+});
+
+describe('listener tunables from the environment', () => {
+  it('reads positive numbers only', () => {
+    expect(
+      listenerFromEnv({
+        EBCLI_HEADERS_TIMEOUT_MS: '1500',
+        EBCLI_KEEPALIVE_TIMEOUT_MS: '-1',
+        EBCLI_REQUEST_TIMEOUT_MS: 'soon',
+        EBCLI_MAX_UNAUTHENTICATED_SOCKETS_PER_ADDRESS: '12',
+      }),
+    ).toEqual({ headersTimeoutMs: 1500, maxUnauthenticatedPerAddress: 12 });
   });
 });
