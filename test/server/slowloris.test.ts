@@ -6,6 +6,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { DEFAULT_LISTENER, listenerFromEnv } from '../../src/server/listener.js';
 
@@ -143,6 +144,35 @@ describe('B3 slowloris and stalled upgrades (CI size)', () => {
     const again = tlsProbe('127.0.0.3');
     expect(await again.connected).toBe(true);
     again.socket.destroy();
+  }, 30_000);
+});
+
+describe('authenticated sockets', () => {
+  it('leave the unauthenticated count: an address holding as many authenticated tails as the cap still connects', async () => {
+    const tails = await Promise.all(
+      Array.from(
+        { length: CAP },
+        () =>
+          new Promise<WebSocket>((resolve, reject) => {
+            const ws = new WebSocket(`${t.url.replace('https', 'wss')}/services/events`, {
+              ca: t.server.ca,
+              localAddress: '127.0.0.4',
+              headers: { 'elasticbox-token': t.token },
+            });
+            ws.once('open', () => resolve(ws));
+            ws.once('error', reject);
+          }),
+      ),
+    );
+    try {
+      expect(t.server.app.socketCap.count('127.0.0.4')).toBe(0);
+      const extra = tlsProbe('127.0.0.4');
+      expect(await extra.connected).toBe(true);
+      expect(t.server.app.socketCap.count('127.0.0.4')).toBe(1);
+      extra.socket.destroy();
+    } finally {
+      for (const ws of tails) ws.terminate();
+    }
   }, 30_000);
 });
 
