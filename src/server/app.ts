@@ -1,9 +1,18 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { authLimits, TooManyAttempts, type AuthLimits, type AuthLimitTunables } from './auth-limits.js';
 import { authenticate } from './auth.js';
 import type { AuthClass, ServerContext } from './context.js';
 import { HttpError } from './errors.js';
+import {
+  DEFAULT_LISTENER,
+  listenerFromEnv,
+  serverOptions,
+  UnauthenticatedSocketCap,
+  type ListenerTunables,
+} from './listener.js';
+import { withSafeSerializers } from './request-log.js';
 import { registerRoutes } from './routes/index.js';
 import { validatorOptions } from './validation.js';
 
@@ -22,6 +31,10 @@ export interface RouteInfo {
 declare module 'fastify' {
   interface FastifyInstance {
     routeTable: RouteInfo[];
+    /** Failure budgets of password logins and token authentication. */
+    authLimits: AuthLimits;
+    /** Caps sockets per client address until a request on them authenticates. */
+    socketCap: UnauthenticatedSocketCap;
   }
 }
 
@@ -29,6 +42,10 @@ export interface AppOptions {
   context: ServerContext;
   https?: { key: string; cert: string; ca?: string };
   logger?: FastifyServerOptions['logger'];
+  /** Authentication failure budgets (defaults: DEFAULT_AUTH_LIMITS; tests shrink them). */
+  authLimits?: Partial<AuthLimitTunables>;
+  /** Listener timeouts and caps (defaults: DEFAULT_LISTENER; tests shrink them). */
+  listener?: Partial<ListenerTunables>;
 }
 
 function validationMessage(err: FastifyError): string {
@@ -44,15 +61,23 @@ function validationMessage(err: FastifyError): string {
 
 /** Builds the control plane's fastify app. It never listens: only `start.ts` binds a port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const listener = { ...DEFAULT_LISTENER, ...listenerFromEnv(), ...opts.listener };
   const app = Fastify({
-    logger: opts.logger ?? false,
+    logger: withSafeSerializers(opts.logger),
     bodyLimit: JSON_BODY_LIMIT,
-    ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(opts.https
+      ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const, ...serverOptions(listener) } }
+      : { http: serverOptions(listener) }),
     ...validatorOptions(),
     routerOptions: { maxParamLength: 256 },
-    connectionTimeout: 60_000,
-    requestTimeout: 120_000,
+    connectionTimeout: listener.idleTimeoutMs,
+    requestTimeout: listener.requestTimeoutMs,
+    keepAliveTimeout: listener.keepAliveTimeoutMs,
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.headersTimeout = listener.headersTimeoutMs;
+  const socketCap = new UnauthenticatedSocketCap(listener.maxUnauthenticatedPerAddress);
+  socketCap.attach(app.server);
+  app.decorate('socketCap', socketCap);
 
   const routeTable: RouteInfo[] = [];
   app.decorate('routeTable', routeTable);
@@ -65,13 +90,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       if (method !== 'HEAD') routeTable.push({ method, url: route.url, auth });
     }
   });
-  app.addHook('onRequest', authenticate(opts.context.db));
+  const limits = authLimits(opts.authLimits);
+  app.decorate('authLimits', limits);
+  app.addHook(
+    'onRequest',
+    authenticate(opts.context.db, limits, (req) => socketCap.authenticated(req.socket)),
+  );
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('ElasticBox-Release', RELEASE);
     return payload;
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof TooManyAttempts) {
+      req.log.warn({ retryAfter: err.retryAfterSeconds }, 'authentication failure budget spent: 429');
+      void reply.header('Retry-After', String(err.retryAfterSeconds));
+    }
     if (err instanceof HttpError) return reply.code(err.statusCode).send({ message: err.message });
     if (err.validation) return reply.code(400).send({ message: validationMessage(err) });
     const status = err.statusCode ?? 500;

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthLimits } from './auth-limits.js';
 import type { AuthUser } from './context.js';
 import { unauthorized } from './errors.js';
 import { hashToken } from './security.js';
@@ -26,15 +27,23 @@ export async function userForToken(db: Db, token: string): Promise<AuthUser | un
   return row ? { id: row.id, email: row.email, isAdmin: row.is_admin === 1 } : undefined;
 }
 
-/** onRequest hook: authenticates every route classified `user`, before its body is read. */
-export function authenticate(db: Db) {
+/**
+ * onRequest hook: authenticates every route classified `user`, before its body is read. A client
+ * address that sent too many unknown tokens gets 429 + Retry-After, for any token, until its
+ * window ends (so guessing cannot go on, even with a right guess in between).
+ */
+export function authenticate(db: Db, limits: AuthLimits, onAuthenticated?: (req: FastifyRequest) => void) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (req.routeOptions.config?.auth !== 'user') return;
     const token = tokenFromHeaders(req.headers);
     if (!token) throw unauthorized('Authentication required: send ElasticBox-Token or Authorization: Bearer');
-    if (token.length > 512) throw unauthorized('Invalid token');
-    const user = await userForToken(db, token);
-    if (!user) throw unauthorized('Invalid token');
+    limits.tokenPerAddress.check(req.ip);
+    const user = token.length > 512 ? undefined : await userForToken(db, token);
+    if (!user) {
+      limits.tokenPerAddress.fail(req.ip);
+      throw unauthorized('Invalid token');
+    }
     req.user = user;
+    onAuthenticated?.(req);
   };
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, writeFileSync } from 'node:fs';
 import { dataFiles } from '../shared/paths.js';
 import { newUuid } from '../shared/ids.js';
 import { timestamp } from '../shared/time.js';
@@ -9,12 +8,7 @@ import { insertBox, type BoxDoc } from './store/boxes.js';
 import { insertProvider, type ProviderDoc } from './store/providers.js';
 import { createUser, issueToken } from './store/users.js';
 import { newToken } from './security.js';
-
-function writeSecretFile(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  renameSync(tmp, file);
-}
+import { writeSecretFile } from './secret-files.js';
 
 export const ADMIN_USER = 'admin';
 export const ADMIN_EMAIL = 'admin@ebcli.local';

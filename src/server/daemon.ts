@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataFiles } from '../shared/paths.js';
 import { processAlive } from '../shared/process.js';
+import { dataDirLocked, DataDirLockedError } from './data-dir-lock.js';
 import { readServerState, type ServerState } from './start.js';
 
 export interface ServerStatus {
@@ -49,7 +51,8 @@ export function checkHealth(state: Pick<ServerState, 'url' | 'caFile'>, timeoutM
 }
 
 /** Whether the data directory's server is running and answering health. */
-export async function serverStatus(dataDir: string): Promise<ServerStatus> {
+export async function serverStatus(dir: string): Promise<ServerStatus> {
+  const dataDir = resolve(dir);
   const files = dataFiles(dataDir);
   const state = readServerState(dataDir);
   if (!state || !existsSync(files.pidFile)) return { running: false, dataDir, reason: 'not started' };
@@ -80,13 +83,15 @@ export interface DetachOptions {
  * healthy server was already running.
  */
 export async function startDetached(opts: DetachOptions): Promise<ServerStatus & { started: boolean }> {
-  const current = await serverStatus(opts.dataDir);
+  const dataDir = resolve(opts.dataDir);
+  const current = await serverStatus(dataDir);
   if (current.running) return { ...current, started: false };
-  const files = dataFiles(opts.dataDir);
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-  rmSync(files.pidFile, { force: true });
+  // Alive but not healthy (or a foreground server without state files): refuse, touch nothing.
+  if (dataDirLocked(dataDir)) throw new DataDirLockedError(dataDir, current.pid);
+  const files = dataFiles(dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = openSync(files.logFile, 'a', 0o600);
-  const args = [BIN, 'server', 'start', '--foreground', '--data-dir', opts.dataDir];
+  const args = [BIN, 'server', 'start', '--foreground', '--data-dir', dataDir];
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
   closeSync(log);
@@ -97,27 +102,29 @@ export async function startDetached(opts: DetachOptions): Promise<ServerStatus &
   while (Date.now() < deadline) {
     await sleep(100);
     if (exited !== null) {
+      // Another `server start` won the race for the lock: say so rather than "exited".
+      if (dataDirLocked(dataDir)) throw new DataDirLockedError(dataDir, (await serverStatus(dataDir)).pid);
       throw new ServerStartError(`the server exited during start (code ${exited})`, logTail(files.logFile));
     }
-    const status = await serverStatus(opts.dataDir);
+    const status = await serverStatus(dataDir);
     if (status.running && status.pid === child.pid) return { ...status, started: true };
   }
   throw new ServerStartError('the server did not answer health in time', logTail(files.logFile));
 }
 
-/** Stops the background server with SIGTERM, waiting for it to exit; SIGKILL after the grace period. */
+/**
+ * Stops the background server with SIGTERM, waiting for it to exit; SIGKILL after the grace
+ * period. The pid file is signalled only while the data directory's lock is held (a stale file
+ * may name a recycled pid), and it is left for the server itself to remove.
+ */
 export async function stopServer(dataDir: string, graceMs = 15_000): Promise<{ stopped: boolean; pid?: number }> {
-  const files = dataFiles(dataDir);
+  const files = dataFiles(resolve(dataDir));
   if (!existsSync(files.pidFile)) return { stopped: false };
   const pid = Number(readFileSync(files.pidFile, 'utf8').trim());
-  if (!processAlive(pid)) {
-    rmSync(files.pidFile, { force: true });
-    return { stopped: false };
-  }
+  if (!processAlive(pid) || !dataDirLocked(resolve(dataDir))) return { stopped: false };
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && processAlive(pid)) await sleep(50);
   if (processAlive(pid)) process.kill(pid, 'SIGKILL');
-  rmSync(files.pidFile, { force: true });
   return { stopped: true, pid };
 }

@@ -1,17 +1,23 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { dataFiles } from '../shared/paths.js';
 import { buildApp } from './app.js';
+import type { AuthLimitTunables } from './auth-limits.js';
+import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { configureFailpoints } from './failpoints.js';
+import { tightenSecretFiles } from './secret-files.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 import type { Tunables } from './workflows/env.js';
 
 export interface StartOptions {
+  /** Resolved to an absolute path once, here; everything after uses the absolute one. */
   dataDir: string;
   /** 0 picks a free port. Undefined reuses the last port this data directory used, if free. */
   port?: number;
@@ -21,6 +27,10 @@ export interface StartOptions {
   writeStateFiles?: boolean;
   /** Workflow engine and agent channel timings (defaults: quality.md A1 tunables, env overrides). */
   tunables?: Partial<Tunables>;
+  /** Authentication failure budgets (429 + Retry-After past them). */
+  authLimits?: Partial<AuthLimitTunables>;
+  /** Listener timeouts and the cap on unauthenticated sockets per address (over EBCLI_* env values). */
+  listener?: Partial<ListenerTunables>;
 }
 
 export interface ServerState {
@@ -60,18 +70,41 @@ function writeAtomically(file: string, content: string, mode = 0o600): void {
   renameSync(tmp, file);
 }
 
-/** Starts the control plane: TLS material, store and migrations, first-start bootstrap, listen. */
+/** Removes a state file only when it still names this process (another writer's file is left alone). */
+function removeOwnStateFile(file: string, isOurs: (content: string) => boolean): void {
+  try {
+    if (isOurs(readFileSync(file, 'utf8'))) rmSync(file, { force: true });
+  } catch {
+    // already gone or unreadable: nothing of ours to remove
+  }
+}
+
+/**
+ * Starts the control plane: the data directory's exclusive lock, TLS material, store and
+ * migrations, first-start bootstrap, listen. Throws `DataDirLockedError` when another server
+ * (in this or another process) uses the data directory.
+ */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  const dataDir = resolve(opts.dataDir);
   configureFailpoints();
-  const files = dataFiles(opts.dataDir);
-  const tls = await ensureTls(opts.dataDir);
-  const db = await openSqliteStore(files.database);
+  const files = dataFiles(dataDir);
+  const lock = lockDataDir(dataDir);
+  let db: Db | undefined;
   try {
-    await bootstrap(db, opts.dataDir);
-    const context: ServerContext = { db, dataDir: opts.dataDir, bus: new EventBus() };
-    const app = await buildApp({ context, https: { key: tls.key, cert: tls.cert }, logger: opts.logger });
-    const remembered = opts.port === undefined ? readServerState(opts.dataDir)?.port : undefined;
+    tightenSecretFiles(dataDir);
+    const tls = await ensureTls(dataDir);
+    db = await openSqliteStore(files.database);
+    await bootstrap(db, dataDir);
+    const context: ServerContext = { db, dataDir, bus: new EventBus() };
+    const app = await buildApp({
+      context,
+      https: { key: tls.key, cert: tls.cert },
+      logger: opts.logger,
+      authLimits: opts.authLimits,
+      listener: opts.listener,
+    });
+    const remembered = opts.port === undefined ? readServerState(dataDir)?.port : undefined;
     try {
       await app.listen({ port: opts.port ?? remembered ?? 0, host });
     } catch (err) {
@@ -89,7 +122,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         url,
         port,
         host,
-        dataDir: opts.dataDir,
+        dataDir,
         caFile: files.caCert,
         startedAt: new Date().toISOString(),
       };
@@ -97,24 +130,33 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       writeAtomically(files.pidFile, `${process.pid}\n`, 0o644);
     }
     let closed = false;
+    const store = db;
     return {
       url,
       port,
-      dataDir: opts.dataDir,
+      dataDir,
       ca: tls.ca,
       app,
-      db,
+      db: store,
       async close() {
         if (closed) return;
         closed = true;
-        await app.orchestration.stop();
-        await app.close();
-        await db.destroy();
-        if (opts.writeStateFiles) rmSync(files.pidFile, { force: true });
+        try {
+          await app.orchestration.stop();
+          await app.close();
+          await store.destroy();
+          if (opts.writeStateFiles) {
+            // server.json stays (the next start reuses its port); server.pid goes, if still ours.
+            removeOwnStateFile(files.pidFile, (text) => Number(text.trim()) === process.pid);
+          }
+        } finally {
+          lock.release();
+        }
       },
     };
   } catch (err) {
-    await db.destroy();
+    await db?.destroy();
+    lock.release();
     throw err;
   }
 }

@@ -1,8 +1,8 @@
 import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as x509 from '@peculiar/x509';
 import { dataFiles } from '../shared/paths.js';
+import { writeSecretFile as writePrivate } from './secret-files.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -33,11 +33,6 @@ function serial(): string {
   return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
     .toString('hex')
     .replace(/^[89a-f]/, '1');
-}
-
-function writePrivate(file: string, content: string): void {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(file, content, { mode: 0o600 });
 }
 
 async function createCa(): Promise<{ certPem: string; keyPem: string }> {

@@ -21,6 +21,7 @@ export function dataFiles(dataDir: string) {
     pidFile: join(dataDir, 'server.pid'),
     stateFile: join(dataDir, 'server.json'),
     logFile: join(dataDir, 'server.log'),
+    lockFile: join(dataDir, 'server.lock'),
     machines: join(dataDir, 'machines'),
   };
 }

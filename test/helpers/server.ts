@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { startServer, type RunningServer } from '../../src/server/start.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/server/start.js';
 import { dataFiles } from '../../src/shared/paths.js';
 
 export interface Reply<T = any> {
@@ -29,9 +29,12 @@ export interface TestServer {
 }
 
 /** A real control plane on 127.0.0.1, port 0, with a temporary data directory. */
-export async function startTestServer(existingDataDir?: string): Promise<TestServer> {
+export async function startTestServer(
+  existingDataDir?: string,
+  options: Omit<StartOptions, 'dataDir' | 'port'> = {},
+): Promise<TestServer> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'ebcli-test-'));
-  let server = await startServer({ dataDir, port: 0 });
+  let server = await startServer({ ...options, dataDir, port: 0 });
   const dispatcher = new Agent({ connect: { ca: server.ca } });
   const token = readFileSync(dataFiles(dataDir).adminToken, 'utf8').trim();
   const t: TestServer = {
@@ -58,7 +61,7 @@ export async function startTestServer(existingDataDir?: string): Promise<TestSer
     },
     async restart() {
       await server.close();
-      server = await startServer({ dataDir, port: 0 });
+      server = await startServer({ ...options, dataDir, port: 0 });
       t.server = server;
       t.url = server.url;
     },

@@ -7,41 +7,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t.stop());
 
-const PUBLIC = [
-  'GET /services/health',
-  'GET /services/roots',
-  'POST /services/security/token',
-  'GET /services/openapi.json',
-];
-
-/** A concrete path for a route pattern, with well-formed but unknown ids. */
-const concrete = (url: string) =>
-  url
-    .replace(':blob_id', '0123456789abcdef01234567')
-    .replace(/:inst|:id(?=\/|$)/, 'i-abcdef')
-    .replace(/:[a-z_]+/g, 'x1');
-
-describe('pre-auth allowlist', () => {
-  it('classifies every route and allows exactly the declared public set', () => {
-    const routes = t.server.app.routeTable;
-    expect(routes.length).toBeGreaterThan(10);
-    const publicRoutes = routes.filter((r) => r.auth === 'public').map((r) => `${r.method} ${r.url}`);
-    expect(publicRoutes.sort()).toEqual([...PUBLIC].sort());
-  });
-
-  it('answers 401 without a token on every other route, before reading the body', async () => {
-    const routes = t.server.app.routeTable.filter((r) => r.auth === 'user');
-    for (const r of routes) {
-      const res = await t.call(r.method, concrete(r.url), {
-        token: null,
-        raw: '{broken',
-        headers: { 'content-type': 'application/json' },
-      });
-      expect(res.status, `${r.method} ${r.url}`).toBe(401);
-      expect(res.body.message).toMatch(/Authentication required/);
-    }
-  });
-
+// The pre-auth allowlist (every route and message classified) is test/server/allowlist.test.ts.
+describe('token headers', () => {
   it('rejects a bad token with 401 on both header forms', async () => {
     const forms: Record<string, string>[] = [{ 'elasticbox-token': 'eb_nope' }, { authorization: 'Bearer eb_nope' }];
     for (const headers of forms) {

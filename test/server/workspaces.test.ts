@@ -122,4 +122,40 @@ describe('workspaces', () => {
     expect((await t.call('DELETE', `/services/workspaces/${empty.id}`)).status).toBe(204);
     expect((await t.call('GET', `/services/workspaces/${empty.id}`)).status).toBe(404);
   });
+
+  it('merges a member listed twice with one role, and refuses two roles with 400 (never 500)', async () => {
+    const twice = [
+      { role: 'read', workspace: 'bob' },
+      { role: 'read', workspace: 'bob' },
+    ];
+    const created = await t.call('POST', '/services/workspaces', { body: { name: 'Dupes', members: twice } });
+    expect(created.status).toBe(200);
+    expect(created.body.members).toEqual([{ role: 'read', workspace: 'bob' }]);
+    expect((await t.call('GET', `/services/workspaces/${created.body.id}`, { token: bob })).status).toBe(200);
+
+    const clash = [
+      { role: 'read', workspace: 'carol' },
+      { role: 'collaborator', workspace: 'carol' },
+    ];
+    const refused = await t.call('POST', '/services/workspaces', { body: { name: 'Clash', members: clash } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toMatch(/carol is listed twice, as read and as collaborator/);
+    expect((await t.call('GET', '/services/workspaces')).body.map((w: any) => w.name)).not.toContain('Clash');
+
+    const put = await t.call('PUT', `/services/workspaces/${created.body.id}`, {
+      body: {
+        members: [...twice, { role: 'collaborator', workspace: 'carol' }, { role: 'collaborator', workspace: 'carol' }],
+      },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.members).toEqual([
+      { role: 'read', workspace: 'bob' },
+      { role: 'collaborator', workspace: 'carol' },
+    ]);
+    const putClash = await t.call('PUT', `/services/workspaces/${created.body.id}`, { body: { members: clash } });
+    expect(putClash.status).toBe(400);
+    const kept = (await t.call('GET', `/services/workspaces/${created.body.id}`)).body;
+    expect(kept.members).toEqual(put.body.members);
+    expect((await t.call('GET', `/services/workspaces/${created.body.id}`, { token: carol })).status).toBe(200);
+  });
 });

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag } from '../../cli/flags.js';
@@ -36,7 +37,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static override exitOnInterrupt = false;
 
   async run(): Promise<ServerStartResult> {
-    const dataDir = this.flags['data-dir'] ?? defaultDataDir();
+    // Resolved once, here: the detached server, its state files and its agents see the absolute path.
+    const dataDir = resolve(this.flags['data-dir'] ?? defaultDataDir());
     if (!this.flags.foreground) {
       const { startDetached } = await import('../../server/daemon.js');
       const s = await startDetached({ dataDir, port: this.flags.port });

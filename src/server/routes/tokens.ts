@@ -53,10 +53,18 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
           },
           { additionalProperties: false },
         ),
-        response: { 200: Type.String(), ...errors(400, 401) },
+        response: { 200: Type.String(), ...errors(400, 401, 429) },
       },
     },
     async (req, reply) => {
+      // Every attempt is counted up front (concurrent guesses cannot outrun the budget) and
+      // forgiven when it succeeds.
+      const account = req.body.email.trim().toLowerCase();
+      const { loginPerAddress, loginPerAccount } = app.authLimits;
+      loginPerAddress.check(req.ip);
+      loginPerAccount.check(account);
+      loginPerAddress.fail(req.ip);
+      loginPerAccount.fail(account);
       const user = await db
         .selectFrom('users')
         .select(['id', 'password_hash'])
@@ -65,6 +73,8 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       // Hash anyway when the user is unknown, so timing does not reveal which emails exist.
       const ok = await verifyPassword(req.body.password, user?.password_hash ?? 'scrypt$16384$8$1$AAAA$AAAA');
       if (!user || !ok) throw unauthorized('Invalid email or password');
+      loginPerAddress.forgive(req.ip);
+      loginPerAccount.forgive(account);
       const token = await issueToken(db, user.id, 'Session token (email and password login)');
       return reply.type('text/plain; charset=utf-8').send(token.value);
     },

@@ -33,6 +33,26 @@ async function teamId(db: Db, name: string): Promise<string> {
   }
 }
 
+type Member = { role: 'read' | 'collaborator'; workspace: string };
+
+/**
+ * The member list with repeats merged: the same user listed twice with the same role counts once;
+ * listed with two different roles it is ambiguous and refused with 400 (never a 500 from the
+ * membership table's primary key).
+ */
+export function mergeMembers(members: Member[] | undefined): Member[] | undefined {
+  if (!members) return undefined;
+  const byWorkspace = new Map<string, Member>();
+  for (const m of members) {
+    const seen = byWorkspace.get(m.workspace);
+    if (!seen) byWorkspace.set(m.workspace, m);
+    else if (seen.role !== m.role) {
+      throw badRequest(`members: ${m.workspace} is listed twice, as ${seen.role} and as ${m.role}`);
+    }
+  }
+  return [...byWorkspace.values()];
+}
+
 async function checkMembers(db: Db, members: { workspace: string }[] | undefined): Promise<void> {
   for (const m of members ?? []) {
     const ws = await getWorkspace(db, m.workspace);
@@ -69,7 +89,8 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       const body = req.body;
       const owner = body.owner ?? me.id;
       if (owner !== me.id) throw forbidden('A team workspace can only be created with yourself as owner');
-      await checkMembers(db, body.members);
+      const members = mergeMembers(body.members);
+      await checkMembers(db, members);
       const now = timestamp();
       return db.transaction().execute(async (trx) => {
         const clash = await trx
@@ -85,7 +106,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
           name: body.name,
           owner,
           organizations: body.organizations ?? ['public'],
-          members: body.members ?? [],
+          members: members ?? [],
           ldap_groups: body.ldap_groups ?? [],
           uri: `/services/workspaces/${id}`,
           schema: schemaUrl('workspaces/team'),
@@ -133,10 +154,11 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
         await updatePersonalWorkspace(db, doc);
         return doc;
       }
-      if (body.members !== undefined && JSON.stringify(body.members) !== JSON.stringify(ws.doc.members)) {
+      const members = mergeMembers(body.members);
+      if (members !== undefined && JSON.stringify(members) !== JSON.stringify(ws.doc.members)) {
         if (role !== 'owner') throw forbidden('Only the owner can change the members of a workspace');
-        await checkMembers(db, body.members);
-        doc.members = body.members;
+        await checkMembers(db, members);
+        doc.members = members;
       }
       if (body.ldap_groups !== undefined) doc.ldap_groups = body.ldap_groups;
       await db.transaction().execute((trx) => saveTeamWorkspace(trx, doc as WorkspaceDoc & { owner: string }, false));

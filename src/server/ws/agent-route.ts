@@ -34,14 +34,19 @@ export async function agentRoute(app: FastifyInstance, db: Db, hub: AgentHub): P
     schema: {
       tags: ['agents'],
       summary: 'Agent channel: websocket upgrade with Authorization: Bearer <machine token> (src/shared/protocol.ts)',
-      response: { 426: Type.Object({ message: Type.String() }), ...errors(401) },
+      response: { 426: Type.Object({ message: Type.String() }), ...errors(401, 429) },
     },
     onRequest: async (req) => {
       const token = bearer(req);
       if (!token) throw unauthorized('Machine token required: send Authorization: Bearer <token>');
+      app.authLimits.machineTokenPerAddress.check(req.ip);
       const machine = await machineForToken(db, token);
-      if (!machine || machine.state === 'terminated') throw unauthorized('Invalid machine token');
+      if (!machine || machine.state === 'terminated') {
+        app.authLimits.machineTokenPerAddress.fail(req.ip);
+        throw unauthorized('Invalid machine token');
+      }
       req.agentMachine = machine;
+      app.socketCap.authenticated(req.socket);
     },
     handler: async (_req, reply) => reply.code(426).send({ message: 'This endpoint only accepts websocket upgrades' }),
     wsHandler: (socket, req) => {
