@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { LocalProviderOptions } from '../providers/local.js';
-import { AgentHub } from '../ws/agent-hub.js';
+import { AgentHub, type AgentHubOptions } from '../ws/agent-hub.js';
 import { agentRoute } from '../ws/agent-route.js';
 import { sweepPending } from './auto-reconfigure.js';
 import { DEFAULT_TUNABLES, type EngineEnv, type Tunables } from './env.js';
@@ -47,7 +47,10 @@ export class Orchestration {
 
   constructor(
     ctx: ServerContext,
-    opts: OrchestrationOptions & { onError?: (err: unknown, where: string) => void } = {},
+    opts: OrchestrationOptions & {
+      onError?: (err: unknown, where: string) => void;
+      onRefused?: AgentHubOptions['onRefused'];
+    } = {},
   ) {
     this.tunables = { ...DEFAULT_TUNABLES, ...tunablesFromEnv(), ...opts.tunables };
     const report = (where: string) => (err: unknown) => opts.onError?.(err, where);
@@ -55,6 +58,7 @@ export class Orchestration {
     this.hub = new AgentHub(ctx.db, ctx.bus, {
       onNotify: (id) => void reconfigureDependents(this.env, id).catch(report('notify')),
       onError: report('agent hub'),
+      onRefused: opts.onRefused,
     });
     this.env = {
       db: ctx.db,
@@ -107,6 +111,7 @@ declare module 'fastify' {
 export async function registerOrchestration(app: FastifyInstance, ctx: ServerContext): Promise<Orchestration> {
   const orchestration = new Orchestration(ctx, {
     onError: (err, where) => app.log.error({ err }, `${where} failed`),
+    onRefused: (r) => app.log.warn(r, `agent message refused: ${r.messageType} about another machine's execution`),
   });
   app.decorate('orchestration', orchestration);
   await agentRoute(app, ctx.db, orchestration.hub);
