@@ -21,6 +21,8 @@ export interface StartOptions {
   writeStateFiles?: boolean;
   /** Workflow engine and agent channel timings (defaults: quality.md A1 tunables, env overrides). */
   tunables?: Partial<Tunables>;
+  /** Overrides how local machines' agents are started (tests). */
+  agentCommand?: ServerContext['agentCommand'];
 }
 
 export interface ServerState {
@@ -69,7 +71,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const db = await openSqliteStore(files.database);
   try {
     await bootstrap(db, opts.dataDir);
-    const context: ServerContext = { db, dataDir: opts.dataDir, bus: new EventBus() };
+    const context: ServerContext = { db, dataDir: opts.dataDir, bus: new EventBus(), agentCommand: opts.agentCommand };
     const app = await buildApp({ context, https: { key: tls.key, cert: tls.cert }, logger: opts.logger });
     const remembered = opts.port === undefined ? readServerState(opts.dataDir)?.port : undefined;
     try {

@@ -54,7 +54,10 @@ export class Orchestration {
   ) {
     this.tunables = { ...DEFAULT_TUNABLES, ...tunablesFromEnv(), ...opts.tunables };
     const report = (where: string) => (err: unknown) => opts.onError?.(err, where);
-    const providers = new ProviderRegistry(ctx.db, { dataDir: ctx.dataDir, agentCommand: opts.agentCommand });
+    const providers = new ProviderRegistry(ctx.db, {
+      dataDir: ctx.dataDir,
+      agentCommand: opts.agentCommand ?? ctx.agentCommand,
+    });
     this.hub = new AgentHub(ctx.db, ctx.bus, {
       onNotify: (id) => void reconfigureDependents(this.env, id).catch(report('notify')),
       onError: report('agent hub'),
