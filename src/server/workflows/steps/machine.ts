@@ -94,8 +94,9 @@ export async function provision(run: MachineStep): Promise<StepOutcome> {
 export async function waitAgent(run: MachineStep): Promise<StepOutcome> {
   const { env, step, signal } = run;
   const seconds = Math.round(env.tunables.agentConnectTimeoutMs / 1000);
-  const found = await context(run);
-  const provider = 'ok' in found ? undefined : found.provider;
+  // Without a provider that can tell, the wait falls back to the timeout alone.
+  const found = await context(run).catch(() => undefined);
+  const provider = !found || 'ok' in found ? undefined : found.provider;
   let exited: string | undefined;
   const session = await waitFor(
     async () => {
