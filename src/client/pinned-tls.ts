@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { certFields, keyUsageBits } from './cert-fields.js';
 
 /**
  * Server verification against a pinned CA without OpenSSL's root store.
@@ -14,13 +15,44 @@ import { checkServerIdentity, connect, createSecureContext, type SecureContext, 
  *
  * The check is the one-link case of path validation: signature, issuer name and key identifiers
  * (OpenSSL's `X509_check_issued`, which also wants `keyCertSign` when the CA lists key usages),
- * basic constraints, validity, extended key usage and host name. It does not read name
- * constraints or unknown critical extensions of the pinned CA: the user trusts that CA outright.
+ * basic constraints, validity, extended key usage and host name. It must accept nothing OpenSSL
+ * would refuse (test/client/pinned-tls-differential.test.ts checks that over generated
+ * certificates), so where OpenSSL's rules get involved it refuses and lets OpenSSL decide: either
+ * certificate with a critical extension other than basic constraints, key usage, extended key
+ * usage and subject alternative names, or with name constraints, policy extensions or a Netscape
+ * certificate type; a leaf whose key usages allow neither digitalSignature nor keyEncipherment or
+ * whose extended key usages lack serverAuth (OpenSSL does not take anyExtendedKeyUsage for it); a
+ * CA whose extended key usages lack serverAuth; signatures other than RSA PKCS#1 v1.5 or ECDSA
+ * with SHA-256/384/512 or EdDSA (no SHA-1); keys under 2048-bit RSA or P-256.
  */
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
+const KEY_USAGE = '2.5.29.15';
+/** Extensions that may be critical: OpenSSL handles them, and so does this check. */
+const CRITICAL_OK = new Set([KEY_USAGE, '2.5.29.17', '2.5.29.19', '2.5.29.37']);
+/** Name constraints, certificate policies, policy mappings and constraints, inhibit any policy, Netscape cert type. */
+const LEFT_TO_OPENSSL = new Set([
+  '2.5.29.30',
+  '2.5.29.32',
+  '2.5.29.33',
+  '2.5.29.36',
+  '2.5.29.54',
+  '2.16.840.1.113730.1.1',
+]);
+const STRONG_SIGNATURES = new Set([
+  '1.2.840.113549.1.1.11', // sha256WithRSAEncryption
+  '1.2.840.113549.1.1.12', // sha384WithRSAEncryption
+  '1.2.840.113549.1.1.13', // sha512WithRSAEncryption
+  '1.2.840.10045.4.3.2', // ecdsa-with-SHA256
+  '1.2.840.10045.4.3.3', // ecdsa-with-SHA384
+  '1.2.840.10045.4.3.4', // ecdsa-with-SHA512
+  '1.3.101.112', // Ed25519
+  '1.3.101.113', // Ed448
+]);
+const STRONG_CURVES = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+const DIGITAL_SIGNATURE = 0;
+const KEY_ENCIPHERMENT = 2;
 
 /** The certificates of a PEM text; unparseable blocks are skipped (the full check reports them). */
 export function parseCas(pem: string): X509Certificate[] {
@@ -39,11 +71,44 @@ const selfSigned = (cert: X509Certificate) => cert.checkIssued(cert) && cert.ver
 const within = (cert: X509Certificate, now: number) =>
   Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
 
+function strongKey(cert: X509Certificate): boolean {
+  const key = cert.publicKey;
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') return (details.modulusLength ?? 0) >= 2048;
+  if (key.asymmetricKeyType === 'ec') return STRONG_CURVES.has(details.namedCurve ?? '');
+  return key.asymmetricKeyType === 'ed25519' || key.asymmetricKeyType === 'ed448';
+}
+
+/** What about `cert` (leaf or pinned CA) the check leaves to OpenSSL, or `undefined`. */
+function certificateError(cert: X509Certificate, role: 'leaf' | 'ca'): string | undefined {
+  const what = role === 'leaf' ? 'certificate' : 'pinned CA';
+  const fields = certFields(cert.raw);
+  if (!fields || !fields.algorithmsMatch) return `${what} is malformed`;
+  if (!STRONG_SIGNATURES.has(fields.signatureOid)) return `${what} has a weak or unusual signature`;
+  if (!strongKey(cert)) return `${what} has a weak or unusual key`;
+  const oids = fields.extensions.map((e) => e.oid);
+  if (new Set(oids).size !== oids.length) return `${what} repeats an extension`;
+  for (const ext of fields.extensions) {
+    if ((ext.critical && !CRITICAL_OK.has(ext.oid)) || LEFT_TO_OPENSSL.has(ext.oid))
+      return `${what} has an extension left to full verification`;
+  }
+  const eku = cert.keyUsage;
+  if (eku && !eku.includes(SERVER_AUTH)) return `${what} is not for server authentication`;
+  if (role === 'leaf') {
+    const ku = fields.extensions.find((e) => e.oid === KEY_USAGE);
+    const bits = ku && keyUsageBits(ku.value);
+    if (ku && !(bits?.has(DIGITAL_SIGNATURE) || bits?.has(KEY_ENCIPHERMENT)))
+      return 'certificate key usage allows neither digital signatures nor key encipherment';
+  }
+  return undefined;
+}
+
 /**
  * Why `leaf` may not be trusted for `host` on the strength of `cas` alone, or `undefined` when it
  * may: a CA among `cas` (basic constraints CA, in its validity period) issued it and its signature
- * verifies with that CA's key (a self-signed root, as OpenSSL requires of an anchor), the leaf is in its validity period, allows server authentication
- * when it lists extended key usages, and names `host` (Node's own `checkServerIdentity` rules).
+ * verifies with that CA's key (a self-signed root, as OpenSSL requires of an anchor), the leaf is
+ * in its validity period, allows server authentication when it lists extended key usages, passes
+ * the stricter rules above, and names `host` (Node's own `checkServerIdentity` rules).
  */
 export function pinnedPeerError(
   leaf: X509Certificate,
@@ -52,13 +117,14 @@ export function pinnedPeerError(
   now = Date.now(),
 ): string | undefined {
   if (!within(leaf, now)) return 'certificate is outside its validity period';
-  const usages = leaf.keyUsage;
-  if (usages && !usages.includes(SERVER_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE))
-    return 'certificate is not for server authentication';
+  const leafError = certificateError(leaf, 'leaf');
+  if (leafError) return leafError;
   const issuer = cas.find(
     (ca) => ca.ca && selfSigned(ca) && within(ca, now) && leaf.checkIssued(ca) && leaf.verify(ca.publicKey),
   );
   if (!issuer) return 'certificate was not issued by the pinned CA';
+  const caError = certificateError(issuer, 'ca');
+  if (caError) return caError;
   const identity = checkServerIdentity(host, leaf.toLegacyObject());
   return identity?.message;
 }

@@ -1,4 +1,5 @@
 import type { EventBus } from './events/log.js';
+import type { LocalProviderOptions } from './providers/local.js';
 import type { Db } from './store/db.js';
 
 /** The authenticated caller of a request. */
@@ -17,6 +18,8 @@ export interface ServerContext {
   bus: EventBus;
   /** Base URL the server is reachable at, once known (used in agent bootstraps and logs). */
   publicUrl?: string;
+  /** Overrides how local machines' agents are started (tests). */
+  agentCommand?: LocalProviderOptions['agentCommand'];
 }
 
 /** `agent`: the route authenticates a machine token itself, before any websocket upgrade. */

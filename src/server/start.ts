@@ -31,6 +31,8 @@ export interface StartOptions {
   authLimits?: Partial<AuthLimitTunables>;
   /** Listener timeouts and the cap on unauthenticated sockets per address (over EBCLI_* env values). */
   listener?: Partial<ListenerTunables>;
+  /** Overrides how local machines' agents are started (tests). */
+  agentCommand?: ServerContext['agentCommand'];
 }
 
 export interface ServerState {
@@ -96,7 +98,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const tls = await ensureTls(dataDir);
     db = await openSqliteStore(files.database);
     await bootstrap(db, dataDir);
-    const context: ServerContext = { db, dataDir, bus: new EventBus() };
+    const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand };
     const app = await buildApp({
       context,
       https: { key: tls.key, cert: tls.cert },

@@ -11,14 +11,26 @@ export interface InstanceDetail {
 
 const SECRET = /password|secret|token|key/i;
 
-/** Masks Password variables (and names that look secret) in a copy of the document. */
+const isSecret = (v: { name?: unknown; type?: unknown }) =>
+  v.type === 'Password' ||
+  (typeof v.name === 'string' && SECRET.test(v.name) && v.type !== 'Box' && v.type !== 'Binding');
+
+/** A copy of `value` where every variable of every `variables` list, at any depth, is masked when secret. */
+function maskDeep(value: unknown, inVariables = false): unknown {
+  if (Array.isArray(value)) return value.map((item) => maskDeep(item, inVariables));
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = maskDeep(v, k === 'variables');
+  if (inVariables && 'value' in out && isSecret(out)) out.value = '****';
+  return out;
+}
+
+/**
+ * Masks Password variables (and names that look secret) in a copy of the document: the instance's
+ * own variables and those of its boxes (their defaults), as the human and the JSON output show them.
+ */
 export function maskSecrets(doc: Instance): Instance {
-  const variables = (doc.variables ?? []).map((v) =>
-    v.type === 'Password' || (SECRET.test(v.name) && v.type !== 'Box' && v.type !== 'Binding')
-      ? { ...v, value: '****' }
-      : v,
-  );
-  return { ...doc, variables };
+  return maskDeep({ ...doc, variables: doc.variables ?? [] }) as Instance;
 }
 
 export default class InstancesShow extends BaseCommand<typeof InstancesShow> {

@@ -19,6 +19,8 @@ type Conn = Db | Transaction<Database>;
  *                      scripts: the store pays per row, not per byte (bench/t12-log-latency.ts).
  * - `script.finish`    `{executionId, event, box, status, exitCode, machine?, message?, durationMs?}`
  * - `agent.connect` | `agent.disconnect` | `agent.lost`  `{machine, …}`
+ * - `agent.refused`    `{machine, message, executionId, reason}` — an agent named another machine's
+ *                      execution; its message was refused and its socket closed (never the payload)
  */
 export type EventType =
   | 'instance.state'
@@ -28,7 +30,8 @@ export type EventType =
   | 'script.finish'
   | 'agent.connect'
   | 'agent.disconnect'
-  | 'agent.lost';
+  | 'agent.lost'
+  | 'agent.refused';
 
 export interface NewEvent {
   workspace: string;

@@ -36,6 +36,8 @@ import type { AgentProcess, MachineSpec, Provider } from './types.js';
 export const MACHINE_MARKER = 'LOCAL_MACHINE_SANDBOX';
 
 const ADDRESS = { public: '127.0.0.1', private: '127.0.0.1' };
+const AGENT_LOG_TAIL_LINES = 20;
+const AGENT_LOG_TAIL_BYTES = 4096;
 
 export interface LocalProviderOptions {
   dataDir: string;
@@ -120,6 +122,19 @@ export class LocalProvider implements Provider {
 
   agentAlive(name: string): boolean {
     return this.agentPid(name) !== undefined;
+  }
+
+  /** The last lines of the agent's log once its process is gone (undefined while it runs). */
+  agentExitCause(name: string): string | undefined {
+    if (this.agentAlive(name)) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(this.files(name).log, 'utf8');
+    } catch {
+      return 'the agent process is not running and left no log';
+    }
+    const lines = text.slice(-AGENT_LOG_TAIL_BYTES).trimEnd().split('\n').slice(-AGENT_LOG_TAIL_LINES);
+    return lines.join('\n') || 'the agent process exited without writing to its log';
   }
 
   /** The machine's folder; as root, its working parts belong to the machine user. */

@@ -36,4 +36,9 @@ export interface Provider {
   destroy(name: string): Promise<void>;
   /** Whether the machine's agent process is running. */
   agentAlive(name: string): boolean;
+  /**
+   * Why the machine's agent is not running, when the provider can tell (the end of its log): a
+   * wait for its connection then fails at once with this instead of timing out.
+   */
+  agentExitCause?(name: string): string | undefined;
 }

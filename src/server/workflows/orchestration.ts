@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { LocalProviderOptions } from '../providers/local.js';
-import { AgentHub } from '../ws/agent-hub.js';
+import { AgentHub, type AgentHubOptions } from '../ws/agent-hub.js';
 import { agentRoute } from '../ws/agent-route.js';
 import { AgentWatch } from './agent-watch.js';
 import { sweepPending } from './auto-reconfigure.js';
@@ -50,14 +50,21 @@ export class Orchestration {
 
   constructor(
     ctx: ServerContext,
-    opts: OrchestrationOptions & { onError?: (err: unknown, where: string) => void } = {},
+    opts: OrchestrationOptions & {
+      onError?: (err: unknown, where: string) => void;
+      onRefused?: AgentHubOptions['onRefused'];
+    } = {},
   ) {
     this.tunables = { ...DEFAULT_TUNABLES, ...tunablesFromEnv(), ...opts.tunables };
     const report = (where: string) => (err: unknown) => opts.onError?.(err, where);
-    const providers = new ProviderRegistry(ctx.db, { dataDir: ctx.dataDir, agentCommand: opts.agentCommand });
+    const providers = new ProviderRegistry(ctx.db, {
+      dataDir: ctx.dataDir,
+      agentCommand: opts.agentCommand ?? ctx.agentCommand,
+    });
     this.hub = new AgentHub(ctx.db, ctx.bus, {
       onNotify: (id) => void reconfigureDependents(this.env, id).catch(report('notify')),
       onError: report('agent hub'),
+      onRefused: opts.onRefused,
     });
     this.env = {
       db: ctx.db,
@@ -124,6 +131,7 @@ declare module 'fastify' {
 export async function registerOrchestration(app: FastifyInstance, ctx: ServerContext): Promise<Orchestration> {
   const orchestration = new Orchestration(ctx, {
     onError: (err, where) => app.log.error({ err }, `${where} failed`),
+    onRefused: (r) => app.log.warn(r, `agent message refused: ${r.messageType} about another machine's execution`),
   });
   app.decorate('orchestration', orchestration);
   await agentRoute(app, ctx.db, orchestration.hub);

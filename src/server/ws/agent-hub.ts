@@ -4,7 +4,6 @@ import { failpoint } from '../failpoints.js';
 import { appendEvents, type EventBus, type EventType } from '../events/log.js';
 import type { Db } from '../store/db.js';
 import type { AgentChannel, AgentSessionView } from '../workflows/env.js';
-import { getExecution } from '../workflows/store/executions.js';
 import { markConnected, markDisconnected, recordPing, type Machine } from '../workflows/store/machines.js';
 import {
   CloseCode,
@@ -13,7 +12,14 @@ import {
   type ResultMessage,
   type ServerMessage,
 } from '../../shared/protocol.js';
-import { redactorFor, resultOf, storeExecutionResult, storeRecords } from './agent-records.js';
+import {
+  checkOwnExecutions,
+  ownExecution,
+  redactorFor,
+  resultOf,
+  storeExecutionResult,
+  storeRecords,
+} from './agent-records.js';
 import { AgentSession } from './agent-session.js';
 import type { Redactor } from '../../shared/redact.js';
 
@@ -21,6 +27,16 @@ export interface AgentHubOptions {
   /** `elasticbox notify` from a script of this instance. */
   onNotify?: (instanceId: string) => void;
   onError?: (err: unknown, machine?: string) => void;
+  /** An agent named an execution of another machine; its message was refused (quality.md A3). */
+  onRefused?: (refusal: Refusal) => void;
+}
+
+/** What is recorded of a refused agent message: never its payload. */
+export interface Refusal {
+  machine: string;
+  workspace: string;
+  messageType: string;
+  executionId: string;
 }
 
 /**
@@ -116,6 +132,7 @@ export class AgentHub implements AgentChannel {
 
   /** A hello arrived: this session replaces any older one of the same machine. */
   async ready(s: AgentSession): Promise<void> {
+    await checkOwnExecutions(this.db, [...(s.hello?.pending ?? []), ...(s.hello?.running ?? [])], s.name);
     const old = this.sessions.get(s.name);
     this.sessions.set(s.name, s);
     if (old && old !== s) old.close(CloseCode.replaced, 'replaced by a new connection');
@@ -145,7 +162,7 @@ export class AgentHub implements AgentChannel {
   async records(s: AgentSession, msgs: ExecutionRecord[]): Promise<void> {
     for (const id of new Set(msgs.map((m) => m.executionId))) {
       if (s.redactors.has(id)) continue;
-      const exec = await getExecution(this.db, id);
+      const exec = await ownExecution(this.db, id, s.name);
       s.redactors.set(id, await redactorFor(this.db, exec?.instance_id ?? ''));
     }
     const stored = await storeRecords(this.db, s.name, msgs, (id) => s.redactors.get(id) as Redactor);
@@ -164,7 +181,7 @@ export class AgentHub implements AgentChannel {
   }
 
   async rejected(s: AgentSession, msg: RejectedMessage): Promise<void> {
-    const exec = await getExecution(this.db, msg.executionId);
+    const exec = await ownExecution(this.db, msg.executionId, s.name);
     if (!exec || exec.status) return;
     if (msg.reason === 'duplicate' && s.holds(msg.executionId)) return;
     if (msg.reason === 'duplicate' || msg.reason === 'invalid') {
@@ -185,6 +202,26 @@ export class AgentHub implements AgentChannel {
       return;
     }
     this.events.emit(`rejected:${msg.executionId}`);
+  }
+
+  /**
+   * Audits a message that named another machine's execution: an `agent.refused` event in the
+   * offending machine's workspace and the `onRefused` hook (the server logs it at warn).
+   */
+  async refused(s: AgentSession, messageType: string, executionId: string): Promise<void> {
+    const refusal: Refusal = { machine: s.name, workspace: s.machine.workspace, messageType, executionId };
+    this.opts.onRefused?.(refusal);
+    await this.db.transaction().execute((trx) =>
+      appendEvents(trx, [
+        {
+          workspace: s.machine.workspace,
+          type: 'agent.refused',
+          instanceId: s.machine.instanceId,
+          data: { machine: s.name, message: messageType, executionId, reason: 'execution of another machine' },
+        },
+      ]),
+    );
+    this.bus.committed(s.machine.workspace);
   }
 
   report(err: unknown, s?: AgentSession): void {

@@ -22,12 +22,32 @@ type Trx = Transaction<Database>;
 /** An execution the agent named is not one dispatched to its machine. */
 export class ForeignExecutionError extends Error {
   override readonly name = 'ForeignExecutionError';
+  constructor(readonly executionId: string) {
+    super(`execution ${executionId} belongs to another machine`);
+  }
 }
 
-async function ownExecution(trx: Trx, id: string, machine: string): Promise<Execution | undefined> {
-  const exec = await getExecution(trx, id);
-  if (exec && exec.machine !== machine) throw new ForeignExecutionError(`execution ${id} belongs to another machine`);
+/**
+ * The execution `id` if it was dispatched to `machine` (undefined when there is no such execution);
+ * throws {@link ForeignExecutionError} when it belongs to another machine (quality.md A3).
+ */
+export async function ownExecution(db: Db | Trx, id: string, machine: string): Promise<Execution | undefined> {
+  const exec = await getExecution(db, id);
+  if (exec && exec.machine !== machine) throw new ForeignExecutionError(id);
   return exec;
+}
+
+/** Throws {@link ForeignExecutionError} when any of `ids` is an execution of another machine. */
+export async function checkOwnExecutions(db: Db, ids: string[], machine: string): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    const foreign = await db
+      .selectFrom('executions')
+      .select('id')
+      .where('id', 'in', ids.slice(i, i + 500))
+      .where('machine', '!=', machine)
+      .executeTakeFirst();
+    if (foreign) throw new ForeignExecutionError(foreign.id);
+  }
 }
 
 const instanceVars = (doc: InstanceDoc) => {

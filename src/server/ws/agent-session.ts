@@ -112,23 +112,26 @@ export class AgentSession {
             batch.push(msg);
             continue;
           }
-          if (batch.length) await this.guard(this.hub.records(this, batch));
+          if (batch.length) await this.guard(this.hub.records(this, batch), 'records');
           batch = [];
-          await this.guard(this.handle(msg));
+          await this.guard(this.handle(msg), msg.type);
         }
-        if (batch.length) await this.guard(this.hub.records(this, batch));
+        if (batch.length) await this.guard(this.hub.records(this, batch), 'records');
       }
     } finally {
       this.draining = false;
     }
   }
 
-  private async guard(work: Promise<void>): Promise<void> {
+  private async guard(work: Promise<void>, messageType: string): Promise<void> {
     try {
       await work;
     } catch (err) {
-      if (err instanceof ForeignExecutionError) this.close(CloseCode.policy, 'execution of another machine');
-      else this.hub.report(err, this);
+      if (!(err instanceof ForeignExecutionError)) return this.hub.report(err, this);
+      // Refused and audited: nothing after this frame is handled (quality.md A3).
+      this.pending = [];
+      this.close(CloseCode.policy, 'execution of another machine');
+      await this.hub.refused(this, messageType, err.executionId).catch((e) => this.hub.report(e, this));
     }
   }
 

@@ -94,13 +94,27 @@ export async function provision(run: MachineStep): Promise<StepOutcome> {
 export async function waitAgent(run: MachineStep): Promise<StepOutcome> {
   const { env, step, signal } = run;
   const seconds = Math.round(env.tunables.agentConnectTimeoutMs / 1000);
-  const session = await waitFor(async () => env.agents.session(step.machine), {
-    signal,
-    wake: { emitter: env.agents.events, events: [`connect:${step.machine}`] },
-    pollMs: env.tunables.pollMs,
-    timeoutMs: env.tunables.agentConnectTimeoutMs,
-    timeoutMessage: `The agent of machine ${step.machine} did not connect within ${seconds} s.`,
-  });
+  // Without a provider that can tell, the wait falls back to the timeout alone.
+  const found = await context(run).catch(() => undefined);
+  const provider = !found || 'ok' in found ? undefined : found.provider;
+  let exited: string | undefined;
+  const session = await waitFor(
+    async () => {
+      const s = env.agents.session(step.machine);
+      if (s) return s;
+      // An agent that died (bad flags, unreadable files, …) will never connect: say why now.
+      exited = provider?.agentExitCause?.(step.machine);
+      return exited === undefined ? undefined : null;
+    },
+    {
+      signal,
+      wake: { emitter: env.agents.events, events: [`connect:${step.machine}`] },
+      pollMs: env.tunables.pollMs,
+      timeoutMs: env.tunables.agentConnectTimeoutMs,
+      timeoutMessage: `The agent of machine ${step.machine} did not connect within ${seconds} s.`,
+    },
+  );
+  if (!session) return failed(`The agent of machine ${step.machine} exited before it connected:\n${exited}`);
   const machine = (await getMachine(env.db, step.machine)) as Machine;
   return { ok: true, result: { session: session.id, agentVersion: machine.agentVersion } };
 }
