@@ -5,6 +5,7 @@ import { ExitCode } from './exit-codes.js';
 import { colorEnabled, style, type Style } from './render/style.js';
 import { renderFields, renderTable, type Column } from './render/table.js';
 import { reportError, Session } from './session.js';
+import { exitAfterFlush, INTERRUPT_FLUSH_MS } from './stdio.js';
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -51,7 +52,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (ctor.exitOnInterrupt) {
       process.once('SIGINT', () => {
         process.stderr.write('\ninterrupted\n');
-        process.exit(ExitCode.Interrupted);
+        exitAfterFlush(ExitCode.Interrupted, { withinMs: INTERRUPT_FLUSH_MS });
       });
     }
     const { args, flags, argv } = await this.parse({
@@ -140,14 +141,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.out(renderFields(fields, { tty: this.stdoutTty, style: await this.style() }));
   }
 
+  /**
+   * Under `--json`, a command run with `--follow` streams NDJSON: its result and its error are one
+   * line each, like the events before them.
+   */
+  protected ndjson(): boolean {
+    return this.jsonEnabled() && (this.flags as Record<string, unknown> | undefined)?.follow === true;
+  }
+
   /** JSON without colour so that output is the same on a TTY and in a pipe. */
   public override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    process.stdout.write(`${this.ndjson() ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
   }
 
   public override async catch(err: Error): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;
-    this.exit(reportError(err, this.jsonEnabled()));
+    this.exit(reportError(err, this.jsonEnabled(), this.ndjson()));
     throw err;
   }
 
