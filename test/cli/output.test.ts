@@ -86,6 +86,24 @@ describe('output piped into a slow reader', () => {
     expect(JSON.parse(r.stdout.toString())).toMatchObject({ error: { code: 'not_found', exitCode: 6 } });
   }, 30_000);
 
+  it('Ctrl-C ends the command even when its reader is stuck: exit 130', async () => {
+    let exited!: Promise<unknown>;
+    const r = await runWithSlowReader(['events', '--workspace', 'bulk', '--since', '0', '--json'], {
+      env,
+      onSpawn: (child) => {
+        exited = new Promise((resolve) => child.on('exit', resolve));
+        // Once the command runs (its first page is on the way), as a user would.
+        setTimeout(() => child.kill('SIGINT'), 1500);
+      },
+      // The reader takes nothing until the CLI has ended (the test times out if it never does).
+      startWhen: () => exited.then(() => undefined),
+    });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(r.stderr).not.toMatch(STACK);
+  }, 30_000);
+
   describe('a reader that closes early (| head -1) ends the command quietly', () => {
     it.each([
       ['the fast path', ['instances', 'list', '--json'], {}],

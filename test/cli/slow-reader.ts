@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { BIN } from './helpers.js';
 
 /** What a CLI run printed, stdout as bytes, and how it ended. */
@@ -19,6 +19,8 @@ export interface SlowReaderOptions {
   /** Then it takes one chunk (at most 64 KiB) per this many milliseconds. */
   pauseMs?: number;
   timeoutMs?: number;
+  /** Called with the child once it runs (to send signals). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Spawns `node bin/run.js …` with a clean environment plus `env`; stdin is /dev/null. */
@@ -47,6 +49,7 @@ export function runWithSlowReader(args: string[], opts: SlowReaderOptions): Prom
       resolve({ code, signal, stdout: Buffer.concat(chunks), stderr });
     });
   });
+  opts.onSpawn?.(child);
   void opts
     .startWhen(() => stderr)
     .then(() => {
