@@ -50,15 +50,23 @@ export function runWithSlowReader(args: string[], opts: SlowReaderOptions): Prom
     });
   });
   opts.onSpawn?.(child);
-  void opts
-    .startWhen(() => stderr)
-    .then(() => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        child.stdout.pause();
-        setTimeout(() => child.stdout.resume(), opts.pauseMs ?? 4);
-      });
-    });
+  // Paused before the listener is attached, so that nothing is read before the reader starts. It
+  // starts at the latest when the CLI exits (Node would otherwise drop what is in the pipe); what the
+  // CLI left unwritten is lost, as in a shell pipeline.
+  child.stdout.pause();
+  let reading = false;
+  const startReading = () => {
+    if (reading) return;
+    reading = true;
+    child.stdout.resume();
+  };
+  child.stdout.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    child.stdout.pause();
+    if (reading) setTimeout(() => child.stdout.resume(), opts.pauseMs ?? 4);
+  });
+  child.on('exit', startReading);
+  void opts.startWhen(() => stderr).then(startReading);
   return closed;
 }
 
