@@ -8,7 +8,11 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 async function main() {
-  const { execute, Plugin, settings } = await import('@oclif/core');
+  const { handle, Plugin, run, settings } = await import('@oclif/core');
+  // As bin/run.js: every exit waits until stdout and stderr are delivered.
+  const { exitAfterFlush, guardClosedOutput } = await import('../src/cli/stdio.ts');
+  guardClosedOutput();
+  require('@oclif/core/handle').Exit.exit = (code) => exitAfterFlush(code);
   const root = join(__dirname, '..');
   const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   pjson.oclif.commands = './src/commands';
@@ -24,7 +28,12 @@ async function main() {
     await plugin.load();
     plugins.set(plugin.name, plugin);
   }
-  await execute({ loadOptions: { root, pjson, plugins } });
+  try {
+    await run(process.argv.slice(2), { root, pjson, plugins });
+  } catch (err) {
+    await handle(err);
+  }
+  exitAfterFlush();
 }
 
 if (!process.execArgv.some((a) => a.includes('tsx'))) {

@@ -3,7 +3,8 @@
 // loader costs several milliseconds that short commands cannot spare: `--version` is answered
 // before oclif loads (startup budget T1), plain `instances list` calls run from one bundled
 // CommonJS file without oclif (T2), and help and unknown commands from another (T3). Everything
-// else goes through oclif.
+// else goes through oclif. Every path ends with exitAfterFlush (src/cli/stdio.ts): nothing exits
+// while a slow reader has not yet taken all of stdout and stderr.
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -11,11 +12,9 @@ const { join } = require('node:path');
 const argv = process.argv.slice(2);
 const root = join(__dirname, '..');
 
-// `ebcli … | head` closes stdout early; that is not an error.
-process.stdout.on('error', (err) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+// How a command exits (after its output is delivered) and what a reader closing early does.
+const { exitAfterFlush, guardClosedOutput } = require('../dist/cli/stdio.cjs');
+guardClosedOutput();
 
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const userAgent = `${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`;
@@ -51,7 +50,7 @@ function helpLike(args) {
 async function main() {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     process.stdout.write(`${userAgent}\n`);
-    return;
+    return exitAfterFlush(0);
   }
   // undici parses HTTP with a WebAssembly module. Left to itself V8 re-compiles it with its optimising
   // tier in background threads, and a finished command cannot exit until that is done (about 100 ms
@@ -61,21 +60,29 @@ async function main() {
   const fast = argv[0] === 'instances' && !process.env.EBCLI_NO_FAST_PATH ? bundled('fast-path') : undefined;
   if (fast) {
     const code = await fast.runFastPath(argv, userAgent);
-    if (code !== undefined) process.exit(code);
+    if (code !== undefined) return exitAfterFlush(code);
   }
   // Help and unknown commands are printed by oclif's own Help class without oclif's Config (T3).
   const help = !process.env.EBCLI_NO_FAST_PATH && helpLike(argv) ? bundled('help-fast') : undefined;
   if (help) {
     const code = await help.runHelpFastPath(argv, root, userAgent);
-    if (code !== undefined) process.exit(code);
+    if (code !== undefined) return exitAfterFlush(code);
   }
-  const { execute } = await import('@oclif/core');
-  await execute({ dir: root });
+  // oclif's `execute` without its `flush` (not awaited, and failing after 10 s with a slow reader):
+  // run the command, let oclif print what it throws, and exit once the output is delivered. oclif's
+  // error handler exits through `Exit.exit`, its documented stub point, routed to exitAfterFlush.
+  require('@oclif/core/handle').Exit.exit = (code) => exitAfterFlush(code);
+  const { run, handle } = await import('@oclif/core');
+  try {
+    await run(argv, root);
+  } catch (err) {
+    await handle(err);
+  }
   // Exit now rather than wait for idle keep-alive sockets and timers of a finished command.
-  process.exit();
+  exitAfterFlush();
 }
 
 main().catch((err) => {
   process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
-  process.exit(1);
+  exitAfterFlush(1);
 });

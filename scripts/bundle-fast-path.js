@@ -6,6 +6,7 @@
 //   server daemon (first start of the embedded control plane), undici (proxy), chalk (colour).
 // - dist/cli/help-fast.cjs: help and "command not found", with oclif's Help class and errors
 //   (not oclif's Config, plugins or commands); typescript is only ever loaded in development.
+// - dist/cli/stdio.cjs: how every path of bin/run.js exits once its output is delivered.
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 
@@ -32,4 +33,5 @@ await build({
   outfile: `${dist}help-fast.cjs`,
   external: ['typescript'],
 });
-process.stdout.write('bundled dist/cli/fast-path.cjs and dist/cli/help-fast.cjs\n');
+await build({ ...common, entryPoints: [`${dist}stdio.js`], outfile: `${dist}stdio.cjs` });
+process.stdout.write('bundled dist/cli/fast-path.cjs, dist/cli/help-fast.cjs and dist/cli/stdio.cjs\n');

@@ -6,6 +6,7 @@ import { interruptMessage } from './interrupt.js';
 import { colorEnabled, style, type Style } from './render/style.js';
 import { renderFields, renderTable, type Column } from './render/table.js';
 import { reportError, Session } from './session.js';
+import { exitAfterFlush, INTERRUPT_FLUSH_MS } from './stdio.js';
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -51,8 +52,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const ctor = this.ctor as typeof BaseCommand;
     if (ctor.exitOnInterrupt) {
       process.once('SIGINT', () => {
-        process.stderr.write(`\n${interruptMessage()}\n`);
-        process.exit(ExitCode.Interrupted);
+        process.stderr.write(`
+${interruptMessage()}
+`);
+        exitAfterFlush(ExitCode.Interrupted, { withinMs: INTERRUPT_FLUSH_MS });
       });
     }
     const { args, flags, argv } = await this.parse({
@@ -141,14 +144,22 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.out(renderFields(fields, { tty: this.stdoutTty, style: await this.style() }));
   }
 
+  /**
+   * Under `--json`, a command run with `--follow` streams NDJSON: its result and its error are one
+   * line each, like the events before them.
+   */
+  protected ndjson(): boolean {
+    return this.jsonEnabled() && (this.flags as Record<string, unknown> | undefined)?.follow === true;
+  }
+
   /** JSON without colour so that output is the same on a TTY and in a pipe. */
   public override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    process.stdout.write(`${this.ndjson() ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
   }
 
   public override async catch(err: Error): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;
-    this.exit(reportError(err, this.jsonEnabled()));
+    this.exit(reportError(err, this.jsonEnabled(), this.ndjson()));
     throw err;
   }
 

@@ -12,6 +12,7 @@ import { selectTargets, type OperationInput } from './instance-ops.js';
 import { errorResult, failingActivity, finish, operate, resultLine, runPool, type TargetResult } from './operations.js';
 import { EventFormatter, ndjson, resyncNotice, scriptLabel } from './render/events.js';
 import type { Style } from './render/style.js';
+import { drained } from './stdio.js';
 
 /** What the streaming helpers need from a command (its protected members, passed in). */
 export interface StreamHost {
@@ -132,7 +133,10 @@ export async function followOperations(
         continue;
       }
       const e = item.event;
-      if (!opts.show || opts.show(e, printer)) printer.event(e);
+      if (!opts.show || opts.show(e, printer)) {
+        printer.event(e);
+        await drained();
+      }
       if (e.type === 'script.finish' && e.instance && e.data.status !== 'success') {
         const code =
           e.data.exitCode === null || e.data.exitCode === undefined ? e.data.status : `exit ${String(e.data.exitCode)}`;

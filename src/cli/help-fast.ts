@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { CLIError, handle } from '@oclif/core/errors';
+import { CLIError } from '@oclif/core/errors';
+import { Exit, handle } from '@oclif/core/handle';
 import { Help, normalizeArgv } from '@oclif/core/help';
 
 /**
@@ -112,8 +113,15 @@ export async function runHelpFastPath(argv: string[], root: string, userAgent: s
     help = new BufferedHelp(config, data.pjson.oclif.helpOptions);
     subject = [id];
   } else if (!command && /^[\w-]+$/.test(id)) {
-    // Config.runCommand with no command_not_found hook (the plugins here have none).
-    await handle(new CLIError(`command ${id} not found`));
+    // Config.runCommand with no command_not_found hook (the plugins here have none). oclif's
+    // handler would exit at once; bin/run.js exits once stderr is delivered.
+    const exit = Exit.exit;
+    Exit.exit = (() => undefined) as unknown as typeof exit;
+    try {
+      await handle(new CLIError(`command ${id} not found`));
+    } finally {
+      Exit.exit = exit;
+    }
     return 2;
   } else return undefined;
 

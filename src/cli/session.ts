@@ -75,8 +75,11 @@ export class Session {
   }
 }
 
-/** Prints an error the one way ebcli does (JSON on stdout under --json, text on stderr) and returns its exit code. */
-export function reportError(err: unknown, json: boolean): number {
+/**
+ * Prints an error the one way ebcli does (JSON on stdout under --json, on one line when the command
+ * streams NDJSON; text on stderr) and returns its exit code.
+ */
+export function reportError(err: unknown, json: boolean, oneLine = false): number {
   const m = mapError(err);
   if (json) {
     const e = err as { results?: unknown; details?: unknown };
@@ -87,7 +90,7 @@ export function reportError(err: unknown, json: boolean): number {
       exitCode: m.exitCode,
       ...(details === undefined ? {} : { details }),
     };
-    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+    process.stdout.write(`${oneLine ? JSON.stringify({ error }) : JSON.stringify({ error }, null, 2)}\n`);
   } else {
     process.stderr.write(`Error: ${m.message}\n`);
     if (m.suggestion) process.stderr.write(`Hint: ${m.suggestion}\n`);

@@ -3,6 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../cli/errors.js';
 import { parseDuration, workspaceFlag } from '../cli/flags.js';
 import { EventPrinter, streamConnection, streamHost } from '../cli/follow.js';
+import { drained } from '../cli/stdio.js';
 import type { EventFilterOptions } from '../client/events.js';
 
 export default class Events extends BaseCommand<typeof Events> {
@@ -54,7 +55,10 @@ export default class Events extends BaseCommand<typeof Events> {
     if (f.follow) {
       const { streamEvents } = await import('../client/events.js');
       const stream = streamEvents({ ...(await streamConnection(host)), ...filter });
-      for await (const item of stream) printer.item(item);
+      for await (const item of stream) {
+        printer.item(item);
+        await drained();
+      }
       return;
     }
     const { readEventPage } = await import('../client/events.js');
@@ -64,6 +68,8 @@ export default class Events extends BaseCommand<typeof Events> {
     const head = page.head;
     for (;;) {
       for (const e of page.events) printer.event(e);
+      // A slow reader sets the pace: the history does not pile up in memory.
+      await drained();
       const cursor = page.cursor;
       if (cursor >= head) break;
       page = await readEventPage(client.http, { ...filter, tail: undefined, sinceTime: undefined, since: cursor });

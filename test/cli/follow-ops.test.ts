@@ -112,8 +112,12 @@ describe('lifecycle commands with --follow', () => {
     expect(script.map((e) => e.type)).toContain('script.output');
     expect(events.find((e) => e.type === 'script.finish')?.data).toMatchObject({ event: 'configure', exitCode: 0 });
     expect(events.at(-1)).toMatchObject({ type: 'instance.state', data: { state: 'done' } });
-    const results = JSON.parse(r.stdout.slice(r.stdout.indexOf('[\n')));
-    expect(results).toEqual([expect.objectContaining({ id: ids.good, outcome: 'done', state: 'running' })]);
+    // NDJSON to the end: every line is one JSON document, the results the last.
+    const docs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as unknown);
+    expect(docs.at(-1)).toEqual([expect.objectContaining({ id: ids.good, outcome: 'done', state: 'running' })]);
   }, 150_000);
 
   it('follows several targets, prefixing each line with its instance, and exits 5 when only some fail', async () => {

@@ -14,7 +14,12 @@ export const BIN = join(ROOT, 'bin', 'run.js');
 
 /** The CLI tests drive the built CLI (`npm run build`, as `npm test` does first). */
 export function ensureBuilt(): void {
-  for (const f of ['dist/cli/base-command.js', 'dist/commands/instances/list.js', 'oclif.manifest.json']) {
+  for (const f of [
+    'dist/cli/base-command.js',
+    'dist/cli/stdio.cjs',
+    'dist/commands/instances/list.js',
+    'oclif.manifest.json',
+  ]) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` before the CLI tests`);
   }
 }

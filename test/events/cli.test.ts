@@ -217,7 +217,8 @@ describe('ebcli events (subprocess)', () => {
       'script.finish',
       'instance.state',
     ]);
-    expect(JSON.parse(bad.stdout().slice(bad.stdout().indexOf('{\n')))).toMatchObject({
+    // NDJSON to the end: the error is one JSON line too, the last.
+    expect(JSON.parse(bad.stdout().trim().split('\n').at(-1)!)).toMatchObject({
       error: { exitCode: 1, message: 'i-logbad: deploy failed: Web:install failed (exit 3)' },
     });
   }, 60_000);

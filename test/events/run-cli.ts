@@ -2,17 +2,23 @@
 // src/commands (an oclif.manifest.json left by a build would otherwise hide newer commands).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { execute, Plugin, settings } from '@oclif/core';
+import { handle, Plugin, run, settings } from '@oclif/core';
+import { Exit } from '@oclif/core/handle';
+import { exitAfterFlush, guardClosedOutput } from '../../src/cli/stdio.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pjson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 pjson.oclif.commands = './src/commands';
 pjson.oclif.plugins = [];
 settings.enableAutoTranspile = false;
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
-});
+// As bin/run.js: every exit waits until stdout and stderr are delivered.
+guardClosedOutput();
+Exit.exit = ((code?: number) => exitAfterFlush(code)) as typeof Exit.exit;
 const plugin = new Plugin({ root, pjson, isRoot: true, ignoreManifest: true, type: 'core' });
 await plugin.load();
-await execute({ loadOptions: { root, pjson, plugins: new Map([[plugin.name, plugin]]) } });
+try {
+  await run(process.argv.slice(2), { root, pjson, plugins: new Map([[plugin.name, plugin]]) });
+} catch (err) {
+  await handle(err as Error);
+}
+exitAfterFlush();
