@@ -52,9 +52,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     const ctor = this.ctor as typeof BaseCommand;
     if (ctor.exitOnInterrupt) {
       process.once('SIGINT', () => {
-        process.stderr.write(`
-${interruptMessage()}
-`);
+        process.stderr.write(`\n${interruptMessage()}\n`);
         exitAfterFlush(ExitCode.Interrupted, { withinMs: INTERRUPT_FLUSH_MS });
       });
     }
