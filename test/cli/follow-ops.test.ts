@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,8 @@ describe('lifecycle commands with --follow', () => {
     home = tempHome();
     env = { ...home.env, ...serverEnv(t), NO_COLOR: '1' };
     work = mkdtempSync(join(tmpdir(), 'ebcli-follow-ops-'));
+    // The scripts test and create marker files here: as root, machines run as an unprivileged user.
+    chmodSync(work, 0o777);
     slow = join(work, 'slow');
     const good = boxFolder(work, 'Follow Good', `echo "configure says hi"\nif [ -e '${slow}' ]; then sleep 8; fi`);
     // Configure passes during the deploy and fails from then on.
