@@ -8,6 +8,7 @@ import { dataFiles } from '../../src/shared/paths.js';
 import { agentOf, runsOf, until } from './agent-death-helpers.js';
 import { activityTexts, createBox, deploy, eventsOf, fastTunables, killAgents, settled, type Api } from './helpers.js';
 import { startChildServer, type ChildServer } from './remote-server.js';
+import { processGroupOf } from '../../src/server/providers/process-group.js';
 
 /** Agent deaths around a result in flight and across a server restart, on a server process of its own. */
 const dirs: string[] = [];
@@ -64,7 +65,8 @@ describe('agent deaths around results and server restarts', () => {
     });
     const agent = await agentOf(t, id);
     const killedAt = Date.now();
-    process.kill(-agent.pid, 'SIGKILL');
+    // The agent's whole process group (in a sandbox, the group of the `unshare` that started it).
+    process.kill(-(processGroupOf(agent.pid) ?? agent.pid), 'SIGKILL');
 
     const doc = await settled(t, id, undefined, 36_000);
     expect(Date.now() - killedAt).toBeLessThan(36_000);
