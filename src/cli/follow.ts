@@ -8,6 +8,7 @@ import type { CommandHost } from './base-command.js';
 import { AGENT_DOWN } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { selectTargets, type OperationInput } from './instance-ops.js';
+import { resolveInstance } from './instance-refs.js';
 import { errorResult, failingActivity, finish, operate, resultLine, runPool, type TargetResult } from './operations.js';
 import { EventFormatter, ndjson, resyncNotice, scriptLabel } from './render/events.js';
 import type { Style } from './render/style.js';
@@ -187,11 +188,12 @@ const LOG_TYPES = ['script.start', 'script.output', 'script.finish', 'instance.s
  */
 export async function followInstanceLogs(
   host: StreamHost,
-  id: string,
+  ref: string,
   opts: { lines?: number; event?: string },
 ): Promise<void> {
   const client = await host.client();
-  const doc = await client.instances.retrieve(id);
+  const doc = await resolveInstance(client, ref);
+  const id = doc.id;
   const event = opts.event;
   const show = event
     ? (e: TailEvent, printer: EventPrinter) =>

@@ -13,7 +13,7 @@ export const operationFlags = () => ({
   tag: tagFlag,
   'instance-id': Flags.string({
     char: 'i',
-    description: 'instance id (same as the argument; repeatable)',
+    description: 'instance id or name (same as the argument; repeatable)',
     multiple: true,
   }),
   concurrency: concurrencyFlag,
@@ -22,7 +22,7 @@ export const operationFlags = () => ({
   timeout: timeoutFlag('30m'),
 });
 
-export const operationArgs = { ids: Args.string({ description: 'instance ids' }) };
+export const operationArgs = { ids: Args.string({ description: 'instance ids or names' }) };
 
 /** Operations that destroy something: they list the targets and ask (or need --yes). */
 const DESTRUCTIVE = new Set<InstanceOperation>(['terminate', 'force_terminate', 'delete']);
@@ -50,7 +50,7 @@ export async function selectTargets(
   input: OperationInput,
 ): Promise<{ id: string; doc?: Instance; error?: unknown }[]> {
   if (input.ids.length === 0 && input.tags.length === 0) {
-    throw new UsageError('no instances given: pass instance ids or --tag');
+    throw new UsageError('no instances given: pass instance ids or names, or --tag');
   }
   const targets = await resolveTargets(client, input.ids, input.tags);
   if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${input.tags.join(', ')}`);

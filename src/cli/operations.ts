@@ -11,6 +11,7 @@ import {
   PartialFailureError,
 } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { InstanceResolver } from './instance-refs.js';
 
 /** What happened to one target of a (bulk) operation; one line of output each. */
 export interface TargetResult {
@@ -43,27 +44,22 @@ export async function runPool<T, R>(items: T[], limit: number, fn: (item: T) => 
   return results;
 }
 
-/** Instances named by id, plus those carrying every one of `tags` (when tags are given). */
+/** Instances named by id or name, plus those carrying every one of `tags` (when tags are given). */
 export async function resolveTargets(
   client: EbClient,
-  ids: string[],
+  refs: string[],
   tags: string[],
+  resolver = new InstanceResolver(client),
 ): Promise<{ id: string; doc?: Instance; error?: unknown }[]> {
   const out = new Map<string, { id: string; doc?: Instance; error?: unknown }>();
   if (tags.length) {
-    for (const doc of await client.instances.list()) {
+    for (const doc of await resolver.instances()) {
       if (tags.every((t) => (doc.tags ?? []).includes(t))) out.set(doc.id, { id: doc.id, doc });
     }
   }
-  const wanted = ids.filter((id) => !out.has(id));
-  const fetched = await runPool(wanted, 8, async (id) => {
-    try {
-      return { id, doc: await client.instances.retrieve(id) };
-    } catch (error) {
-      return { id, error };
-    }
-  });
-  for (const f of fetched) out.set(f.id, f);
+  for (const r of await resolver.resolveAll(refs.filter((ref) => !out.has(ref)))) {
+    if (!out.has(r.id)) out.set(r.id, { id: r.id, doc: r.doc, error: r.error });
+  }
   return [...out.values()];
 }
 

@@ -18,7 +18,11 @@ export default class Events extends BaseCommand<typeof Events> {
 
   static override flags = {
     follow: Flags.boolean({ char: 'f', description: 'keep streaming new events (Ctrl-C stops)' }),
-    instance: Flags.string({ char: 'i', description: 'only events of this instance (repeatable)', multiple: true }),
+    instance: Flags.string({
+      char: 'i',
+      description: 'only events of this instance, by id or name (repeatable)',
+      multiple: true,
+    }),
     tag: Flags.string({
       char: 't',
       description: 'only instances carrying this tag (repeatable; all must match)',
@@ -48,6 +52,10 @@ export default class Events extends BaseCommand<typeof Events> {
         throw new UsageError(`--since ${f.since}: expected an event number or a duration such as 10m`);
       }
       filter.sinceTime = new Date(Date.now() - ms);
+    }
+    if (f.instance?.length) {
+      const { InstanceResolver } = await import('../cli/instance-refs.js');
+      filter.instances = await new InstanceResolver(await this.client(), f.workspace).ids(f.instance);
     }
     const host = streamHost(this.host(), () => this.settings(), await this.style());
     const printer = new EventPrinter(host);

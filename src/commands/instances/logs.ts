@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { followInstanceLogs, streamHost } from '../../cli/follow.js';
+import { resolveInstance } from '../../cli/instance-refs.js';
 
 export interface LogsResult {
   id: string;
@@ -10,7 +11,7 @@ export interface LogsResult {
 
 export default class InstancesLogs extends BaseCommand<typeof InstancesLogs> {
   static override summary = 'Print the script output of an instance';
-  static override args = { id: Args.string({ description: 'instance id', required: true }) };
+  static override args = { id: Args.string({ description: 'instance id or name', required: true }) };
   static override flags = {
     event: Flags.string({ description: 'only this event (install, configure, …)' }),
     machine: Flags.string({ description: 'machine name (default: every machine of the instance)' }),
@@ -30,13 +31,12 @@ export default class InstancesLogs extends BaseCommand<typeof InstancesLogs> {
       return undefined;
     }
     const client = await this.client();
-    const { id } = this.args;
+    const { id } = await resolveInstance(client, this.args.id);
     let machines = this.flags.machine ? [this.flags.machine] : [];
     if (!this.flags.machine) {
       const service = await client.instances.service(id).catch(() => undefined);
       machines = (service?.machines ?? []).map((m) => m.name);
       if (machines.length === 0) {
-        await client.instances.retrieve(id);
         this.note(`Instance ${id} has no machines (yet), so no script output.`);
       }
     }
