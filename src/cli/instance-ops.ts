@@ -4,9 +4,11 @@ import type { Instance, InstanceOperation } from '../client/types.js';
 import { displayState } from '../client/wait.js';
 import { CliError, NotFoundCliError, UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { concurrencyFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
+import type { CommandHost } from './base-command.js';
+import { concurrencyFlag, quietFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
+import { checkJsonFields } from './json-fields.js';
 import { confirmOrYes } from './input.js';
-import { finish, operate, resolveTargets, resultLine, runPool, type TargetResult } from './operations.js';
+import { finish, OK_OUTCOMES, operate, resolveTargets, resultLine, runPool, type TargetResult } from './operations.js';
 
 /** Flags shared by every lifecycle command. */
 export const operationFlags = () => ({
@@ -20,6 +22,7 @@ export const operationFlags = () => ({
   yes: yesFlag,
   wait: Flags.boolean({ description: 'wait for the operation to finish', default: true, allowNo: true }),
   timeout: timeoutFlag('30m'),
+  quiet: quietFlag,
 });
 
 export const operationArgs = { ids: Args.string({ description: 'instance ids or names' }) };
@@ -27,11 +30,26 @@ export const operationArgs = { ids: Args.string({ description: 'instance ids or 
 /** Operations that destroy something: they list the targets and ask (or need --yes). */
 const DESTRUCTIVE = new Set<InstanceOperation>(['terminate', 'force_terminate', 'delete']);
 
-export interface OperationHost {
-  client(): Promise<EbClient>;
-  note(message: string): void;
-  out(text: string): void;
-  jsonEnabled(): boolean;
+export type OperationHost = CommandHost;
+
+/** The fields of a per-target result (`--json LIST` may name these). */
+export const TARGET_RESULT_FIELDS = [
+  'id',
+  'name',
+  'operation',
+  'outcome',
+  'state',
+  'message',
+  'exitCode',
+  'code',
+  'activity',
+] as const;
+
+/** One line per target: the result line, or with --quiet the id of a target that succeeded. */
+export function printResult(host: CommandHost, r: TargetResult): void {
+  if (!host.quiet) host.out(`${resultLine(r)}\n`);
+  else if (OK_OUTCOMES.has(r.outcome)) host.out(`${r.id}\n`);
+  else host.note(resultLine(r));
 }
 
 export interface OperationInput {
@@ -71,13 +89,14 @@ export async function runInstanceOperation(
   op: InstanceOperation,
   input: OperationInput,
 ): Promise<TargetResult[]> {
+  if (host.jsonFields) checkJsonFields(host.jsonFields, TARGET_RESULT_FIELDS);
   const client = await host.client();
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
   const onChange = (doc: Instance) => host.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
   const results = await runPool(targets, input.concurrency, async (t) => {
     const r = await operate(client, t, op, { wait: input.wait, deadline, onChange });
-    host.out(`${resultLine(r)}\n`);
+    printResult(host, r);
     for (const line of r.activity ?? []) host.note(`  ${line}`);
     return r;
   });

@@ -28,7 +28,8 @@ export interface TargetResult {
   activity?: string[];
 }
 
-const OK = new Set<TargetResult['outcome']>(['done', 'accepted', 'gone']);
+/** Outcomes that count as success. */
+export const OK_OUTCOMES: ReadonlySet<TargetResult['outcome']> = new Set(['done', 'accepted', 'gone']);
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping input order in the results. */
 export async function runPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -172,7 +173,7 @@ export function resultLine(r: TargetResult): string {
  * single target's own code, 3 when every one timed out, else 1.
  */
 export function finish(results: TargetResult[]): void {
-  const failed = results.filter((r) => !OK.has(r.outcome));
+  const failed = results.filter((r) => !OK_OUTCOMES.has(r.outcome));
   if (failed.length === 0) return;
   if (failed.length < results.length) {
     throw new PartialFailureError(`${failed.length} of ${results.length} targets failed`, results);
