@@ -1,8 +1,10 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { EbClient } from '../client/client.js';
 import type { ResolvedSettings } from '../shared/config.js';
+import { UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { checkJsonFields, extractJsonFields, projectJson } from './json-fields.js';
+import { unknownFlagMessage } from './not-found.js';
 import { colorEnabled, style, type Style } from './render/style.js';
 import { renderFields, renderTable, type Column } from './render/table.js';
 import { reportError, Session } from './session.js';
@@ -177,8 +179,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async catch(err: Error): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;
-    this.exit(reportError(err, this.jsonEnabled()));
+    this.exit(reportError(this.withFlagSuggestions(err), this.jsonEnabled()));
     throw err;
+  }
+
+  /** oclif's "Nonexistent flag" parse error, with "did you mean" (as a usage error, exit 2). */
+  private withFlagSuggestions(err: Error): Error {
+    const unknown = (err as { flags?: unknown }).flags;
+    if (!Array.isArray(unknown) || !/^Nonexistent flags?:/.test(err.message)) return err;
+    const ctor = this.ctor as typeof BaseCommand;
+    const known = Object.entries({ ...ctor.baseFlags, ...ctor.flags }).map(([name, f]) => ({ name, char: f.char }));
+    const id = (ctor.id ?? '').replaceAll(':', ' ');
+    return new UsageError(unknownFlagMessage(unknown.map(String), known), `see \`ebcli ${id} --help\``);
   }
 
   public override async finally(err: Error | undefined): Promise<void> {

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { instanceColumns, listInstances } from './instances-list.js';
+import { INSTANCE_STATES, instanceColumns, listInstances } from './instances-list.js';
 import { extractJsonFields, projectJson } from './json-fields.js';
 import { colorEnabled, style } from './render/style.js';
 import { renderTable } from './render/table.js';
@@ -48,7 +48,9 @@ export async function runFastPath(argv: string[], userAgent: string): Promise<nu
   } catch {
     return undefined;
   }
-  if (values.quiet && values.json) return undefined; // oclif words the usage error
+  // oclif words these usage errors
+  if (values.quiet && values.json) return undefined;
+  if (values.state !== undefined && !(INSTANCE_STATES as readonly string[]).includes(values.state)) return undefined;
   const json = Boolean(values.json);
   const session = new Session(
     { profile: values.profile, url: values.url, workspace: values.workspace },

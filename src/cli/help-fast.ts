@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import { CLIError, handle } from '@oclif/core/errors';
 import { Help, normalizeArgv } from '@oclif/core/help';
+import { commandNotFoundMessage } from './not-found.js';
 
 /**
  * Help and "command not found" without loading oclif's Config (start-up budget T3). The text comes
@@ -13,7 +14,14 @@ import { Help, normalizeArgv } from '@oclif/core/help';
  * `undefined` and goes to oclif: user plugins or themes, debug mode, a help class, Windows.
  */
 
-type Command = { id: string; pluginName?: string; hasDynamicHelp?: boolean };
+type Command = {
+  id: string;
+  pluginName?: string;
+  hasDynamicHelp?: boolean;
+  aliases?: string[];
+  hiddenAliases?: string[];
+  hidden?: boolean;
+};
 type Topic = { name: string; description?: string; hidden?: boolean };
 
 interface HelpData {
@@ -112,8 +120,10 @@ export async function runHelpFastPath(argv: string[], root: string, userAgent: s
     help = new BufferedHelp(config, data.pjson.oclif.helpOptions);
     subject = [id];
   } else if (!command && /^[\w-]+$/.test(id)) {
-    // Config.runCommand with no command_not_found hook (the plugins here have none).
-    await handle(new CLIError(`command ${id} not found`));
+    // Config.runCommand with ebcli's command_not_found hook (src/hooks/command-not-found.ts).
+    await handle(
+      new CLIError(commandNotFoundMessage(id, data.commands, data.topics, data.topicSeparator, data.bin), { exit: 2 }),
+    );
     return 2;
   } else return undefined;
 

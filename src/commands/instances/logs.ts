@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { followInstanceLogs, streamHost } from '../../cli/follow.js';
 import { resolveInstance } from '../../cli/instance-refs.js';
+import { ALIAS_EVENTS, CANONICAL_EVENTS } from '../../shared/box-format.js';
 
 export interface LogsResult {
   id: string;
@@ -13,7 +14,7 @@ export default class InstancesLogs extends BaseCommand<typeof InstancesLogs> {
   static override summary = 'Print the script output of an instance';
   static override args = { id: Args.string({ description: 'instance id or name', required: true }) };
   static override flags = {
-    event: Flags.string({ description: 'only this event (install, configure, …)' }),
+    event: Flags.string({ description: 'only this event', options: [...CANONICAL_EVENTS, ...ALIAS_EVENTS] }),
     machine: Flags.string({ description: 'machine name (default: every machine of the instance)' }),
     operation: Flags.string({ description: 'only this operation (deploy, reconfigure, …)' }),
     lines: Flags.integer({ char: 'n', description: 'only the last N lines', min: 0 }),
