@@ -3,6 +3,7 @@ import {
   AuthenticationError,
   ConnectionError,
   IncompatibleReleaseError,
+  NeverConnectedError,
   NotFoundError,
   PermissionDeniedError,
   TimeoutError,
@@ -109,6 +110,14 @@ export function mapError(err: unknown): MappedError {
     const readable = err.status === 400 ? readableValidation(err.message) : undefined;
     if (readable) return { code: 'invalid_request', message: readable, exitCode: ExitCode.Failed };
     return { code: `http_${err.status}`, message: err.message, exitCode: ExitCode.Failed };
+  }
+  if (err instanceof NeverConnectedError) {
+    return {
+      code: 'unreachable',
+      message: err.message,
+      exitCode: ExitCode.AgentUnreachable,
+      suggestion: 'check the URL and the server (`ebcli doctor`), or raise --connect-timeout',
+    };
   }
   if (err instanceof ConnectionError) {
     return {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../cli/errors.js';
-import { parseDuration, workspaceFlag } from '../cli/flags.js';
+import { parseDuration, timeoutFlag, workspaceFlag } from '../cli/flags.js';
 import { EventPrinter, streamConnection, streamHost } from '../cli/follow.js';
 import type { EventFilterOptions } from '../client/events.js';
 
@@ -37,6 +37,10 @@ export default class Events extends BaseCommand<typeof Events> {
       min: 0,
     }),
     workspace: workspaceFlag,
+    'connect-timeout': timeoutFlag(
+      '30s',
+      'with --follow: give up (exit 7) when the server cannot be reached this long after starting',
+    ),
   };
 
   async run(): Promise<void> {
@@ -61,7 +65,11 @@ export default class Events extends BaseCommand<typeof Events> {
     const printer = new EventPrinter(host);
     if (f.follow) {
       const { streamEvents } = await import('../client/events.js');
-      const stream = streamEvents({ ...(await streamConnection(host)), ...filter });
+      const stream = streamEvents({
+        ...(await streamConnection(host)),
+        ...filter,
+        connectTimeoutMs: f['connect-timeout'],
+      });
       for await (const item of stream) printer.item(item);
       return;
     }
