@@ -23,8 +23,7 @@ export function jinjaTruthy(value: unknown): boolean {
 }
 
 /* nunjucks' compiler and node classes are untyped internals. */
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment,
-   @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call */
+ 
 type Node = any;
 interface Compiler {
   _emit(code: string): void;

@@ -16,6 +16,7 @@ import { EXECUTION_ENV, failedOutcome, scriptEnv, ScriptRun, type ScriptOutcome 
 import type { HelperRequest, HelperResponse } from './helper-server.js';
 import type { AgentLogger } from './main.js';
 import { processesWithEnv } from './process-group.js';
+import { describeTemplateError } from '../shared/template-check.js';
 import { applyVariable, childContext, renderJinja, renderTemplate } from './render.js';
 import type { Spool } from './spool.js';
 
@@ -189,8 +190,9 @@ export class AgentRuntime {
     try {
       script = renderJinja(message.template, context);
     } catch (err) {
-      const text = redactor.redact((err as Error).message).slice(0, 3000);
-      return this.done(id, failedOutcome(startedAt, `template error: ${text}`));
+      const where = `${message.boxName}/events/${message.event}`;
+      const text = redactor.redact(describeTemplateError(err, message.template, where)).slice(0, 3000);
+      return this.done(id, failedOutcome(startedAt, `template error in ${text}`));
     }
     const env = scriptEnv(
       process.env,

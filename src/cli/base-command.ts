@@ -1,8 +1,11 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { EbClient } from '../client/client.js';
 import type { ResolvedSettings } from '../shared/config.js';
+import { UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { interruptMessage } from './interrupt.js';
+import { checkJsonFields, extractJsonFields, projectJson } from './json-fields.js';
+import { unknownFlagMessage } from './not-found.js';
 import { colorEnabled, style, type Style } from './render/style.js';
 import { renderFields, renderTable, type Column } from './render/table.js';
 import { reportError, Session } from './session.js';
@@ -19,6 +22,10 @@ export interface CommandHost {
   note(message: string): void;
   out(text: string): void;
   jsonEnabled(): boolean;
+  /** The field list of `--json LIST`, if one was given. */
+  jsonFields?: string[];
+  /** `-q/--quiet`: ids only. */
+  quiet?: boolean;
 }
 
 /**
@@ -35,7 +42,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       helpGroup: 'GLOBAL',
     }),
     url: Flags.string({ description: 'control plane URL (default: EBCLI_URL or the profile)', helpGroup: 'GLOBAL' }),
+    json: Flags.boolean({
+      description: 'Format output as json; `--json id,name` (or --json=id,name) keeps only those fields',
+      helpGroup: 'GLOBAL',
+    }),
   };
+
+  /** Fields `--json LIST` may name, checked before the command acts (else checked on its result). */
+  static jsonFields: readonly string[] | undefined;
 
   /** Commands that handle SIGINT themselves (a foreground server) turn this off. */
   static exitOnInterrupt = true;
@@ -44,12 +58,19 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   protected args!: ArgsOf<T>;
   /** Every positional argument (for commands with `strict = false`, the variadic ones). */
   protected argvRest: string[] = [];
+  /** The field list of `--json LIST`, if one was given. */
+  protected jsonFields: string[] | undefined;
   private session: Session | undefined;
   private outStyle: Style | undefined;
 
   public override async init(): Promise<void> {
     await super.init();
     const ctor = this.ctor as typeof BaseCommand;
+    const takesArgs = ctor.strict === false || Object.keys(ctor.args ?? {}).length > 0;
+    const json = extractJsonFields(this.argv, takesArgs);
+    this.argv = json.argv;
+    this.jsonFields = json.fields;
+    if (json.fields && ctor.jsonFields) checkJsonFields(json.fields, ctor.jsonFields);
     if (ctor.exitOnInterrupt) {
       process.once('SIGINT', () => {
         process.stderr.write(`\n${interruptMessage()}\n`);
@@ -110,6 +131,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       note: (m) => this.note(m),
       out: (t) => this.out(t),
       jsonEnabled: () => this.jsonEnabled(),
+      jsonFields: this.jsonFields,
+      quiet: Boolean((this.flags as { quiet?: boolean }).quiet),
     };
   }
 
@@ -134,6 +157,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected async table<R>(rows: R[], columns: Column<R>[]): Promise<void> {
     if (this.jsonEnabled()) return;
+    if ((this.flags as { quiet?: boolean }).quiet) {
+      this.out(rows.map((r) => `${String((r as { id?: unknown }).id)}\n`).join(''));
+      return;
+    }
     this.out(renderTable(rows, columns, { tty: this.stdoutTty, style: await this.style() }));
   }
 
@@ -150,6 +177,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return this.jsonEnabled() && (this.flags as Record<string, unknown> | undefined)?.follow === true;
   }
 
+  /** `--json LIST` keeps only the fields listed. */
+  public override toSuccessJson(result: unknown): unknown {
+    return this.jsonFields ? projectJson(result, this.jsonFields) : result;
+  }
+
   /** JSON without colour so that output is the same on a TTY and in a pipe. */
   public override logJson(json: unknown): void {
     process.stdout.write(`${this.ndjson() ? JSON.stringify(json) : JSON.stringify(json, null, 2)}\n`);
@@ -157,8 +189,18 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async catch(err: Error): Promise<never> {
     if (err instanceof Errors.ExitError) throw err;
-    this.exit(reportError(err, this.jsonEnabled(), this.ndjson()));
+    this.exit(reportError(this.withFlagSuggestions(err), this.jsonEnabled(), this.ndjson()));
     throw err;
+  }
+
+  /** oclif's "Nonexistent flag" parse error, with "did you mean" (as a usage error, exit 2). */
+  private withFlagSuggestions(err: Error): Error {
+    const unknown = (err as { flags?: unknown }).flags;
+    if (!Array.isArray(unknown) || !/^Nonexistent flags?:/.test(err.message)) return err;
+    const ctor = this.ctor as typeof BaseCommand;
+    const known = Object.entries({ ...ctor.baseFlags, ...ctor.flags }).map(([name, f]) => ({ name, char: f.char }));
+    const id = (ctor.id ?? '').replaceAll(':', ' ');
+    return new UsageError(unknownFlagMessage(unknown.map(String), known), `see \`ebcli ${id} --help\``);
   }
 
   public override async finally(err: Error | undefined): Promise<void> {

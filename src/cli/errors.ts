@@ -3,12 +3,14 @@ import {
   AuthenticationError,
   ConnectionError,
   IncompatibleReleaseError,
+  NeverConnectedError,
   NotFoundError,
   PermissionDeniedError,
   TimeoutError,
   WaitTimeoutError,
 } from '../client/errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+import { readableValidation } from './validation-message.js';
 
 /** An error the CLI raises itself, carrying its exit code, a stable code string and an optional hint. */
 export class CliError extends Error {
@@ -105,7 +107,17 @@ export function mapError(err: unknown): MappedError {
     if (AGENT_DOWN.test(err.message)) {
       return { code: 'agent_unreachable', message: err.message, exitCode: ExitCode.AgentUnreachable };
     }
+    const readable = err.status === 400 ? readableValidation(err.message) : undefined;
+    if (readable) return { code: 'invalid_request', message: readable, exitCode: ExitCode.Failed };
     return { code: `http_${err.status}`, message: err.message, exitCode: ExitCode.Failed };
+  }
+  if (err instanceof NeverConnectedError) {
+    return {
+      code: 'unreachable',
+      message: err.message,
+      exitCode: ExitCode.AgentUnreachable,
+      suggestion: 'check the URL and the server (`ebcli doctor`), or raise --connect-timeout',
+    };
   }
   if (err instanceof ConnectionError) {
     return {

@@ -30,6 +30,10 @@ export const EXIT_CODE_TABLE: ReadonlyArray<{ code: ExitCodeValue; name: string;
   { code: 4, name: 'auth', meaning: 'not authenticated or not allowed' },
   { code: 5, name: 'partial', meaning: 'partial failure in a bulk operation (some targets failed)' },
   { code: 6, name: 'not_found', meaning: 'not found' },
-  { code: 7, name: 'agent_unreachable', meaning: 'agent unreachable' },
+  {
+    code: 7,
+    name: 'agent_unreachable',
+    meaning: 'agent unreachable (for events -f: the server was not reached within --connect-timeout)',
+  },
   { code: 130, name: 'interrupted', meaning: 'interrupted (Ctrl-C)' },
 ];

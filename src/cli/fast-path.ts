@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { instanceColumns, listInstances } from './instances-list.js';
+import { INSTANCE_STATES, instanceColumns, listInstances } from './instances-list.js';
+import { extractJsonFields, projectJson } from './json-fields.js';
 import { colorEnabled, style } from './render/style.js';
 import { renderTable } from './render/table.js';
 import { reportError, Session } from './session.js';
@@ -15,6 +16,7 @@ export const INSTANCES_LIST_OPTIONS = {
   state: { type: 'string' },
   workspace: { type: 'string', short: 'w' },
   columns: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
   json: { type: 'boolean' },
   profile: { type: 'string' },
   url: { type: 'string' },
@@ -33,11 +35,22 @@ export async function runFastPath(argv: string[], userAgent: string): Promise<nu
   const rest = instancesListArgs(argv);
   if (!rest || rest.some((a) => a === '-h' || a === '--help' || a === '--')) return undefined;
   let values: ReturnType<typeof parseArgs<{ options: typeof INSTANCES_LIST_OPTIONS }>>['values'];
+  let fields: string[] | undefined;
   try {
-    ({ values } = parseArgs({ args: rest, options: INSTANCES_LIST_OPTIONS, strict: true, allowPositionals: false }));
+    const json = extractJsonFields(rest, false);
+    fields = json.fields;
+    ({ values } = parseArgs({
+      args: json.argv,
+      options: INSTANCES_LIST_OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch {
     return undefined;
   }
+  // oclif words these usage errors
+  if (values.quiet && values.json) return undefined;
+  if (values.state !== undefined && !(INSTANCE_STATES as readonly string[]).includes(values.state)) return undefined;
   const json = Boolean(values.json);
   const session = new Session(
     { profile: values.profile, url: values.url, workspace: values.workspace },
@@ -48,7 +61,8 @@ export async function runFastPath(argv: string[], userAgent: string): Promise<nu
   try {
     const columns = instanceColumns(values.columns);
     const rows = await listInstances(await session.client(), values);
-    if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    if (json) process.stdout.write(`${JSON.stringify(fields ? projectJson(rows, fields) : rows, null, 2)}\n`);
+    else if (values.quiet) process.stdout.write(rows.map((r) => `${r.id}\n`).join(''));
     else {
       const tty = Boolean(process.stdout.isTTY);
       process.stdout.write(renderTable(rows, columns, { tty, style: await style(colorEnabled(process.stdout)) }));

@@ -55,3 +55,10 @@ export const tagFlag = Flags.string({
   description: 'select by instance tag (repeatable; all must match)',
   multiple: true,
 });
+
+/** `-q/--quiet`: ids only, one a line (list and lifecycle commands). */
+export const quietFlag = Flags.boolean({
+  char: 'q',
+  description: 'print ids only, one a line',
+  exclusive: ['json'],
+});

@@ -8,8 +8,10 @@ import type { CommandHost } from './base-command.js';
 import { AGENT_DOWN } from './errors.js';
 import { doneWaiting, waitingFor } from './interrupt.js';
 import { ExitCode } from './exit-codes.js';
-import { selectTargets, type OperationInput } from './instance-ops.js';
-import { errorResult, failingActivity, finish, operate, resultLine, runPool, type TargetResult } from './operations.js';
+import { printResult, selectTargets, TARGET_RESULT_FIELDS, type OperationInput } from './instance-ops.js';
+import { checkJsonFields, projectJson } from './json-fields.js';
+import { resolveInstance } from './instance-refs.js';
+import { errorResult, failingActivity, finish, operate, runPool, type TargetResult } from './operations.js';
 import { EventFormatter, ndjson, resyncNotice, scriptLabel } from './render/events.js';
 import type { Style } from './render/style.js';
 import { drained } from './stdio.js';
@@ -19,6 +21,8 @@ export interface StreamHost {
   settings(): ResolvedSettings;
   client(): Promise<EbClient>;
   json: boolean;
+  /** `--json LIST`: each NDJSON event keeps only these fields. */
+  jsonFields?: string[];
   style: Style;
   note(message: string): void;
 }
@@ -49,12 +53,16 @@ export async function streamConnection(
   };
 }
 
+/** The fields of a stream event (src/shared/protocol.ts TailEvent). */
+const EVENT_FIELDS = ['seq', 'type', 'instance', 'operation', 'created', 'data'];
+
 /** Writes stream items: human lines (or NDJSON under --json) on stdout, notices on stderr. */
 export class EventPrinter {
   readonly formatter: EventFormatter;
 
   constructor(private readonly host: StreamHost) {
     this.formatter = new EventFormatter(host.style);
+    if (host.json && host.jsonFields) checkJsonFields(host.jsonFields, EVENT_FIELDS);
   }
 
   item(item: EventStreamItem): void {
@@ -75,7 +83,8 @@ export class EventPrinter {
   }
 
   event(e: TailEvent): void {
-    const line = this.host.json ? JSON.stringify(e) : this.formatter.format(e);
+    const fields = this.host.jsonFields;
+    const line = this.host.json ? JSON.stringify(fields ? projectJson(e, fields) : e) : this.formatter.format(e);
     if (line !== undefined) process.stdout.write(`${line}\n`);
   }
 }
@@ -194,11 +203,12 @@ const LOG_TYPES = ['script.start', 'script.output', 'script.finish', 'instance.s
  */
 export async function followInstanceLogs(
   host: StreamHost,
-  id: string,
+  ref: string,
   opts: { lines?: number; event?: string },
 ): Promise<void> {
   const client = await host.client();
-  const doc = await client.instances.retrieve(id);
+  const doc = await resolveInstance(client, ref);
+  const id = doc.id;
   const event = opts.event;
   const show = event
     ? (e: TailEvent, printer: EventPrinter) =>
@@ -261,6 +271,7 @@ export async function followInstanceOperation(
   op: InstanceOperation,
   input: OperationInput,
 ): Promise<TargetResult[]> {
+  if (host.jsonFields) checkJsonFields(host.jsonFields, TARGET_RESULT_FIELDS);
   const client = await host.client();
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
@@ -279,7 +290,7 @@ export async function followInstanceOperation(
     }
   });
   for (const r of results) {
-    host.out(`${resultLine(r)}\n`);
+    printResult(host, r);
     for (const line of r.activity ?? []) host.note(`  ${line}`);
   }
   finish(results);

@@ -5,6 +5,7 @@ import { format } from 'node:util';
 import { CLIError } from '@oclif/core/errors';
 import { Exit, handle } from '@oclif/core/handle';
 import { Help, normalizeArgv } from '@oclif/core/help';
+import { commandNotFoundMessage } from './not-found.js';
 
 /**
  * Help and "command not found" without loading oclif's Config (start-up budget T3). The text comes
@@ -14,7 +15,14 @@ import { Help, normalizeArgv } from '@oclif/core/help';
  * `undefined` and goes to oclif: user plugins or themes, debug mode, a help class, Windows.
  */
 
-type Command = { id: string; pluginName?: string; hasDynamicHelp?: boolean };
+type Command = {
+  id: string;
+  pluginName?: string;
+  hasDynamicHelp?: boolean;
+  aliases?: string[];
+  hiddenAliases?: string[];
+  hidden?: boolean;
+};
 type Topic = { name: string; description?: string; hidden?: boolean };
 
 interface HelpData {
@@ -113,12 +121,16 @@ export async function runHelpFastPath(argv: string[], root: string, userAgent: s
     help = new BufferedHelp(config, data.pjson.oclif.helpOptions);
     subject = [id];
   } else if (!command && /^[\w-]+$/.test(id)) {
-    // Config.runCommand with no command_not_found hook (the plugins here have none). oclif's
-    // handler would exit at once; bin/run.js exits once stderr is delivered.
+    // Config.runCommand with ebcli's command_not_found hook (src/hooks/command-not-found.ts).
+    // oclif's handler would exit at once; bin/run.js exits once stderr is delivered.
     const exit = Exit.exit;
     Exit.exit = (() => undefined) as unknown as typeof exit;
     try {
-      await handle(new CLIError(`command ${id} not found`));
+      await handle(
+        new CLIError(commandNotFoundMessage(id, data.commands, data.topics, data.topicSeparator, data.bin), {
+          exit: 2,
+        }),
+      );
     } finally {
       Exit.exit = exit;
     }

@@ -4,9 +4,20 @@ import type { Instance, InstanceOperation } from '../client/types.js';
 import { displayState } from '../client/wait.js';
 import { CliError, NotFoundCliError, UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { concurrencyFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
+import type { CommandHost } from './base-command.js';
+import { concurrencyFlag, quietFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
+import { checkJsonFields } from './json-fields.js';
 import { confirmOrYes } from './input.js';
-import { failureNotes, finish, operate, resolveTargets, resultLine, runPool, type TargetResult } from './operations.js';
+import {
+  failureNotes,
+  finish,
+  OK_OUTCOMES,
+  operate,
+  resolveTargets,
+  resultLine,
+  runPool,
+  type TargetResult,
+} from './operations.js';
 import { stderrProgress } from './progress.js';
 
 /** Flags shared by every lifecycle command. */
@@ -14,25 +25,41 @@ export const operationFlags = () => ({
   tag: tagFlag,
   'instance-id': Flags.string({
     char: 'i',
-    description: 'instance id (same as the argument; repeatable)',
+    description: 'instance id or name (same as the argument; repeatable)',
     multiple: true,
   }),
   concurrency: concurrencyFlag,
   yes: yesFlag,
   wait: Flags.boolean({ description: 'wait for the operation to finish', default: true, allowNo: true }),
   timeout: timeoutFlag('30m'),
+  quiet: quietFlag,
 });
 
-export const operationArgs = { ids: Args.string({ description: 'instance ids' }) };
+export const operationArgs = { ids: Args.string({ description: 'instance ids or names' }) };
 
 /** Operations that destroy something: they list the targets and ask (or need --yes). */
 const DESTRUCTIVE = new Set<InstanceOperation>(['terminate', 'force_terminate', 'delete']);
 
-export interface OperationHost {
-  client(): Promise<EbClient>;
-  note(message: string): void;
-  out(text: string): void;
-  jsonEnabled(): boolean;
+export type OperationHost = CommandHost;
+
+/** The fields of a per-target result (`--json LIST` may name these). */
+export const TARGET_RESULT_FIELDS = [
+  'id',
+  'name',
+  'operation',
+  'outcome',
+  'state',
+  'message',
+  'exitCode',
+  'code',
+  'activity',
+] as const;
+
+/** One line per target: the result line, or with --quiet the id of a target that succeeded. */
+export function printResult(host: CommandHost, r: TargetResult): void {
+  if (!host.quiet) host.out(`${resultLine(r)}\n`);
+  else if (OK_OUTCOMES.has(r.outcome)) host.out(`${r.id}\n`);
+  else host.note(resultLine(r));
 }
 
 export interface OperationInput {
@@ -51,7 +78,7 @@ export async function selectTargets(
   input: OperationInput,
 ): Promise<{ id: string; doc?: Instance; error?: unknown }[]> {
   if (input.ids.length === 0 && input.tags.length === 0) {
-    throw new UsageError('no instances given: pass instance ids or --tag');
+    throw new UsageError('no instances given: pass instance ids or names, or --tag');
   }
   const targets = await resolveTargets(client, input.ids, input.tags);
   if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${input.tags.join(', ')}`);
@@ -72,6 +99,7 @@ export async function runInstanceOperation(
   op: InstanceOperation,
   input: OperationInput,
 ): Promise<TargetResult[]> {
+  if (host.jsonFields) checkJsonFields(host.jsonFields, TARGET_RESULT_FIELDS);
   const client = await host.client();
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
@@ -80,7 +108,7 @@ export async function runInstanceOperation(
     const r = await operate(client, t, op, { wait: input.wait, deadline, onChange: progress?.onChange ?? (() => {}) });
     progress?.end(t.id, r.state ?? r.outcome);
     const print = () => {
-      host.out(`${resultLine(r)}\n`);
+      printResult(host, r);
       for (const line of failureNotes(r)) host.note(line);
     };
     if (progress) progress.view.around(print);

@@ -5,6 +5,17 @@ import { UsageError } from './errors.js';
 import { DEFAULT_INSTANCE_COLUMNS, instanceColumnSet } from './render/columns.js';
 import type { Column } from './render/table.js';
 
+/** What `--state` accepts: the states `instances list` shows, and CAM's own `done` and `unavailable`. */
+export const INSTANCE_STATES = [
+  'running',
+  'stopped',
+  'terminated',
+  'failed',
+  'processing',
+  'done',
+  'unavailable',
+] as const;
+
 export interface ListInstancesInput {
   tag?: string[];
   state?: string;

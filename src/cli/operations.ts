@@ -12,6 +12,7 @@ import {
 } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { failureTail, type FailureTail } from './failure-tail.js';
+import { InstanceResolver } from './instance-refs.js';
 
 /** What happened to one target of a (bulk) operation; one line of output each. */
 export interface TargetResult {
@@ -30,7 +31,8 @@ export interface TargetResult {
   output?: FailureTail;
 }
 
-const OK = new Set<TargetResult['outcome']>(['done', 'accepted', 'gone']);
+/** Outcomes that count as success. */
+export const OK_OUTCOMES: ReadonlySet<TargetResult['outcome']> = new Set(['done', 'accepted', 'gone']);
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping input order in the results. */
 export async function runPool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -46,27 +48,22 @@ export async function runPool<T, R>(items: T[], limit: number, fn: (item: T) => 
   return results;
 }
 
-/** Instances named by id, plus those carrying every one of `tags` (when tags are given). */
+/** Instances named by id or name, plus those carrying every one of `tags` (when tags are given). */
 export async function resolveTargets(
   client: EbClient,
-  ids: string[],
+  refs: string[],
   tags: string[],
+  resolver = new InstanceResolver(client),
 ): Promise<{ id: string; doc?: Instance; error?: unknown }[]> {
   const out = new Map<string, { id: string; doc?: Instance; error?: unknown }>();
   if (tags.length) {
-    for (const doc of await client.instances.list()) {
+    for (const doc of await resolver.instances()) {
       if (tags.every((t) => (doc.tags ?? []).includes(t))) out.set(doc.id, { id: doc.id, doc });
     }
   }
-  const wanted = ids.filter((id) => !out.has(id));
-  const fetched = await runPool(wanted, 8, async (id) => {
-    try {
-      return { id, doc: await client.instances.retrieve(id) };
-    } catch (error) {
-      return { id, error };
-    }
-  });
-  for (const f of fetched) out.set(f.id, f);
+  for (const r of await resolver.resolveAll(refs.filter((ref) => !out.has(ref)))) {
+    if (!out.has(r.id)) out.set(r.id, { id: r.id, doc: r.doc, error: r.error });
+  }
   return [...out.values()];
 }
 
@@ -194,7 +191,7 @@ export function resultLine(r: TargetResult): string {
  * single target's own code, 3 when every one timed out, else 1.
  */
 export function finish(results: TargetResult[]): void {
-  const failed = results.filter((r) => !OK.has(r.outcome));
+  const failed = results.filter((r) => !OK_OUTCOMES.has(r.outcome));
   if (failed.length === 0) return;
   if (failed.length < results.length) {
     throw new PartialFailureError(`${failed.length} of ${results.length} targets failed`, results);

@@ -67,6 +67,16 @@ export class ConnectionError extends EbClientError {
   }
 }
 
+/** A stream never reached the server within its connect timeout (no connection ever succeeded). */
+export class NeverConnectedError extends ConnectionError {
+  constructor(
+    message: string,
+    readonly timeoutMs: number,
+  ) {
+    super(message);
+  }
+}
+
 /** A request took longer than its timeout. */
 export class TimeoutError extends EbClientError {}
 

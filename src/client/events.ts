@@ -10,7 +10,7 @@ import {
   type TailResync,
   type TailWelcome,
 } from '../shared/protocol.js';
-import { ApiError, ConnectionError, EbClientError } from './errors.js';
+import { ApiError, ConnectionError, EbClientError, NeverConnectedError } from './errors.js';
 import { CLIENT_RELEASE, HttpClient, normaliseUrl } from './http.js';
 import { createDispatcher } from './transport.js';
 
@@ -54,6 +54,11 @@ export interface EventStreamOptions extends EventFilterOptions {
   backoff?: BackoffOptions;
   /** Give up after this many consecutive failed connection attempts (default: never). */
   maxAttempts?: number;
+  /**
+   * Give up with {@link NeverConnectedError} when no connection has succeeded this long after the
+   * stream started (default: never). Once connected, the stream keeps reconnecting as before.
+   */
+  connectTimeoutMs?: number;
   /** Items buffered for a slow consumer before the socket is dropped (and resumed later). */
   highWaterMark?: number;
 }
@@ -120,6 +125,10 @@ function loadWebSocket(): Promise<WebSocketCtor> {
 }
 
 /** The server refused the subscription itself (401, 403, 400): retrying will not help. */
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
 function isFatal(err: unknown): boolean {
   return err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429;
 }
@@ -223,10 +232,17 @@ export class EventStream implements AsyncIterable<EventStreamItem> {
     const backoff = new Backoff({ baseMs: 500, capMs: 30_000, ...this.opts.backoff });
     const highWater = this.opts.highWaterMark ?? 10_000;
     let connections = 0;
+    const giveUpAt = this.opts.connectTimeoutMs === undefined ? undefined : Date.now() + this.opts.connectTimeoutMs;
+    const neverConnected = (reason: string) =>
+      new NeverConnectedError(
+        `event stream: no connection to the server within ${formatMs(this.opts.connectTimeoutMs!)} (${reason})`,
+        this.opts.connectTimeoutMs!,
+      );
     while (!this.stop.signal.aborted) {
       while (queue.length > highWater / 2 && !this.stop.signal.aborted) await queue.changed();
       if (this.stop.signal.aborted) return;
-      const outcome = await this.connectOnce(queue, connections > 0, highWater);
+      const connectBy = connections === 0 ? giveUpAt : undefined;
+      const outcome = await this.connectOnce(queue, connections > 0, highWater, connectBy);
       if (this.stop.signal.aborted) return;
       if (outcome.welcomed) {
         connections++;
@@ -234,15 +250,17 @@ export class EventStream implements AsyncIterable<EventStreamItem> {
       }
       if (outcome.paused) continue;
       if (!outcome.welcomed) {
-        const refusal = await this.probe();
+        const refusal = await this.probe(connectBy);
         if (refusal) throw refusal;
+        if (connectBy !== undefined && Date.now() >= connectBy) throw neverConnected(outcome.reason);
         if (this.opts.maxAttempts !== undefined && backoff.attempt + 1 >= this.opts.maxAttempts) {
           throw new ConnectionError(
             `event stream: no connection after ${backoff.attempt + 1} attempts (${outcome.reason})`,
           );
         }
       }
-      const retryInMs = backoff.next();
+      let retryInMs = backoff.next();
+      if (connectBy !== undefined) retryInMs = Math.max(0, Math.min(retryInMs, connectBy - Date.now()));
       queue.push({ kind: 'disconnected', code: outcome.code, reason: outcome.reason, retryInMs });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, retryInMs);
@@ -252,14 +270,16 @@ export class EventStream implements AsyncIterable<EventStreamItem> {
   }
 
   /** After a failed upgrade: asks the same question over HTTP to learn whether it was refused. */
-  private async probe(): Promise<EbClientError | undefined> {
+  private async probe(by?: number): Promise<EbClientError | undefined> {
+    const timeoutMs = by === undefined ? 10_000 : Math.min(10_000, by - Date.now());
+    if (timeoutMs <= 0) return undefined;
     try {
       const http = new HttpClient({
         url: await this.baseUrl(),
         token: this.opts.token,
         dispatcher: await this.getDispatcher(),
         maxRetries: 0,
-        timeoutMs: 10_000,
+        timeoutMs,
       });
       await readEventPage(http, { ...this.filter(), limit: 1 });
       return undefined;
@@ -272,6 +292,8 @@ export class EventStream implements AsyncIterable<EventStreamItem> {
     queue: ItemQueue,
     reconnect: boolean,
     highWater: number,
+    /** Not welcomed by then: close and report a failed attempt. */
+    connectBy?: number,
   ): Promise<{ welcomed: boolean; paused: boolean; code: number; reason: string }> {
     const WebSocket = await loadWebSocket();
     let url: string;
@@ -289,7 +311,11 @@ export class EventStream implements AsyncIterable<EventStreamItem> {
     let watchdog: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(watchdog);
-      watchdog = setTimeout(() => ws.close(4000, 'server silent'), silentFor);
+      const left = !welcomed && connectBy !== undefined ? Math.max(0, connectBy - Date.now()) : Infinity;
+      watchdog =
+        left < silentFor
+          ? setTimeout(() => ws.close(4001, 'connect timeout'), left)
+          : setTimeout(() => ws.close(4000, 'server silent'), silentFor);
     };
     const onAbort = () => ws.close(1000, 'stopped');
     this.stop.signal.addEventListener('abort', onAbort, { once: true });

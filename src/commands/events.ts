@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../cli/errors.js';
-import { parseDuration, workspaceFlag } from '../cli/flags.js';
+import { parseDuration, timeoutFlag, workspaceFlag } from '../cli/flags.js';
 import { EventPrinter, streamConnection, streamHost } from '../cli/follow.js';
 import { drained } from '../cli/stdio.js';
 import type { EventFilterOptions } from '../client/events.js';
@@ -19,7 +19,11 @@ export default class Events extends BaseCommand<typeof Events> {
 
   static override flags = {
     follow: Flags.boolean({ char: 'f', description: 'keep streaming new events (Ctrl-C stops)' }),
-    instance: Flags.string({ char: 'i', description: 'only events of this instance (repeatable)', multiple: true }),
+    instance: Flags.string({
+      char: 'i',
+      description: 'only events of this instance, by id or name (repeatable)',
+      multiple: true,
+    }),
     tag: Flags.string({
       char: 't',
       description: 'only instances carrying this tag (repeatable; all must match)',
@@ -34,6 +38,10 @@ export default class Events extends BaseCommand<typeof Events> {
       min: 0,
     }),
     workspace: workspaceFlag,
+    'connect-timeout': timeoutFlag(
+      '30s',
+      'with --follow: give up (exit 7) when the server cannot be reached this long after starting',
+    ),
   };
 
   async run(): Promise<void> {
@@ -50,11 +58,19 @@ export default class Events extends BaseCommand<typeof Events> {
       }
       filter.sinceTime = new Date(Date.now() - ms);
     }
+    if (f.instance?.length) {
+      const { InstanceResolver } = await import('../cli/instance-refs.js');
+      filter.instances = await new InstanceResolver(await this.client(), f.workspace).ids(f.instance);
+    }
     const host = streamHost(this.host(), () => this.settings(), await this.style());
     const printer = new EventPrinter(host);
     if (f.follow) {
       const { streamEvents } = await import('../client/events.js');
-      const stream = streamEvents({ ...(await streamConnection(host)), ...filter });
+      const stream = streamEvents({
+        ...(await streamConnection(host)),
+        ...filter,
+        connectTimeoutMs: f['connect-timeout'],
+      });
       for await (const item of stream) {
         printer.item(item);
         await drained();

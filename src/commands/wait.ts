@@ -35,7 +35,8 @@ export default class Wait extends BaseCommand<typeof Wait> {
   async run(): Promise<TargetResult[]> {
     const ids = this.argvRest;
     const tags = this.flags.tag ?? [];
-    if (ids.length === 0 && tags.length === 0) throw new UsageError('no instances given: pass instance ids or --tag');
+    if (ids.length === 0 && tags.length === 0)
+      throw new UsageError('no instances given: pass instance ids or names, or --tag');
     const client = await this.client();
     const targets = await resolveTargets(client, ids, tags);
     if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${tags.join(', ')}`);

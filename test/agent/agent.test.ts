@@ -269,7 +269,7 @@ describe('agent over a real TLS websocket', () => {
     cp.send(msg);
     const result = await cp.waitForResult(msg.executionId);
     expect(result).toMatchObject({ status: 'failed', exitCode: null, lastSeq: 0 });
-    expect(result.message).toMatch(/^template error: /);
+    expect(result.message).toMatch(/^template error in [^ ]+\/events\/\w+ line 2: filter not found: nosuchfilter/);
     expect(result.message).not.toContain('hunter2');
   });
 

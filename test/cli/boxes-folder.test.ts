@@ -91,12 +91,14 @@ describe('boxes validate and init (no server)', () => {
     expect(r.stdout.split('\n')).toEqual([
       'Hello Web/box.yaml\terror\ticon path escapes the box folder (..)',
       'Hello Web/events/stop\twarning\tscript is not executable (chmod u+x)',
+      // box.yaml above lost the variables the scripts use
+      "Hello Web/events/start:4\twarning\ttemplate variable 'HTTP_PORT' is not a variable of box Hello Web (it renders empty)",
       '',
     ]);
     expect(r.stderr).toMatch(/is not a valid box folder: 1 error/);
     const j = await ebcli(['boxes', 'validate', join(boxes, 'Hello Web'), '--json']);
     expect(j.json.error).toMatchObject({ code: 'failed', exitCode: 1 });
-    expect(j.json.error.details).toHaveLength(2);
+    expect(j.json.error.details).toHaveLength(3);
   });
 
   it('creates a skeleton that validates, and refuses to overwrite it', async () => {

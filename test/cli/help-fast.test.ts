@@ -24,6 +24,8 @@ describe('help without oclif', () => {
       ['help'],
       ['help', 'instances', 'list'],
       ['no-such-command'],
+      ['delpoy'],
+      ['instnces', '--json'],
       ['no-such-command', '--help'],
       ['help', 'no-such-command'],
       ...data.commands.map((c) => [...c.id.split(':'), '--help']),

@@ -26,7 +26,7 @@ export async function initBoxFolder(boxesPath: string, name: string): Promise<st
   await mkdir(dir);
   await mkdir(resolveInside(dir, 'events'));
   for (const [event, what] of Object.entries(SCRIPTS)) {
-    const script = `#!/bin/bash\n# ${what}\n# Runs in the instance's working directory; variables are {{ VAR }} and $VAR.\nset -euo pipefail\necho "${event}: {{ GREETING }}"\n`;
+    const script = `#!/bin/bash\n# ${what}\n# Runs in the instance's working directory; box variables are templates ({{ "{{ NAME }}" }}) and environment variables ($NAME).\nset -euo pipefail\necho "${event}: {{ GREETING }}"\n`;
     await writeAtomic(resolveInside(dir, 'events'), event, script, 0o700);
   }
   await writeAtomic(dir, 'readme.MD', `# ${name}\n\nDescribe what this box installs and how to use it.\n`, 0o644);

@@ -3,6 +3,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { UUID } from '../../shared/ids.js';
 import { locate, readCapped } from './fs-safe.js';
 import { loadFolder, parseBoxYaml, type Report } from './load.js';
+import { checkEventTemplates } from './templates.js';
 import { BoxFolderError, LIMITS, type LocalBox, type Problem } from './types.js';
 
 interface Sibling {
@@ -114,6 +115,7 @@ async function loadTree(dir: string): Promise<Loaded> {
     const box = await loadFolder(real, folder, report);
     cache.set(real, box ?? null);
     if (!box) return undefined;
+    checkEventTemplates(box, report);
     for (const variable of box.doc.variables) {
       if (variable.type !== 'Box' && variable.type !== 'Binding') continue;
       if (variable.value === '' || variable.value === 'AnyBox') continue;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { workspaceFlag } from '../../cli/flags.js';
+import { quietFlag, workspaceFlag } from '../../cli/flags.js';
 import { boxColumns } from '../../cli/render/columns.js';
 import type { Box } from '../../client/types.js';
 
@@ -9,6 +9,7 @@ export default class BoxesList extends BaseCommand<typeof BoxesList> {
   static override description = 'Every box you can access, or the boxes of one workspace with --workspace.';
   static override hiddenAliases = ['boxes'];
   static override flags = {
+    quiet: quietFlag,
     workspace: workspaceFlag,
     requirement: Flags.string({
       char: 'r',

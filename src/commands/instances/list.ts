@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { tagFlag, workspaceFlag } from '../../cli/flags.js';
-import { instanceColumns, listInstances } from '../../cli/instances-list.js';
+import { quietFlag, tagFlag, workspaceFlag } from '../../cli/flags.js';
+import { INSTANCE_STATES, instanceColumns, listInstances } from '../../cli/instances-list.js';
 import { DEFAULT_INSTANCE_COLUMNS, instanceColumnSet } from '../../cli/render/columns.js';
 import type { Instance } from '../../client/types.js';
 
@@ -11,9 +11,11 @@ export default class InstancesList extends BaseCommand<typeof InstancesList> {
   static override description = `Every instance you can access, or those of one workspace. Columns: ${Object.keys(instanceColumnSet).join(', ')}.`;
   static override hiddenAliases = ['instances'];
   static override flags = {
+    quiet: quietFlag,
     tag: tagFlag,
     state: Flags.string({
-      description: 'only this state: running, stopped, terminated, failed, processing (or done, unavailable)',
+      description: 'only this state (done and unavailable are the CAM states of running/stopped and failed)',
+      options: [...INSTANCE_STATES],
     }),
     workspace: workspaceFlag,
     columns: Flags.string({

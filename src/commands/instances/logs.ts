@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { followInstanceLogs, streamHost } from '../../cli/follow.js';
+import { resolveInstance } from '../../cli/instance-refs.js';
+import { ALIAS_EVENTS, CANONICAL_EVENTS } from '../../shared/box-format.js';
 
 export interface LogsResult {
   id: string;
@@ -10,9 +12,9 @@ export interface LogsResult {
 
 export default class InstancesLogs extends BaseCommand<typeof InstancesLogs> {
   static override summary = 'Print the script output of an instance';
-  static override args = { id: Args.string({ description: 'instance id', required: true }) };
+  static override args = { id: Args.string({ description: 'instance id or name', required: true }) };
   static override flags = {
-    event: Flags.string({ description: 'only this event (install, configure, …)' }),
+    event: Flags.string({ description: 'only this event', options: [...CANONICAL_EVENTS, ...ALIAS_EVENTS] }),
     machine: Flags.string({ description: 'machine name (default: every machine of the instance)' }),
     operation: Flags.string({ description: 'only this operation (deploy, reconfigure, …)' }),
     lines: Flags.integer({ char: 'n', description: 'only the last N lines', min: 0 }),
@@ -30,13 +32,12 @@ export default class InstancesLogs extends BaseCommand<typeof InstancesLogs> {
       return undefined;
     }
     const client = await this.client();
-    const { id } = this.args;
+    const { id } = await resolveInstance(client, this.args.id);
     let machines = this.flags.machine ? [this.flags.machine] : [];
     if (!this.flags.machine) {
       const service = await client.instances.service(id).catch(() => undefined);
       machines = (service?.machines ?? []).map((m) => m.name);
       if (machines.length === 0) {
-        await client.instances.retrieve(id);
         this.note(`Instance ${id} has no machines (yet), so no script output.`);
       }
     }

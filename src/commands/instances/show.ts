@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { resolveInstance } from '../../cli/instance-refs.js';
 import type { Activity, Instance } from '../../client/types.js';
 import { displayState } from '../../client/wait.js';
 
@@ -35,12 +36,12 @@ export function maskSecrets(doc: Instance): Instance {
 
 export default class InstancesShow extends BaseCommand<typeof InstancesShow> {
   static override summary = 'Show one instance: state, operation, variables (secrets masked), machines, last activity';
-  static override args = { id: Args.string({ description: 'instance id', required: true }) };
+  static override args = { id: Args.string({ description: 'instance id or name', required: true }) };
 
   async run(): Promise<InstanceDetail> {
     const client = await this.client();
-    const instance = maskSecrets(await client.instances.retrieve(this.args.id));
-    const activity = await client.instances.activity(this.args.id).catch(() => [] as Activity[]);
+    const instance = maskSecrets(await resolveInstance(client, this.args.id));
+    const activity = await client.instances.activity(instance.id).catch(() => [] as Activity[]);
     const lastActivity = activity.at(-1);
     const machines = instance.service?.machines ?? [];
     await this.fields([

@@ -1,11 +1,11 @@
 import { BaseCommand } from '../../cli/base-command.js';
-import { workspaceFlag } from '../../cli/flags.js';
+import { quietFlag, workspaceFlag } from '../../cli/flags.js';
 import { providerColumns } from '../../cli/render/columns.js';
 import type { Provider } from '../../client/types.js';
 
 export default class ProvidersList extends BaseCommand<typeof ProvidersList> {
   static override summary = 'List providers';
-  static override flags = { workspace: workspaceFlag };
+  static override flags = { workspace: workspaceFlag, quiet: quietFlag };
 
   async run(): Promise<Provider[]> {
     const client = await this.client();

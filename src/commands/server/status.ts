@@ -1,10 +1,13 @@
 import { BaseCommand } from '../../cli/base-command.js';
+import { ExitCode } from '../../cli/exit-codes.js';
 import { dataDirFlag } from '../../cli/flags.js';
 import { defaultDataDir } from '../../shared/paths.js';
 import type { ServerStatus } from '../../server/daemon.js';
 
 export default class ServerStatusCommand extends BaseCommand<typeof ServerStatusCommand> {
   static override summary = 'Show whether the embedded control plane is running';
+  static override description =
+    'Exits 0 when it is running and answers, 1 when it is not (the status is printed either way, as JSON under --json).';
   static override flags = { 'data-dir': dataDirFlag };
 
   async run(): Promise<ServerStatus> {
@@ -19,6 +22,8 @@ export default class ServerStatusCommand extends BaseCommand<typeof ServerStatus
       ['CA file', s.caFile],
     ];
     await this.fields(rows.filter(([, v]) => v !== undefined));
-    return s;
+    if (s.running) return s;
+    if (this.jsonEnabled()) this.logJson(this.toSuccessJson(s));
+    this.exit(ExitCode.Failed);
   }
 }
