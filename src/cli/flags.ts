@@ -55,3 +55,9 @@ export const tagFlag = Flags.string({
   description: 'select by instance tag (repeatable; all must match)',
   multiple: true,
 });
+
+export const maxFailuresFlag = Flags.string({
+  description:
+    'failure budget: once more than N targets (or P% of them) have failed, start no new target; running ones finish and the rest are reported not-started',
+  helpValue: 'N|P%',
+});

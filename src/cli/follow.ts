@@ -8,7 +8,17 @@ import type { CommandHost } from './base-command.js';
 import { AGENT_DOWN } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { selectTargets, type OperationInput } from './instance-ops.js';
-import { errorResult, failingActivity, finish, operate, resultLine, runPool, type TargetResult } from './operations.js';
+import {
+  errorResult,
+  failingActivity,
+  failureBudget,
+  finish,
+  notStarted,
+  operate,
+  resultLine,
+  runBudgeted,
+  type TargetResult,
+} from './operations.js';
 import { EventFormatter, ndjson, resyncNotice, scriptLabel } from './render/events.js';
 import type { Style } from './render/style.js';
 
@@ -257,20 +267,28 @@ export async function followInstanceOperation(
   const client = await host.client();
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
-  const results = await runPool(targets, input.concurrency, async (t) => {
-    const base: TargetResult = { id: t.id, name: t.doc?.name, operation: op, outcome: 'accepted', exitCode: 0 };
-    try {
-      const workspace = t.doc?.owner;
-      const since = t.doc ? await currentHead(client, workspace) : undefined;
-      const started = await operate(client, t, op, { wait: false, deadline, onChange: () => undefined });
-      if (started.outcome !== 'accepted' || !t.doc) return started;
-      const target = { id: t.id, operation: op, after: t.doc.updated, base: started };
-      const [r] = await followOperations(host, [target], { workspace, since, deadline });
-      return r!.outcome === 'failed' && !r!.activity ? explainFailure(client, r!) : r!;
-    } catch (err) {
-      return errorResult(base, err);
-    }
-  });
+  const budget = failureBudget(input.maxFailures, targets.length);
+  const skipped = (t: (typeof targets)[number]) => notStarted({ id: t.id, name: t.doc?.name, operation: op });
+  const results = await runBudgeted(
+    targets,
+    input.concurrency,
+    budget,
+    async (t) => {
+      const base: TargetResult = { id: t.id, name: t.doc?.name, operation: op, outcome: 'accepted', exitCode: 0 };
+      try {
+        const workspace = t.doc?.owner;
+        const since = t.doc ? await currentHead(client, workspace) : undefined;
+        const started = await operate(client, t, op, { wait: false, deadline, onChange: () => undefined });
+        if (started.outcome !== 'accepted' || !t.doc) return started;
+        const target = { id: t.id, operation: op, after: t.doc.updated, base: started };
+        const [r] = await followOperations(host, [target], { workspace, since, deadline });
+        return r!.outcome === 'failed' && !r!.activity ? explainFailure(client, r!) : r!;
+      } catch (err) {
+        return errorResult(base, err);
+      }
+    },
+    skipped,
+  );
   for (const r of results) {
     host.out(`${resultLine(r)}\n`);
     for (const line of r.activity ?? []) host.note(`  ${line}`);

@@ -4,9 +4,18 @@ import type { Instance, InstanceOperation } from '../client/types.js';
 import { displayState } from '../client/wait.js';
 import { CliError, NotFoundCliError, UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
-import { concurrencyFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
+import { concurrencyFlag, maxFailuresFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
 import { confirmOrYes } from './input.js';
-import { finish, operate, resolveTargets, resultLine, runPool, type TargetResult } from './operations.js';
+import {
+  failureBudget,
+  finish,
+  notStarted,
+  operate,
+  resolveTargets,
+  resultLine,
+  runBudgeted,
+  type TargetResult,
+} from './operations.js';
 
 /** Flags shared by every lifecycle command. */
 export const operationFlags = () => ({
@@ -17,6 +26,7 @@ export const operationFlags = () => ({
     multiple: true,
   }),
   concurrency: concurrencyFlag,
+  'max-failures': maxFailuresFlag,
   yes: yesFlag,
   wait: Flags.boolean({ description: 'wait for the operation to finish', default: true, allowNo: true }),
   timeout: timeoutFlag('30m'),
@@ -38,6 +48,8 @@ export interface OperationInput {
   ids: string[];
   tags: string[];
   concurrency: number;
+  /** `--max-failures` as given (N or P%). */
+  maxFailures?: string;
   yes: boolean;
   wait: boolean;
   timeoutMs: number;
@@ -75,12 +87,19 @@ export async function runInstanceOperation(
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
   const onChange = (doc: Instance) => host.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
-  const results = await runPool(targets, input.concurrency, async (t) => {
-    const r = await operate(client, t, op, { wait: input.wait, deadline, onChange });
+  const budget = failureBudget(input.maxFailures, targets.length);
+  const print = (r: TargetResult) => {
     host.out(`${resultLine(r)}\n`);
     for (const line of r.activity ?? []) host.note(`  ${line}`);
     return r;
-  });
+  };
+  const results = await runBudgeted(
+    targets,
+    input.concurrency,
+    budget,
+    async (t) => print(await operate(client, t, op, { wait: input.wait, deadline, onChange })),
+    (t) => print(notStarted({ id: t.id, name: t.doc?.name, operation: op })),
+  );
   finish(results);
   return results;
 }
@@ -91,6 +110,7 @@ export function operationInput(
     tag?: string[];
     'instance-id'?: string[];
     concurrency: number;
+    'max-failures'?: string;
     yes: boolean;
     wait: boolean;
     timeout: number;
@@ -101,6 +121,7 @@ export function operationInput(
     ids: [...new Set([...argv, ...(flags['instance-id'] ?? [])])],
     tags: flags.tag ?? [],
     concurrency: flags.concurrency,
+    maxFailures: flags['max-failures'],
     yes: flags.yes,
     wait: flags.wait,
     timeoutMs: flags.timeout,

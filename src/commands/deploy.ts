@@ -7,6 +7,7 @@ import { planDeploys } from '../cli/deploy-plan.js';
 import { chooseBox } from '../cli/deploy-prompts.js';
 import { awaitOutcome, errorResult, finish, resultLine, runPool, type TargetResult } from '../cli/operations.js';
 import { parseOverride, type VariableOverride } from '../client/deploy.js';
+import { ConflictError } from '../client/errors.js';
 import type { Instance } from '../client/types.js';
 import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
 
@@ -77,7 +78,11 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
         this.note(`Deploying ${p.box.name} as ${instance.name} (${instance.id}) in workspace ${workspace}`);
         started.push({ base: { ...base, id: instance.id, state: displayState(instance) }, instance });
       } catch (err) {
-        started.push({ base: errorResult({ ...base, id: p.name }, err) });
+        const r = errorResult({ ...base, id: p.name }, err);
+        // deploy is imperative: an existing name is refused; apply is the command that updates it.
+        if (err instanceof ConflictError && /already exists/.test(r.message ?? ''))
+          r.message = `${r.message}: to bring it to this box and these variables, run \`ebcli apply\` instead`;
+        started.push({ base: r });
       }
     }
     const onChange = (doc: Instance) => this.note(`${doc.id}  ${displayState(doc)}  (${doc.operation?.event})`);
