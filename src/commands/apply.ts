@@ -3,7 +3,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { planApply, runApply, type ApplyResult } from '../cli/apply-run.js';
 import type { PlannedInstance } from '../cli/apply-plan.js';
 import { planDeploys } from '../cli/deploy-plan.js';
-import { UsageError } from '../cli/errors.js';
+import { OperationFailedError, PartialFailureError, UsageError } from '../cli/errors.js';
 import { concurrencyFlag, maxFailuresFlag, timeoutFlag, workspaceFlag } from '../cli/flags.js';
 import { failureBudget, finish, resultLine } from '../cli/operations.js';
 import { renderPlan } from '../cli/render/plan.js';
@@ -91,7 +91,14 @@ export default class Apply extends BaseCommand<typeof Apply> {
         for (const line of r.activity ?? []) this.note(`  ${line}`);
       },
     });
-    finish(results);
+    try {
+      finish(results);
+    } catch (err) {
+      // Under --json the error carries the plan with the per-target results.
+      if (err instanceof PartialFailureError) throw new PartialFailureError(err.message, { plan, results });
+      if (err instanceof OperationFailedError) throw new OperationFailedError(err.message, { plan, results });
+      throw err;
+    }
     return { plan, results };
   }
 }
