@@ -40,7 +40,10 @@ describe('apply, instances set and instances pull', () => {
   });
 
   const apply = (...args: string[]) =>
-    runCli(['apply', dir, '--name', 'app-1', '--timeout', '90s', ...args], { env: cli.env, timeoutMs: 120_000 });
+    runCli(['apply', dir, ...(args.includes('--name') ? [] : ['--name', 'app-1']), '--timeout', '90s', ...args], {
+      env: cli.env,
+      timeoutMs: 120_000,
+    });
 
   it('plans a create with --dry-run and changes nothing, then creates, then leaves it alone', async () => {
     const dry = await apply('--dry-run', '--json');
@@ -155,6 +158,25 @@ describe('apply, instances set and instances pull', () => {
     expect(tally(counted(counter))).toEqual({ install: 2, configure: 5, start: 1 });
     const again = await runCli(['instances', 'pull', 'app-1', '--json'], { env: cli.env });
     expect(again.json()).toMatchObject({ operation: 'pull', outcome: 'done', changes: [] });
+  }, 180_000);
+
+  it('waits for an operation in progress instead of starting another', async () => {
+    const before = tally(counted(counter));
+    const started = await apply('--name', 'app-2', '--no-wait');
+    expect(started.code, started.stderr).toBe(0);
+    const [id, outcome] = started.stdout.trim().split('\t');
+    ids.push(id!);
+    expect(outcome).toBe('accepted');
+    const again = await apply('--name', 'app-2', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`app-2 (${id}): waiting for the deploy in progress`);
+    expect(again.json().plan[0]).toMatchObject({ action: 'unchanged', id, busy: `deploy of ${id}` });
+    const after = tally(counted(counter));
+    expect([
+      after.install! - before.install!,
+      after.configure! - before.configure!,
+      after.start! - before.start!,
+    ]).toEqual([1, 1, 1]);
   }, 180_000);
 
   it('deploy refuses an existing name and names apply', async () => {
