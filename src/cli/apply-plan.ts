@@ -4,6 +4,7 @@ import {
   instanceChange,
   scriptLabels,
   treeOfStack,
+  wrapWithAdmins,
   type ChangeBox,
   type ChangeReason,
 } from '../shared/instance-change.js';
@@ -58,15 +59,20 @@ export function sameOverrides(a: Variable[], b: Variable[]): boolean {
   return b.every((v) => m.get(key(v)) === valueOf(v));
 }
 
-/** The plan for a name no instance holds: a deploy runs install, configure and start. */
-export function planCreate(want: DesiredInstance): PlannedInstance {
+/**
+ * The plan for a name no instance holds: a deploy runs install, configure and start over the box
+ * tree wrapped by the policy's admin boxes (`admins`: their stacks, outermost first).
+ */
+export function planCreate(want: DesiredInstance, admins: ChangeBox[][] = []): PlannedInstance {
+  const tree = treeOfStack(want.stack);
+  const wrappers = admins.map((a, i) => treeOfStack(a, `policy.${i}`)).filter((n) => n !== undefined);
   return {
     name: want.name,
     action: 'create',
     box: want.box.id,
     boxName: want.box.name,
     operation: 'deploy',
-    scripts: scriptLabels(treeOfStack(want.stack), 'deploy'),
+    scripts: scriptLabels(tree && wrapWithAdmins(tree, wrappers), 'deploy'),
     reasons: [],
   };
 }
@@ -80,6 +86,7 @@ export async function planExisting(
   want: DesiredInstance,
   have: Instance,
   md5: (url: string) => Promise<string | undefined>,
+  admins: ChangeBox[][] = [],
 ): Promise<PlannedInstance> {
   const base = { name: want.name, id: have.id, box: want.box.id, boxName: want.box.name };
   const state = displayState(have);
@@ -99,6 +106,7 @@ export async function planExisting(
   const effect = await instanceChange({
     before: { stack: (have.boxes ?? []) as ChangeBox[], variables: haveVars },
     after: { stack: want.stack, variables: wantVars },
+    admins,
     md5,
   });
   const wantTags = want.request.instance_tags ?? [];

@@ -1,5 +1,6 @@
 import type { EbClient } from '../client/client.js';
-import type { Instance, Variable } from '../client/types.js';
+import type { Box, Instance, Variable } from '../client/types.js';
+import type { ChangeBox } from '../shared/instance-change.js';
 import { COMPLETION_EVENTS, waitForInstances } from '../client/wait.js';
 import { planCreate, planExisting, type DesiredInstance, type PlannedInstance } from './apply-plan.js';
 import { instancesByName } from './instance-ref.js';
@@ -44,6 +45,35 @@ export function md5Lookup(client: EbClient): (url: string) => Promise<string | u
   };
 }
 
+/** The stacks of a policy's admin boxes (its Box variables), outermost first, cached by box id. */
+function adminStacks(client: EbClient): (policy?: Box) => Promise<ChangeBox[][]> {
+  const cache = new Map<string, Promise<ChangeBox[]>>();
+  return (policy) =>
+    Promise.all(
+      (policy?.variables ?? [])
+        .filter((v) => v.type === 'Box' && v.value && !v.scope)
+        .map((v) => {
+          let p = cache.get(v.value!);
+          if (!p) cache.set(v.value!, (p = client.boxes.stack(v.value!) as Promise<ChangeBox[]>));
+          return p;
+        }),
+    );
+}
+
+/**
+ * The policy a new instance would get: the server's dry run of the deploy request tells it (and
+ * checks the request). A box folder planned without importing it (`--dry-run`) has no server id:
+ * then only a policy given by id is known.
+ */
+async function policyOf(client: EbClient, want: DesiredInstance): Promise<Box | undefined> {
+  if (!want.box.id.startsWith('local:')) {
+    const doc = (await client.instances.dryrun(want.request)) as { policy_box?: Box };
+    return doc.policy_box;
+  }
+  const id = want.request.policy_box?.id;
+  return id ? client.boxes.retrieve(id) : undefined;
+}
+
 /**
  * Plans every desired instance against the workspace's instances, matched by name. An instance
  * busy with an operation is waited for first (an interrupted earlier apply is not duplicated).
@@ -51,6 +81,7 @@ export function md5Lookup(client: EbClient): (url: string) => Promise<string | u
 export async function planApply(client: EbClient, wanted: DesiredInstance[], opts: PlanOptions): Promise<ApplyStep[]> {
   const existing = await instancesByName(client, opts.workspace);
   const md5 = md5Lookup(client);
+  const admins = adminStacks(client);
   const steps: ApplyStep[] = [];
   for (const want of wanted) {
     let have = existing.get(want.name);
@@ -66,7 +97,9 @@ export async function planApply(client: EbClient, wanted: DesiredInstance[], opt
         have = done?.outcome === 'gone' ? undefined : done?.instance;
       }
     }
-    const plan = have ? await planExisting(want, have, md5) : planCreate(want);
+    const plan = have
+      ? await planExisting(want, have, md5, await admins(have.policy_box))
+      : planCreate(want, await admins(await policyOf(client, want)));
     if (busy) plan.busy = busy;
     steps.push({ plan, want, have });
   }
