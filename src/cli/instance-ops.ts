@@ -64,6 +64,7 @@ export async function selectTargets(
   if (input.ids.length === 0 && input.tags.length === 0) {
     throw new UsageError('no instances given: pass instance ids or --tag');
   }
+  failureBudget(input.maxFailures, 1); // a bad --max-failures fails before anything is asked or done
   const targets = await resolveTargets(client, input.ids, input.tags);
   if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${input.tags.join(', ')}`);
   const live = targets.filter((t) => t.doc);

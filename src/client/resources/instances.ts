@@ -40,7 +40,9 @@ export class Instances extends Resource {
 
   /** Validates a deploy request without side effects. */
   dryrun(req: DeployRequest): Promise<Record<string, unknown>> {
-    return this.send('POST', servicePath('instances', 'dryrun'), { body: { schema: DEPLOY_SCHEMA, ...req } });
+    return this.send('POST', servicePath('instances', 'dryrun'), {
+      body: { schema: DEPLOY_SCHEMA, automatic_updates: 'off', ...req },
+    });
   }
 
   /** PUT the full document back; only variables, tags, boxes, members, lease, policy_box and automatic_updates apply. */
