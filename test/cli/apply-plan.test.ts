@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCreate, planExisting, type DesiredInstance } from '../../src/cli/apply-plan.js';
 import { renderPlan } from '../../src/cli/render/plan.js';
+import { failureBudget, notStarted, runBudgeted, type TargetResult } from '../../src/cli/operations.js';
 import type { Box, Instance } from '../../src/client/types.js';
 
 const box = (id: string, events: Record<string, string>, variables: Box['variables'] = []): Box => ({
@@ -74,5 +75,31 @@ describe('apply plans', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('failure budget', () => {
+  it('reads N and P% of the targets, and refuses anything else', () => {
+    expect(failureBudget(undefined, 10)).toBe(Infinity);
+    expect(failureBudget('0', 10)).toBe(0);
+    expect(failureBudget('2', 10)).toBe(2);
+    expect(failureBudget('25%', 10)).toBe(2);
+    for (const bad of ['x', '-1', '150%', '1.5']) expect(() => failureBudget(bad, 10)).toThrow(/--max-failures/);
+  });
+
+  it('starts no new target once more than the budget failed; those in flight finish', async () => {
+    const started: string[] = [];
+    const results = await runBudgeted(
+      ['a', 'b', 'c', 'd'],
+      1,
+      1,
+      async (id) => {
+        started.push(id);
+        return { id, operation: 'op', outcome: id === 'd' ? 'done' : 'failed', exitCode: 1 } as TargetResult;
+      },
+      (id) => notStarted({ id, operation: 'op' }),
+    );
+    expect(started).toEqual(['a', 'b']);
+    expect(results.map((r) => r.outcome)).toEqual(['failed', 'failed', 'not-started', 'not-started']);
   });
 });
