@@ -23,7 +23,7 @@ export function jinjaTruthy(value: unknown): boolean {
 }
 
 /* nunjucks' compiler and node classes are untyped internals. */
- 
+
 type Node = any;
 interface Compiler {
   _emit(code: string): void;

@@ -16,6 +16,12 @@ export interface DeployOptions {
   policy?: string;
   claims: string[];
   note: (message: string) => void;
+  /**
+   * Plan only (`apply --dry-run`): a box folder is not imported but read into a virtual stack
+   * (`local:` ids, `md5:` file URLs) kept in `virtual` under its root id; nothing is uploaded.
+   */
+  dryRun?: boolean;
+  virtual?: Map<string, Box[]>;
 }
 
 export interface PlannedDeploy {
@@ -56,18 +62,31 @@ async function request(
   if (!policyId && opts.claims.length) {
     policyId = (await findPolicy(client, opts.workspace, opts.claims, box.requirements ?? [])).id;
   }
+  const virtual = opts.virtual?.get(box.id);
   const req: DeployRequest = {
     owner: opts.workspace,
     name: name.slice(0, MAX_INSTANCE_NAME),
-    box: { id: box.id, variables: await toDeployVariables(client, box.id, await fillRequired(client, box, variables)) },
+    box: {
+      id: box.id,
+      variables: await toDeployVariables(client, box.id, await fillRequired(client, box, variables, virtual), {
+        stack: virtual,
+        upload: !opts.dryRun,
+      }),
+    },
     instance_tags: [...new Set(tags)],
     ...(policyId ? { policy_box: { id: policyId, variables: [] } } : {}),
   };
   return { name: req.name, box, request: req };
 }
 
-/** Imports a box folder (box-folder library) and returns the box to deploy: the new version, else the draft. */
+/** Imports a box folder (box-folder library) and returns the box to deploy: the latest version, else the draft. */
 async function importFolder(client: EbClient, dir: string, opts: DeployOptions): Promise<Box> {
+  if (opts.dryRun) {
+    const { virtualStack } = await import('../client/box-folder/index.js');
+    const stack = (await virtualStack(dir)) as unknown as Box[];
+    opts.virtual?.set(stack[0]!.id, stack);
+    return stack[0]!;
+  }
   const [{ importBoxTree }, { boxImportApi }] = await Promise.all([
     import('../client/box-folder/index.js'),
     import('../client/box-folder-api.js'),
@@ -76,7 +95,9 @@ async function importFolder(client: EbClient, dir: string, opts: DeployOptions):
   const result = await importBoxTree(boxImportApi(client), dir, { workspace: opts.workspace });
   const root = result.boxes.at(-1);
   opts.note(`Imported ${result.boxes.length} box(es); ${root?.name ?? result.id} is ${root?.action ?? 'ready'}.`);
-  return client.boxes.retrieve(root?.versionId ?? result.id);
+  // An unchanged folder deploys the latest version (the draft holds the same content).
+  const latest = root?.versionId ?? (await client.boxes.versions(result.id).catch(() => [] as Box[]))[0]?.id;
+  return client.boxes.retrieve(latest ?? result.id);
 }
 
 async function isBoxFolder(dir: string): Promise<boolean> {

@@ -49,8 +49,9 @@ export async function fillRequired(
   client: EbClient,
   box: Box,
   overrides: VariableOverride[],
+  knownStack?: Box[],
 ): Promise<VariableOverride[]> {
-  const stack = await client.boxes.stack(box.id);
+  const stack = knownStack ?? (await client.boxes.stack(box.id));
   const given = (s: Slot) =>
     overrides.some((o) => o.name === s.name && (o.scope ?? '') === s.scope && (o.tags || o.value));
   const missing = slotsOf(stack).filter(

@@ -62,3 +62,9 @@ export const quietFlag = Flags.boolean({
   description: 'print ids only, one a line',
   exclusive: ['json'],
 });
+
+export const maxFailuresFlag = Flags.string({
+  description:
+    'failure budget: once more than N targets (or P% of them) have failed, start no new target; running ones finish and the rest are reported not-started',
+  helpValue: 'N|P%',
+});

@@ -11,7 +11,16 @@ import { ExitCode } from './exit-codes.js';
 import { printResult, selectTargets, TARGET_RESULT_FIELDS, type OperationInput } from './instance-ops.js';
 import { checkJsonFields, projectJson } from './json-fields.js';
 import { resolveInstance } from './instance-refs.js';
-import { errorResult, failingActivity, finish, operate, runPool, type TargetResult } from './operations.js';
+import {
+  errorResult,
+  failingActivity,
+  failureBudget,
+  finish,
+  notStarted,
+  operate,
+  runBudgeted,
+  type TargetResult,
+} from './operations.js';
 import { EventFormatter, ndjson, resyncNotice, scriptLabel } from './render/events.js';
 import type { Style } from './render/style.js';
 import { drained } from './stdio.js';
@@ -275,20 +284,28 @@ export async function followInstanceOperation(
   const client = await host.client();
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
-  const results = await runPool(targets, input.concurrency, async (t) => {
-    const base: TargetResult = { id: t.id, name: t.doc?.name, operation: op, outcome: 'accepted', exitCode: 0 };
-    try {
-      const workspace = t.doc?.owner;
-      const since = t.doc ? await currentHead(client, workspace) : undefined;
-      const started = await operate(client, t, op, { wait: false, deadline, onChange: () => undefined });
-      if (started.outcome !== 'accepted' || !t.doc) return started;
-      const target = { id: t.id, operation: op, after: t.doc.updated, base: started };
-      const [r] = await followOperations(host, [target], { workspace, since, deadline });
-      return r!.outcome === 'failed' && !r!.activity ? explainFailure(client, r!) : r!;
-    } catch (err) {
-      return errorResult(base, err);
-    }
-  });
+  const budget = failureBudget(input.maxFailures, targets.length);
+  const skipped = (t: (typeof targets)[number]) => notStarted({ id: t.id, name: t.doc?.name, operation: op });
+  const results = await runBudgeted(
+    targets,
+    input.concurrency,
+    budget,
+    async (t) => {
+      const base: TargetResult = { id: t.id, name: t.doc?.name, operation: op, outcome: 'accepted', exitCode: 0 };
+      try {
+        const workspace = t.doc?.owner;
+        const since = t.doc ? await currentHead(client, workspace) : undefined;
+        const started = await operate(client, t, op, { wait: false, deadline, onChange: () => undefined });
+        if (started.outcome !== 'accepted' || !t.doc) return started;
+        const target = { id: t.id, operation: op, after: t.doc.updated, base: started };
+        const [r] = await followOperations(host, [target], { workspace, since, deadline });
+        return r!.outcome === 'failed' && !r!.activity ? explainFailure(client, r!) : r!;
+      } catch (err) {
+        return errorResult(base, err);
+      }
+    },
+    skipped,
+  );
   for (const r of results) {
     printResult(host, r);
     for (const line of r.activity ?? []) host.note(`  ${line}`);

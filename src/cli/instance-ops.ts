@@ -5,17 +5,19 @@ import { displayState } from '../client/wait.js';
 import { CliError, NotFoundCliError, UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import type { CommandHost } from './base-command.js';
-import { concurrencyFlag, quietFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
+import { concurrencyFlag, maxFailuresFlag, quietFlag, tagFlag, timeoutFlag, yesFlag } from './flags.js';
 import { checkJsonFields } from './json-fields.js';
 import { confirmOrYes } from './input.js';
 import {
+  failureBudget,
   failureNotes,
   finish,
+  notStarted,
   OK_OUTCOMES,
   operate,
   resolveTargets,
   resultLine,
-  runPool,
+  runBudgeted,
   type TargetResult,
 } from './operations.js';
 import { stderrProgress } from './progress.js';
@@ -29,6 +31,7 @@ export const operationFlags = () => ({
     multiple: true,
   }),
   concurrency: concurrencyFlag,
+  'max-failures': maxFailuresFlag,
   yes: yesFlag,
   wait: Flags.boolean({ description: 'wait for the operation to finish', default: true, allowNo: true }),
   timeout: timeoutFlag('30m'),
@@ -66,6 +69,8 @@ export interface OperationInput {
   ids: string[];
   tags: string[];
   concurrency: number;
+  /** `--max-failures` as given (N or P%). */
+  maxFailures?: string;
   yes: boolean;
   wait: boolean;
   timeoutMs: number;
@@ -80,6 +85,7 @@ export async function selectTargets(
   if (input.ids.length === 0 && input.tags.length === 0) {
     throw new UsageError('no instances given: pass instance ids or names, or --tag');
   }
+  failureBudget(input.maxFailures, 1); // a bad --max-failures fails before anything is asked or done
   const targets = await resolveTargets(client, input.ids, input.tags);
   if (targets.length === 0) throw new NotFoundCliError(`no instance has all the tags ${input.tags.join(', ')}`);
   const live = targets.filter((t) => t.doc);
@@ -104,17 +110,31 @@ export async function runInstanceOperation(
   const targets = await selectTargets(client, op, input);
   const deadline = Date.now() + input.timeoutMs;
   const progress = input.wait ? await stderrProgress(client) : undefined;
-  const results = await runPool(targets, input.concurrency, async (t) => {
-    const r = await operate(client, t, op, { wait: input.wait, deadline, onChange: progress?.onChange ?? (() => {}) });
-    progress?.end(t.id, r.state ?? r.outcome);
-    const print = () => {
+  const budget = failureBudget(input.maxFailures, targets.length);
+  const print = (r: TargetResult) => {
+    const show = () => {
       printResult(host, r);
       for (const line of failureNotes(r)) host.note(line);
     };
-    if (progress) progress.view.around(print);
-    else print();
+    if (progress) progress.view.around(show);
+    else show();
     return r;
-  });
+  };
+  const results = await runBudgeted(
+    targets,
+    input.concurrency,
+    budget,
+    async (t) => {
+      const r = await operate(client, t, op, {
+        wait: input.wait,
+        deadline,
+        onChange: progress?.onChange ?? (() => {}),
+      });
+      progress?.end(t.id, r.state ?? r.outcome);
+      return print(r);
+    },
+    (t) => print(notStarted({ id: t.id, name: t.doc?.name, operation: op })),
+  );
   await progress?.stop();
   finish(results);
   return results;
@@ -126,6 +146,7 @@ export function operationInput(
     tag?: string[];
     'instance-id'?: string[];
     concurrency: number;
+    'max-failures'?: string;
     yes: boolean;
     wait: boolean;
     timeout: number;
@@ -136,6 +157,7 @@ export function operationInput(
     ids: [...new Set([...argv, ...(flags['instance-id'] ?? [])])],
     tags: flags.tag ?? [],
     concurrency: flags.concurrency,
+    maxFailures: flags['max-failures'],
     yes: flags.yes,
     wait: flags.wait,
     timeoutMs: flags.timeout,

@@ -110,3 +110,14 @@ export class InstanceResolver {
 export function resolveInstance(client: EbClient, ref: string, workspace?: string): Promise<Instance> {
   return new InstanceResolver(client, workspace).resolve(ref);
 }
+
+/** The instances of a workspace by name; a name held by a terminated and a live instance maps to the live one. */
+export async function instancesByName(client: EbClient, workspace: string): Promise<Map<string, Instance>> {
+  const out = new Map<string, Instance>();
+  for (const i of await client.instances.list()) {
+    if (i.owner !== workspace) continue;
+    const had = out.get(i.name);
+    if (!had || displayState(had) === 'terminated') out.set(i.name, i);
+  }
+  return out;
+}

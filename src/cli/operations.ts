@@ -9,6 +9,7 @@ import {
   mapError,
   OperationFailedError,
   PartialFailureError,
+  UsageError,
 } from './errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { failureTail, type FailureTail } from './failure-tail.js';
@@ -19,7 +20,7 @@ export interface TargetResult {
   id: string;
   name?: string;
   operation: string;
-  outcome: 'done' | 'accepted' | 'gone' | 'failed' | 'timeout' | 'error';
+  outcome: 'done' | 'accepted' | 'gone' | 'failed' | 'timeout' | 'error' | 'not-started';
   state?: string;
   message?: string;
   exitCode: ExitCodeValue;
@@ -46,6 +47,47 @@ export async function runPool<T, R>(items: T[], limit: number, fn: (item: T) => 
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/**
+ * `--max-failures N|P%`: how many failed targets are tolerated before no new target starts
+ * (P% of `total`, rounded down). Undefined (no flag) tolerates every failure.
+ */
+export function failureBudget(text: string | undefined, total: number): number {
+  if (text === undefined) return Infinity;
+  const m = /^(\d+)(%?)$/.exec(text.trim());
+  if (!m || (m[2] && Number(m[1]) > 100))
+    throw new UsageError(`--max-failures ${text}: expected a count (N) or a percentage of the targets (P%)`);
+  return m[2] ? Math.floor((Number(m[1]) * total) / 100) : Number(m[1]);
+}
+
+/** The result of a target that never started because the failure budget was spent. */
+export const notStarted = (base: Pick<TargetResult, 'id' | 'name' | 'operation'>): TargetResult => ({
+  ...base,
+  outcome: 'not-started',
+  message: 'not started: the failure budget (--max-failures) was spent',
+  exitCode: ExitCode.Failed,
+  code: 'not_started',
+});
+
+/**
+ * Runs `fn` over `items` like {@link runPool}, but once more than `maxFailures` results have failed
+ * no new item starts (those in flight finish): the rest get `skipped(item)`.
+ */
+export async function runBudgeted<T>(
+  items: T[],
+  limit: number,
+  maxFailures: number,
+  fn: (item: T) => Promise<TargetResult>,
+  skipped: (item: T) => TargetResult,
+): Promise<TargetResult[]> {
+  let failures = 0;
+  return runPool(items, limit, async (item) => {
+    if (failures > maxFailures) return skipped(item);
+    const r = await fn(item);
+    if (!OK_OUTCOMES.has(r.outcome)) failures++;
+    return r;
+  });
 }
 
 /** Instances named by id or name, plus those carrying every one of `tags` (when tags are given). */
@@ -155,6 +197,9 @@ export async function operate(
       target.error ??
         new NotFoundError({ status: 404, message: `Instance ${target.id} not found`, method: 'GET', path: '' }),
     );
+  const terminating = op === 'terminate' || op === 'force_terminate';
+  if (terminating && displayState(target.doc) === 'terminated')
+    return { ...base, outcome: 'done', state: 'terminated', message: 'already terminated' };
   try {
     await client.instances.operate(target.id, op);
   } catch (err) {
@@ -193,11 +238,14 @@ export function resultLine(r: TargetResult): string {
 export function finish(results: TargetResult[]): void {
   const failed = results.filter((r) => !OK_OUTCOMES.has(r.outcome));
   if (failed.length === 0) return;
+  const skipped = failed.filter((r) => r.outcome === 'not-started');
+  const never = skipped.length ? `; ${skipped.length} never started: ${skipped.map((r) => r.id).join(', ')}` : '';
   if (failed.length < results.length) {
-    throw new PartialFailureError(`${failed.length} of ${results.length} targets failed`, results);
+    const n = failed.length - skipped.length;
+    throw new PartialFailureError(`${n} of ${results.length} targets failed${never}`, results);
   }
   const first = failed[0]!;
-  if (results.length === 1 || failed.every((r) => r.exitCode === first.exitCode)) {
+  if (!skipped.length && (results.length === 1 || failed.every((r) => r.exitCode === first.exitCode))) {
     const ids = failed.map((r) => r.id);
     const message = results.length === 1 ? `${first.id}: ${first.message}` : `all ${results.length} targets failed`;
     if (first.exitCode === ExitCode.Timeout) {
@@ -212,5 +260,8 @@ export function finish(results: TargetResult[]): void {
     if (first.exitCode === ExitCode.Failed) throw new OperationFailedError(message, results);
     throw new CliError(message, first.exitCode, first.code ?? 'error');
   }
-  throw new OperationFailedError(`all ${results.length} targets failed`, results);
+  throw new OperationFailedError(
+    `${failed.length - skipped.length} of ${results.length} targets failed${never}`,
+    results,
+  );
 }

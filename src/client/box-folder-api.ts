@@ -22,6 +22,14 @@ export function boxImportApi(client: EbClient): BoxImportApi {
     createBox: async (doc) => asRemote(await client.boxes.create(doc as never)),
     updateBox: async (id, doc) => asRemote(await client.boxes.update(id, doc)),
     createVersion: async (id, doc) => asRemote(await client.boxes.update(id, doc)),
+    async getBlobMd5(url) {
+      try {
+        return await client.blobs.md5(url);
+      } catch (err) {
+        if (err instanceof NotFoundError || err instanceof PermissionDeniedError) return undefined;
+        throw err;
+      }
+    },
     listVersions: async (id) => (await client.boxes.versions(id)) as unknown as RemoteBox[],
   };
 }

@@ -76,23 +76,25 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /**
- * Turns overrides into deploy-request variables, typed through `GET /boxes/{id}/stack`. A File
- * variable whose value names a local file is uploaded first and replaced by the blob URL.
+ * Turns overrides into deploy-request variables, typed through `GET /boxes/{id}/stack` (or the
+ * stack given). A File variable whose value names a local file is uploaded first and replaced by the
+ * blob URL, unless `upload` is false.
  */
 export async function toDeployVariables(
   client: EbClient,
   boxId: string,
   overrides: VariableOverride[],
+  opts: { stack?: Box[]; upload?: boolean } = {},
 ): Promise<Variable[]> {
   if (overrides.length === 0) return [];
-  const stack = await client.boxes.stack(boxId).catch(() => [] as Box[]);
+  const stack = opts.stack ?? (await client.boxes.stack(boxId).catch(() => [] as Box[]));
   const out: Variable[] = [];
   for (const o of overrides) {
     const type = variableType(stack, o.scope, o.name) ?? (o.tags ? 'Binding' : 'Text');
     const v: Variable = { name: o.name, type, ...(o.scope ? { scope: o.scope } : {}) };
     if (o.tags) v.tags = o.tags;
     else v.value = o.value ?? '';
-    if (type === 'File' && v.value && (await isFile(v.value))) {
+    if (type === 'File' && opts.upload !== false && v.value && (await isFile(v.value))) {
       const blob = await client.blobs.upload(basename(v.value), await readFile(v.value));
       v.value = blob.url;
     }

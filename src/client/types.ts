@@ -131,3 +131,14 @@ export interface BlobRef {
 /** Lifecycle operations that take an instance id. */
 export type InstanceOperation =
   'reconfigure' | 'reinstall' | 'poweron' | 'shutdown' | 'terminate' | 'force_terminate' | 'delete';
+
+/** The answer to `PUT /services/instances/{id}/pull`. */
+export interface PullAnswer {
+  id: string;
+  /** The operation started (`reinstall`, `reconfigure`), or `pull` when the change runs no script. */
+  method: string;
+  /** The box version the instance now runs. */
+  box: string;
+  changes: { kind: string; name: string; change: string; requires: string }[];
+  scripts: string[];
+}

@@ -16,6 +16,7 @@ import {
 } from '../cli/operations.js';
 import { stderrProgress } from '../cli/progress.js';
 import { parseOverride, type VariableOverride } from '../client/deploy.js';
+import { ConflictError } from '../client/errors.js';
 import type { Instance } from '../client/types.js';
 import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
 
@@ -91,7 +92,11 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
           started.push({ base: { ...base, name: instance.name, id: instance.id, state }, instance });
         }
       } catch (err) {
-        started.push({ base: errorResult({ ...base, id: p.name }, err) });
+        const r = errorResult({ ...base, id: p.name }, err);
+        // deploy is imperative: an existing name is refused; apply is the command that updates it.
+        if (err instanceof ConflictError && /already exists/.test(r.message ?? ''))
+          r.message = `${r.message}: to bring it to this box and these variables, run \`ebcli apply\` instead`;
+        started.push({ base: r });
       }
     }
     const waiting = this.flags.wait && !this.flags.follow;

@@ -11,3 +11,4 @@ export {
 } from './application.js';
 export * from './types.js';
 export { initBoxFolder } from './init.js';
+export { virtualStack, LOCAL_ID, MD5_URL } from './virtual.js';

@@ -1,5 +1,14 @@
 import { newIdempotencyKey } from '../http.js';
-import type { Activity, DeployRequest, Instance, InstanceOperation, OperationRecord, ServiceDoc } from '../types.js';
+import type {
+  Activity,
+  DeployRequest,
+  Instance,
+  InstanceOperation,
+  OperationRecord,
+  PullAnswer,
+  ServiceDoc,
+  Variable,
+} from '../types.js';
 import { Resource, servicePath } from './base.js';
 
 const DEPLOY_SCHEMA = 'http://elasticbox.net/schemas/deploy-instance-request';
@@ -43,7 +52,9 @@ export class Instances extends Resource {
 
   /** Validates a deploy request without side effects. */
   dryrun(req: DeployRequest): Promise<Record<string, unknown>> {
-    return this.send('POST', servicePath('instances', 'dryrun'), { body: { schema: DEPLOY_SCHEMA, ...req } });
+    return this.send('POST', servicePath('instances', 'dryrun'), {
+      body: { schema: DEPLOY_SCHEMA, automatic_updates: 'off', ...req },
+    });
   }
 
   /** PUT the full document back; only variables, tags, boxes, members, lease, policy_box and automatic_updates apply. */
@@ -87,9 +98,16 @@ export class Instances extends Resource {
     return this.operate(id, 'delete');
   }
 
-  /** Applies a box version (triggers a reinstall). */
-  pull(id: string, boxId: string): Promise<Record<string, unknown>> {
-    return this.send('PUT', servicePath('instances', id, 'pull'), { body: { box_id: boxId } });
+  /**
+   * Moves the instance to a version of its box (the latest when `boxId` is absent) and, when
+   * `variables` are given, to those overrides in the same step; the server starts what the change
+   * requires (reinstall, reconfigure or nothing) and answers which, with the reasons.
+   */
+  pull(id: string, opts: { boxId?: string; variables?: Variable[] } = {}): Promise<PullAnswer> {
+    const body: Record<string, unknown> = {};
+    if (opts.boxId) body.box_id = opts.boxId;
+    if (opts.variables) body.variables = opts.variables;
+    return this.send('PUT', servicePath('instances', id, 'pull'), { body, idempotencyKey: newIdempotencyKey() });
   }
 
   service(id: string): Promise<ServiceDoc> {

@@ -6,7 +6,8 @@ import type { ServerContext } from '../context.js';
 import { readableInstance } from '../resource-access.js';
 import { failpoint } from '../failpoints.js';
 import { Document, errors } from '../schemas/common.js';
-import { InstanceParams } from '../schemas/instances.js';
+import { InstanceParams, VariableOverride } from '../schemas/instances.js';
+import { pullInstance } from '../instance-pull.js';
 import { beginOperation } from '../workflows/begin.js';
 import { bindingsView } from '../workflows/bindings.js';
 import { recordAnswer } from '../workflows/idempotency.js';
@@ -17,6 +18,22 @@ import { announceWorkflow } from '../workflows/worker.js';
 const PUT_OPERATIONS = ['reconfigure', 'reinstall', 'poweron', 'shutdown'] as const;
 const DELETE_OPERATIONS = ['terminate', 'force_terminate', 'delete'] as const;
 
+const PullBodySchema = Type.Object(
+  {
+    box_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    variables: Type.Optional(Type.Array(VariableOverride, { maxItems: 1000 })),
+  },
+  { additionalProperties: true },
+);
+const PullAnswerSchema = Type.Object({
+  id: Type.String(),
+  method: Type.String(),
+  box: Type.String(),
+  changes: Type.Array(
+    Type.Object({ kind: Type.String(), name: Type.String(), change: Type.String(), requires: Type.String() }),
+  ),
+  scripts: Type.Array(Type.String()),
+});
 const OperationAnswer = Type.Object({ id: Type.String(), method: Type.String() });
 const BindingsAnswer = Type.Array(
   Type.Object({ name: Type.String(), scope: Type.String(), instances: Type.Array(Type.String()) }),
@@ -88,6 +105,36 @@ export async function instanceOperationRoutes(app: FastifyInstance, ctx: ServerC
     '/services/instances/:inst/deploy',
     { config, schema: { tags, params, response: { 202: OperationAnswer, ...errors(400, 403, 404, 409) } } },
     async (req, reply) => reply.code(202).send(await startOperation(ctx, req, req.params.inst, 'redeploy', 'deploy')),
+  );
+
+  // Pull: another version of the box (and optionally new variables), then what the change requires.
+  api.put(
+    '/services/instances/:inst/pull',
+    {
+      config,
+      schema: {
+        tags,
+        params,
+        body: PullBodySchema,
+        response: { 202: PullAnswerSchema, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const me = userOf(req);
+      const { answer, workspace } = await ctx.db.transaction().execute(async (trx) => {
+        const doc = await readableInstance(trx, me, req.params.inst);
+        await assertCanWrite(trx, me, doc.owner);
+        const pulled = await pullInstance(trx, me, doc, req.body ?? {}, req.id);
+        await recordAnswer(trx, req, 202, pulled.answer);
+        return pulled;
+      });
+      await failpoint('after-commit-before-reply');
+      if (workspace) {
+        ctx.bus.committed(workspace);
+        announceWorkflow(ctx.bus);
+      }
+      return reply.code(202).send(answer);
+    },
   );
 
   // `/binding_instances` is the older name of `/bindings` (cam-api.md §2.4).

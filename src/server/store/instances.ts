@@ -45,6 +45,11 @@ export async function updateInstance(db: Conn, doc: InstanceDoc): Promise<void> 
     .execute();
 }
 
+/** Points an instance at another box (a pull); the document's `box` changes with it. */
+export async function setInstanceBox(db: Conn, id: string, boxId: string): Promise<void> {
+  await db.updateTable('instances').set({ box_id: boxId }).where('id', '=', id).execute();
+}
+
 export async function getInstance(db: Conn, id: string): Promise<InstanceDoc | undefined> {
   const r = await db.selectFrom('instances').select('doc').where('id', '=', id).executeTakeFirst();
   return r ? parseDoc<InstanceDoc>(r.doc) : undefined;

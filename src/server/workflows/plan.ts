@@ -1,26 +1,7 @@
 import type { BoxNode } from '../box-stack.js';
 import type { BoxDoc } from '../store/boxes.js';
+import { AFTER_CHILDREN, BEFORE_CHILDREN } from '../../shared/instance-change.js';
 import type { Operation, Phase, ScriptStep, StepSpec } from './types.js';
-
-/**
- * Events of one box, before and after its children (cam-api.md §4.2 and §9 #5): install,
- * configure and start run `pre_X`, the children, then `X`; stop and dispose run `X`, the
- * children, then `post_X`. The historical aliases run next to the event they belong to.
- */
-const BEFORE_CHILDREN: Record<Phase, string[]> = {
-  install: ['pre_install'],
-  configure: ['pre_configure'],
-  start: ['pre_start'],
-  stop: ['pre_stop', 'stop'],
-  dispose: ['pre_dispose', 'dispose'],
-};
-const AFTER_CHILDREN: Record<Phase, string[]> = {
-  install: ['install', 'post_install'],
-  configure: ['configure', 'post_configure'],
-  start: ['start', 'post_start'],
-  stop: ['post_stop'],
-  dispose: ['post_dispose'],
-};
 
 /** A node of the tree the scripts run over: a box tree, possibly wrapped by admin boxes. */
 export interface PlanNode {
