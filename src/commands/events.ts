@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { UsageError } from '../cli/errors.js';
+import { NotFoundCliError, UsageError } from '../cli/errors.js';
 import { parseDuration, timeoutFlag, workspaceFlag } from '../cli/flags.js';
 import { EventPrinter, streamConnection, streamHost } from '../cli/follow.js';
 import { drained } from '../cli/stdio.js';
@@ -60,7 +60,12 @@ export default class Events extends BaseCommand<typeof Events> {
     }
     if (f.instance?.length) {
       const { InstanceResolver } = await import('../cli/instance-refs.js');
-      filter.instances = await new InstanceResolver(await this.client(), f.workspace).ids(f.instance);
+      const resolved = await new InstanceResolver(await this.client(), f.workspace).resolveAll(f.instance);
+      // The events of a deleted instance stay in the stream: an id no instance has any more still filters.
+      filter.instances = resolved.map((r) => {
+        if (r.error && !(r.error instanceof NotFoundCliError && r.ref.startsWith('i-'))) throw r.error;
+        return r.id;
+      });
     }
     const host = streamHost(this.host(), () => this.settings(), await this.style());
     const printer = new EventPrinter(host);

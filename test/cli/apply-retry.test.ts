@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,11 +55,13 @@ describe('apply killed at random points and re-run', () => {
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'ebcli-retry-'));
+    // Scripts append to a counter file here: as root, machines run as an unprivileged user.
+    chmodSync(root, 0o777);
     counter = join(root, 'counter');
     const line = (event: string) => `echo "{{ WHO }}:${event}" >> ${counter}`;
     writeBoxFolder(root, {
       name: 'Retry Box',
-      events: { install: `${line('install')}\nsleep 0.3`, configure: line('configure'), start: line('start') },
+      events: { install: `${line('install')}\nsleep 1.5`, configure: line('configure'), start: line('start') },
       variables: [
         { name: 'WHO', value: 'nobody' },
         { name: 'GREETING', value: 'hello' },
@@ -77,6 +79,7 @@ describe('apply killed at random points and re-run', () => {
   /** Runs apply, SIGKILLing it after each delay in turn, then without a kill until it exits 0. */
   async function applyUntilDone(delays: number[]): Promise<{ killed: number; last: CliResult }> {
     let killed = 0;
+    let lastErr = '';
     for (const ms of delays) {
       const r = await runCli(['apply', doc, '--timeout', '90s'], {
         env: cli.env,
@@ -88,8 +91,9 @@ describe('apply killed at random points and re-run', () => {
     for (let attempt = 0; attempt < 5; attempt++) {
       const last = await runCli(['apply', doc, '--timeout', '90s'], { env: cli.env, timeoutMs: 120_000 });
       if (last.code === 0) return { killed, last };
+      lastErr = `${last.code}: ${last.stderr.slice(-2000)}`;
     }
-    throw new Error('apply never exited 0');
+    throw new Error(`apply never exited 0; last: ${lastErr}`);
   }
 
   it('ends with exactly the requested instances, each script run as often as the plan said', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,8 @@ describe('apply, instances set and instances pull', () => {
   const spec = () => ({
     name: 'Apply Box',
     events: {
-      install: `${count(counter, 'install')}\necho "install {{ GREETING }}"`,
+      // "slow" keeps a deploy in progress long enough for a second apply to meet it.
+      install: `${count(counter, 'install')}\necho "install {{ GREETING }}"\n{% if GREETING == "slow" %}sleep 4{% endif %}`,
       configure: `${count(counter, 'configure')}\necho "configure {{ GREETING }}"`,
       start: count(counter, 'start'),
     },
@@ -29,6 +30,8 @@ describe('apply, instances set and instances pull', () => {
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'ebcli-apply-'));
+    // Scripts append to a counter file here: as root, machines run as an unprivileged user.
+    chmodSync(root, 0o777);
     counter = join(root, 'counter');
     dir = writeBoxFolder(root, spec());
   });
@@ -162,12 +165,12 @@ describe('apply, instances set and instances pull', () => {
 
   it('waits for an operation in progress instead of starting another', async () => {
     const before = tally(counted(counter));
-    const started = await apply('--name', 'app-2', '--no-wait');
+    const started = await apply('--name', 'app-2', '-v', 'GREETING=slow', '--no-wait');
     expect(started.code, started.stderr).toBe(0);
     const [id, outcome] = started.stdout.trim().split('\t');
     ids.push(id!);
     expect(outcome).toBe('accepted');
-    const again = await apply('--name', 'app-2', '--json');
+    const again = await apply('--name', 'app-2', '-v', 'GREETING=slow', '--json');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(`app-2 (${id}): waiting for the deploy in progress`);
     expect(again.json().plan[0]).toMatchObject({ action: 'unchanged', id, busy: `deploy of ${id}` });

@@ -16,7 +16,7 @@ describe('did you mean', () => {
       expect(typo.stderr).toContain('command delpoy box not found. Did you mean "ebcli deploy box"?');
       const sub = await runCli(['instances', 'lst'], { env: { ...env, ...extra } });
       expect(sub.code).toBe(2);
-      expect(sub.stderr.replace(/\s+›\s+/g, ' ')).toContain('Did you mean "ebcli instances list"?');
+      expect(sub.stderr.replace(/\s+›\s+/g, ' ')).toContain('Did you mean "ebcli instances list"');
       const none = await runCli(['qqqqqqqq'], { env: { ...env, ...extra } });
       expect(none.code).toBe(2);
       expect(none.stderr.replace(/\s+›\s+/g, ' ')).toContain('Run "ebcli help" for a list of commands.');

@@ -68,6 +68,7 @@ const USER_ROUTES: Record<string, 'own' | 'foreign'> = {
   'PUT /services/instances/:inst/poweron': 'foreign',
   'PUT /services/instances/:inst/shutdown': 'foreign',
   'PUT /services/instances/:inst/deploy': 'foreign',
+  'PUT /services/instances/:inst/pull': 'foreign',
   'GET /services/instances/:inst/bindings': 'foreign',
   'GET /services/instances/:inst/binding_instances': 'foreign',
   'DELETE /services/instances/:inst': 'foreign',
