@@ -179,7 +179,7 @@ describe('deploy --follow --json into a slow reader', () => {
         await sleep(500);
       },
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, `${r.stderr}\n${r.stdout.toString().slice(-2000)}`).toBe(0);
     const text = r.stdout.toString();
     expect(text.endsWith('\n')).toBe(true);
     const lines = text.slice(0, -1).split('\n');

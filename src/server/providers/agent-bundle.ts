@@ -8,7 +8,7 @@
  * `npm run build` writes them to `dist/agent-bundle/` (scripts/bundle-agent.js); a server running
  * from the TypeScript sources without a build bundles the sources on first use (development).
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, renameSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,7 +62,10 @@ export async function installAgentProgram(dataDir: string): Promise<string> {
   const files = [AGENT_FILE, HELPER_FILE];
   if (files.every((f) => existsSync(join(builtDir, f)))) {
     for (const f of files) {
-      if (!sameFile(join(builtDir, f), join(target, f))) copyFileSync(join(builtDir, f), join(target, f));
+      if (sameFile(join(builtDir, f), join(target, f))) continue;
+      // Copied aside, then renamed: an agent starting meanwhile reads the old file or the new, never half of one.
+      copyFileSync(join(builtDir, f), join(target, `${f}.tmp`));
+      renameSync(join(target, `${f}.tmp`), join(target, f));
     }
   } else if (here.endsWith(join('src', 'server', 'providers'))) {
     await bundleAgentProgram(join(projectRoot, 'src'), target, 'ts');
