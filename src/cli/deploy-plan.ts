@@ -1,6 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { NotFoundError } from '../client/errors.js';
 import type { EbClient } from '../client/client.js';
 import { findBox, findPolicy, toDeployVariables, type VariableOverride } from '../client/deploy.js';
 import type { Box, DeployRequest } from '../client/types.js';
@@ -114,12 +113,13 @@ async function fromApplication(client: EbClient, file: string, opts: DeployOptio
   const planned: PlannedDeploy[] = [];
   for (const entry of entries) {
     const ref = entry.box.owner ? `${entry.box.owner}/${entry.box.name}` : entry.box.name;
-    const box = await findBox(client, ref, opts.workspace).catch(async (err: unknown) => {
-      // A box the server lacks but that sits in a folder beside the document is imported first.
-      const folder = join(dirname(file), entry.box.name);
-      if (!(err instanceof NotFoundError) || entry.box.owner || !(await isBoxFolder(folder))) throw err;
-      return importFolder(client, folder, opts);
-    });
+    // A box whose folder sits beside the document is imported from it first: an unchanged folder
+    // changes nothing, and a box that an interrupted run created only in part is completed.
+    const folder = join(dirname(file), entry.box.name);
+    const box =
+      !entry.box.owner && (await isBoxFolder(folder))
+        ? await importFolder(client, folder, opts)
+        : await findBox(client, ref, opts.workspace);
     const variables: VariableOverride[] = entry.variables.map((v) => ({
       name: v.name,
       ...(v.scope ? { scope: v.scope } : {}),

@@ -84,7 +84,7 @@ describe('progress and failures people can read', { timeout: 180_000 }, () => {
     cleanup.push(id!);
     expect(r.stderr).toContain(`the operation continues on the server; re-attach with \`ebcli wait ${id}\``);
     const waited = await runCli(['wait', id!, '--timeout', '60s'], { env: cli.env, timeoutMs: 90_000 });
-    expect(waited.code).toBe(0);
+    expect(waited.code, `${waited.stderr}\n${waited.stdout}`).toBe(0);
     expect(waited.stdout).toBe(`${id}\tdone\trunning\n`);
   });
 });

@@ -101,22 +101,26 @@ export async function importBoxTree(api: BoxImportApi, dir: string, opts: Import
       reused,
     };
     if (box.doc.id && box.doc.id !== current.id) result.localId = box.doc.id;
-    if (!isNew && uploadCount === before && sameContent(doc, current)) result.action = 'unchanged';
-    else {
-      const updated = await api.updateBox(current.id, { ...current, ...doc, id: current.id });
-      remote.set(box, updated);
-      if (!isNew && !opts.asDraft) {
-        const version = await api.createVersion(current.id, {
-          ...updated,
-          version: {
-            box: current.id,
-            description: opts.comment ?? DEFAULT_COMMENT,
-            number: nextVersion(await api.listVersions(current.id)),
-          },
-        });
-        result.action = 'versioned';
-        result.versionId = version.id;
-      }
+    const unchanged = !isNew && uploadCount === before && sameContent(doc, current);
+    let versions: RemoteBox[] | undefined;
+    if (unchanged) {
+      result.action = 'unchanged';
+      // A run interrupted between updating the draft and versioning it left the draft ahead of
+      // the latest version: version it now, so the latest version is what the folder says.
+      versions = opts.asDraft ? [] : await api.listVersions(current.id);
+    } else remote.set(box, await api.updateBox(current.id, { ...current, ...doc, id: current.id }));
+    const stale = unchanged && versions!.length > 0 && !sameContent(doc, versions![0]!);
+    if ((!unchanged || stale) && !isNew && !opts.asDraft) {
+      const version = await api.createVersion(current.id, {
+        ...remote.get(box)!,
+        version: {
+          box: current.id,
+          description: opts.comment ?? DEFAULT_COMMENT,
+          number: nextVersion(versions ?? (await api.listVersions(current.id))),
+        },
+      });
+      result.action = 'versioned';
+      result.versionId = version.id;
     }
     results.push(result);
   }

@@ -35,6 +35,9 @@ import type { AgentProcess, MachineSpec, Provider } from './types.js';
  */
 export const MACHINE_MARKER = 'LOCAL_MACHINE_SANDBOX';
 
+/** How long an agent must stay gone before its machine is reported as having exited. */
+const EXIT_CONFIRM_MS = 1000;
+
 const ADDRESS = { public: '127.0.0.1', private: '127.0.0.1' };
 const AGENT_LOG_TAIL_LINES = 20;
 const AGENT_LOG_TAIL_BYTES = 4096;
@@ -124,9 +127,21 @@ export class LocalProvider implements Provider {
     return this.agentPid(name) !== undefined;
   }
 
+  /** When each machine's agent was first seen gone by {@link agentExitCause}. */
+  private readonly deadSince = new Map<string, number>();
+
   /** The last lines of the agent's log once its process is gone (undefined while it runs). */
   agentExitCause(name: string): string | undefined {
-    if (this.agentAlive(name)) return undefined;
+    if (this.agentAlive(name)) {
+      this.deadSince.delete(name);
+      return undefined;
+    }
+    // Seen gone twice, EXIT_CONFIRM_MS apart: one look can fall between the agent's start and its
+    // pid file (seen once in CI as a deploy failed 5 ms after its machine was provisioned).
+    const since = this.deadSince.get(name);
+    if (since === undefined) this.deadSince.set(name, Date.now());
+    if (since === undefined || Date.now() - since < EXIT_CONFIRM_MS) return undefined;
+    this.deadSince.delete(name);
     let text: string;
     try {
       text = readFileSync(this.files(name).log, 'utf8');
@@ -158,6 +173,7 @@ export class LocalProvider implements Provider {
   }
 
   private async start(spec: MachineSpec): Promise<AgentProcess> {
+    this.deadSince.delete(spec.name);
     const running = this.agentPid(spec.name);
     if (running) return { agentPid: running };
     const mode: IsolationMode = this.opts.isolation ?? isolationMode(this.opts.dataDir);
