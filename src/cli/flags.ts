@@ -68,3 +68,13 @@ export const maxFailuresFlag = Flags.string({
     'failure budget: once more than N targets (or P% of them) have failed, start no new target; running ones finish and the rest are reported not-started',
   helpValue: 'N|P%',
 });
+
+/** `-v NAME=VALUE` variable overrides (deploy, apply). */
+export const variableFlag = Flags.string({
+  char: 'v',
+  description: 'variable override NAME=VALUE or scope.NAME=VALUE (repeatable)',
+  multiple: true,
+});
+
+/** `-t TAG` tags of the instances a command creates (deploy, apply). */
+export const instanceTagFlag = Flags.string({ char: 't', description: 'instance tag (repeatable)', multiple: true });

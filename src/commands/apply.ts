@@ -4,7 +4,14 @@ import { planApply, runApply, type ApplyResult } from '../cli/apply-run.js';
 import type { PlannedInstance } from '../cli/apply-plan.js';
 import { planDeploys } from '../cli/deploy-plan.js';
 import { OperationFailedError, PartialFailureError, UsageError } from '../cli/errors.js';
-import { concurrencyFlag, maxFailuresFlag, timeoutFlag, workspaceFlag } from '../cli/flags.js';
+import {
+  concurrencyFlag,
+  instanceTagFlag,
+  maxFailuresFlag,
+  timeoutFlag,
+  variableFlag,
+  workspaceFlag,
+} from '../cli/flags.js';
 import { failureBudget, finish, resultLine } from '../cli/operations.js';
 import { renderPlan } from '../cli/render/plan.js';
 import { parseOverride } from '../client/deploy.js';
@@ -28,12 +35,8 @@ export default class Apply extends BaseCommand<typeof Apply> {
     target: Args.string({ description: 'box folder or application document (.yaml)', required: true }),
   };
   static override flags = {
-    variable: Flags.string({
-      char: 'v',
-      description: 'variable NAME=VALUE or scope.NAME=VALUE (repeatable)',
-      multiple: true,
-    }),
-    tag: Flags.string({ char: 't', description: 'instance tag (repeatable)', multiple: true }),
+    variable: variableFlag,
+    tag: instanceTagFlag,
     name: Flags.string({ description: 'instance name for a box folder (default: the box name)' }),
     policy: Flags.string({ description: 'policy box id (for instances created)', exclusive: ['claim'] }),
     claim: Flags.string({ char: 'c', description: 'policy claims (repeatable)', multiple: true }),

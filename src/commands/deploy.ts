@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { currentHead, followOperations, streamHost } from '../cli/follow.js';
 import { UsageError } from '../cli/errors.js';
-import { timeoutFlag, workspaceFlag } from '../cli/flags.js';
+import { instanceTagFlag, timeoutFlag, variableFlag, workspaceFlag } from '../cli/flags.js';
 import { planDeploys } from '../cli/deploy-plan.js';
 import { chooseBox } from '../cli/deploy-prompts.js';
 import {
@@ -38,12 +38,8 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
   };
 
   static override flags = {
-    variable: Flags.string({
-      char: 'v',
-      description: 'variable override NAME=VALUE or scope.NAME=VALUE (repeatable)',
-      multiple: true,
-    }),
-    tag: Flags.string({ char: 't', description: 'instance tag (repeatable)', multiple: true }),
+    variable: variableFlag,
+    tag: instanceTagFlag,
     name: Flags.string({ description: 'instance name (default: the box name)' }),
     policy: Flags.string({ description: 'policy box id', exclusive: ['claim'] }),
     claim: Flags.string({
