@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { parseOverride, type VariableOverride } from '../client/deploy.js';
 import { UsageError } from './errors.js';
 
 /** `--data-dir` of the embedded control plane. */
@@ -78,3 +79,12 @@ export const variableFlag = Flags.string({
 
 /** `-t TAG` tags of the instances a command creates (deploy, apply). */
 export const instanceTagFlag = Flags.string({ char: 't', description: 'instance tag (repeatable)', multiple: true });
+
+/** The values of `-v NAME=VALUE` flags as overrides; a malformed one is a usage error. */
+export function variableOverrides(texts: string[] | undefined): VariableOverride[] {
+  return (texts ?? []).map((text) => {
+    const o = parseOverride(text);
+    if (!o) throw new UsageError(`-v ${text}: expected NAME=VALUE`);
+    return o;
+  });
+}

@@ -3,18 +3,18 @@ import { BaseCommand } from '../cli/base-command.js';
 import { planApply, runApply, type ApplyResult } from '../cli/apply-run.js';
 import type { PlannedInstance } from '../cli/apply-plan.js';
 import { planDeploys } from '../cli/deploy-plan.js';
-import { OperationFailedError, PartialFailureError, UsageError } from '../cli/errors.js';
+import { OperationFailedError, PartialFailureError } from '../cli/errors.js';
 import {
   concurrencyFlag,
   instanceTagFlag,
   maxFailuresFlag,
   timeoutFlag,
   variableFlag,
+  variableOverrides,
   workspaceFlag,
 } from '../cli/flags.js';
 import { failureBudget, finish, resultLine } from '../cli/operations.js';
 import { renderPlan } from '../cli/render/plan.js';
-import { parseOverride } from '../client/deploy.js';
 import type { Box, Instance } from '../client/types.js';
 import { displayState } from '../client/wait.js';
 
@@ -49,11 +49,7 @@ export default class Apply extends BaseCommand<typeof Apply> {
   };
 
   async run(): Promise<ApplyOutput> {
-    const variables = (this.flags.variable ?? []).map((text) => {
-      const o = parseOverride(text);
-      if (!o) throw new UsageError(`-v ${text}: expected NAME=VALUE`);
-      return o;
-    });
+    const variables = variableOverrides(this.flags.variable);
     failureBudget(this.flags['max-failures'], 1);
     const dryRun = this.flags['dry-run'];
     const client = await this.client();

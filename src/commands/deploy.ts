@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { currentHead, followOperations, streamHost } from '../cli/follow.js';
-import { UsageError } from '../cli/errors.js';
-import { instanceTagFlag, timeoutFlag, variableFlag, workspaceFlag } from '../cli/flags.js';
+import { instanceTagFlag, timeoutFlag, variableFlag, variableOverrides, workspaceFlag } from '../cli/flags.js';
 import { planDeploys } from '../cli/deploy-plan.js';
 import { chooseBox } from '../cli/deploy-prompts.js';
 import {
@@ -15,7 +14,6 @@ import {
   type TargetResult,
 } from '../cli/operations.js';
 import { stderrProgress } from '../cli/progress.js';
-import { parseOverride, type VariableOverride } from '../client/deploy.js';
 import { ConflictError } from '../client/errors.js';
 import type { Instance } from '../client/types.js';
 import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
@@ -56,11 +54,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
   };
 
   async run(): Promise<TargetResult[]> {
-    const variables: VariableOverride[] = (this.flags.variable ?? []).map((text) => {
-      const o = parseOverride(text);
-      if (!o) throw new UsageError(`-v ${text}: expected NAME=VALUE`);
-      return o;
-    });
+    const variables = variableOverrides(this.flags.variable);
     const client = await this.client();
     const workspace = await this.workspace(this.flags.workspace);
     const target = this.args.target ?? (await chooseBox(client, workspace));

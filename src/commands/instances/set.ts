@@ -1,11 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { UsageError } from '../../cli/errors.js';
-import { timeoutFlag, workspaceFlag } from '../../cli/flags.js';
+import { timeoutFlag, workspaceFlag, variableOverrides } from '../../cli/flags.js';
 import { setVariables } from '../../cli/instance-change-ops.js';
 import { resolveInstance } from '../../cli/instance-refs.js';
 import { finish, resultLine, type TargetResult } from '../../cli/operations.js';
-import { parseOverride } from '../../client/deploy.js';
 import type { Instance } from '../../client/types.js';
 import { displayState } from '../../client/wait.js';
 
@@ -32,11 +30,7 @@ export default class InstancesSet extends BaseCommand<typeof InstancesSet> {
   };
 
   async run(): Promise<TargetResult> {
-    const overrides = this.flags.variable.map((text) => {
-      const o = parseOverride(text);
-      if (!o) throw new UsageError(`-v ${text}: expected NAME=VALUE`);
-      return o;
-    });
+    const overrides = variableOverrides(this.flags.variable);
     const client = await this.client();
     const doc = await resolveInstance(client, this.args.ref, this.flags.workspace);
     const r = await setVariables(client, doc, overrides, {
