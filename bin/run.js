@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // Entry point of the built CLI. It is CommonJS (bin/package.json) because starting Node's ES module
 // loader costs several milliseconds that short commands cannot spare: `--version` is answered
-// before oclif loads (startup budget T1), plain `instances list` calls run from one bundled
-// CommonJS file without oclif (T2), and help and unknown commands from another (T3). Everything
-// else goes through oclif. Every path ends with exitAfterFlush (src/cli/stdio.ts): nothing exits
-// while a slow reader has not yet taken all of stdout and stderr.
+// before oclif loads (startup budget T1), help and unknown commands are printed from one bundled
+// CommonJS file without oclif's Config (T3), and every command runs from its own bundle, the
+// command class with just what it imports (T2; scripts/bundle-commands.js,
+// src/cli/bundled-command.ts). oclif's `run` serves what those step aside for: commands of
+// plugins, user plugins or themes, DEBUG, and EBCLI_NO_FAST_PATH=1. Every path ends with
+// exitAfterFlush (src/cli/stdio.ts): nothing exits while a slow reader has not yet taken all of
+// stdout and stderr.
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -19,32 +22,36 @@ guardClosedOutput();
 const pjson = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const userAgent = `${pjson.name}/${pjson.version} ${process.platform}-${process.arch} node-${process.version}`;
 
-/** A bundled fast path (scripts/bundle-fast-path.js), or undefined when it was not built. */
-function bundled(name) {
+/** A bundled start path (scripts/bundle-start-paths.js, bundle-commands.js), or undefined when it was not built. */
+function bundled(path) {
   try {
-    return require(`../dist/cli/${name}.cjs`);
+    return require(`../dist/${path}.cjs`);
   } catch (err) {
-    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`${name}.cjs`)) return undefined;
+    if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`${path}.cjs`)) return undefined;
     throw err;
+  }
+}
+
+/** The commands, aliases and first words of the CLI (written by scripts/help-data.js). */
+function commandIndex() {
+  try {
+    return JSON.parse(readFileSync(join(root, 'dist', 'cli', 'command-index.json'), 'utf8'));
+  } catch {
+    return undefined;
   }
 }
 
 /**
  * Whether argv may be a help request (no arguments, `help …`, `--help` before any `--`) or an
- * unknown command (a first word that no command, alias or topic starts with; the list is written
- * by scripts/help-data.js). The help fast path decides for itself; this only spares other commands
- * from loading it.
+ * unknown command (a first word that no command, alias or topic starts with). The help fast path
+ * decides for itself; this only spares other commands from loading it.
  */
-function helpLike(args) {
+function helpLike(args, index) {
   if (args.length === 0 || args[0] === 'help') return true;
   const end = args.indexOf('--');
   if ((end < 0 ? args : args.slice(0, end)).includes('--help')) return true;
   if (args[0].startsWith('-')) return false;
-  try {
-    return !JSON.parse(readFileSync(join(root, 'dist', 'cli', 'command-words.json'), 'utf8')).includes(args[0]);
-  } catch {
-    return false;
-  }
+  return Boolean(index) && !index.words.includes(args[0]);
 }
 
 async function main() {
@@ -56,16 +63,20 @@ async function main() {
   // tier in background threads, and a finished command cannot exit until that is done (about 100 ms
   // per run); the baseline compiler is plenty for a short command. Long-running ones keep the default.
   if (argv[0] !== 'server' && argv[0] !== 'agent') require('node:v8').setFlagsFromString('--liftoff-only');
-  // `instances list` runs without oclif when its arguments are plain (startup budget T2).
-  const fast = argv[0] === 'instances' && !process.env.EBCLI_NO_FAST_PATH ? bundled('fast-path') : undefined;
-  if (fast) {
-    const code = await fast.runFastPath(argv, userAgent);
-    if (code !== undefined) return exitAfterFlush(code);
-  }
+  const fastPaths = !process.env.EBCLI_NO_FAST_PATH;
+  const index = fastPaths ? commandIndex() : undefined;
   // Help and unknown commands are printed by oclif's own Help class without oclif's Config (T3).
-  const help = !process.env.EBCLI_NO_FAST_PATH && helpLike(argv) ? bundled('help-fast') : undefined;
+  const help = index && helpLike(argv, index) ? bundled('cli/help-fast') : undefined;
   if (help) {
     const code = await help.runHelpFastPath(argv, root, userAgent);
+    if (code !== undefined) return exitAfterFlush(code);
+  }
+  // Every command of the CLI runs from its own bundle (T2).
+  const named = index && bundled('cli/command-index')?.commandOf(argv, index);
+  const command =
+    named && named.plugin === pjson.name ? bundled(`bundles/${named.command.replaceAll(':', '-')}`) : undefined;
+  if (command) {
+    const code = await command.run(named.argv, { root, id: named.command, userAgent, pjson });
     if (code !== undefined) return exitAfterFlush(code);
   }
   // oclif's `execute` without its `flush` (not awaited, and failing after 10 s with a slow reader):

@@ -57,9 +57,19 @@ try {
   };
   const file = fileURLToPath(new URL('../dist/cli/help-data.json', import.meta.url));
   writeFileSync(file, `${JSON.stringify(data)}\n`);
-  // bin/run.js reads just the words, for every command, to tell an unknown one.
-  const words = fileURLToPath(new URL('../dist/cli/command-words.json', import.meta.url));
-  writeFileSync(words, `${JSON.stringify(data.words)}\n`);
+  // bin/run.js reads only this index: the words tell an unknown command (help-fast), the ids pick a
+  // command's bundle (src/cli/command-index.ts). An alias entry runs the command that lists it.
+  const aliasesOf = (c) => [...(c.aliases ?? []), ...(c.hiddenAliases ?? [])];
+  const ids = {};
+  for (const c of config.commands) {
+    const command = aliasesOf(c).includes(c.id)
+      ? config.commands.find((o) => !aliasesOf(o).includes(o.id) && aliasesOf(o).includes(c.id))?.id
+      : c.id;
+    if (!command) throw new Error(`alias ${c.id} names no command`);
+    ids[c.id] = { command, args: c.strict === false || Object.keys(c.args ?? {}).length > 0, plugin: c.pluginName };
+  }
+  const index = fileURLToPath(new URL('../dist/cli/command-index.json', import.meta.url));
+  writeFileSync(index, `${JSON.stringify({ words: data.words, ids })}\n`);
   process.stdout.write(
     `wrote ${data.commands.length} commands and ${data.topics.length} topics to dist/cli/help-data.json\n`,
   );

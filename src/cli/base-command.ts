@@ -1,6 +1,7 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { EbClient } from '../client/client.js';
 import type { ResolvedSettings } from '../shared/config.js';
+import { runningBundled } from './bundled-command.js';
 import { UsageError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { interruptMessage } from './interrupt.js';
@@ -102,6 +103,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         },
         this.config.userAgent,
         (m) => this.note(m),
+        runningBundled(),
       );
     }
     return this.session;
@@ -179,7 +181,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** `--json LIST` keeps only the fields listed. */
   public override toSuccessJson(result: unknown): unknown {
-    return this.jsonFields ? projectJson(result, this.jsonFields) : result;
+    if (!this.jsonFields) return result;
+    try {
+      return projectJson(result, this.jsonFields);
+    } catch (err) {
+      // An unknown field found on the result (commands without a declared field list): the same
+      // JSON error envelope and exit code 2 as the check before the command acts.
+      this.exit(reportError(err, true, this.ndjson()));
+      throw err;
+    }
   }
 
   /** JSON without colour so that output is the same on a TTY and in a pipe. */

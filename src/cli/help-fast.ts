@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import { CLIError } from '@oclif/core/errors';
 import { Exit, handle } from '@oclif/core/handle';
 import { Help, normalizeArgv } from '@oclif/core/help';
 import { commandNotFoundMessage } from './not-found.js';
+import { oclifRequired } from './oclif-user-files.js';
 
 /**
  * Help and "command not found" without loading oclif's Config (start-up budget T3). The text comes
@@ -45,16 +45,6 @@ export function mayAnswer(argv: string[], words: () => string[]): boolean {
   }
   const first = argv[0]!;
   return !first.startsWith('-') && !words().includes(first);
-}
-
-/** Where oclif looks for user plugins and a user theme (Config.dir and its scoped variables). */
-function userFiles(bin: string, dirname: string, env: NodeJS.ProcessEnv): string[] {
-  const home = env.HOME || homedir();
-  const scoped = (name: string) => env[`${bin.replace(/@/g, '').replace(/[/-]/g, '_').toUpperCase()}_${name}`];
-  return [
-    join(scoped('DATA_DIR') || join(env.XDG_DATA_HOME || join(home, '.local/share'), dirname), 'package.json'),
-    join(scoped('CONFIG_DIR') || join(env.XDG_CONFIG_HOME || join(home, '.config'), dirname), 'theme.json'),
-  ];
 }
 
 /** The slice of oclif's Config that Help reads, built from the saved data. */
@@ -99,7 +89,7 @@ export async function runHelpFastPath(argv: string[], root: string, userAgent: s
   const env = process.env;
   if (process.platform === 'win32' || env.DEBUG || env.EBCLI_DEBUG) return undefined;
   const data = JSON.parse(readFileSync(join(root, 'dist', 'cli', 'help-data.json'), 'utf8')) as HelpData;
-  if (data.pjson.oclif.helpClass || userFiles(data.bin, data.dirname, env).some((f) => existsSync(f))) return undefined;
+  if (data.pjson.oclif.helpClass || oclifRequired(data.bin, data.dirname, env)) return undefined;
   if (!mayAnswer(argv, () => data.words)) return undefined;
 
   const config = configOf(data, root, userAgent) as unknown as ConstructorParameters<typeof Help>[0];

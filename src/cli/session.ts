@@ -21,8 +21,8 @@ export class Session {
     private readonly flags: ResolveInput['flags'],
     private readonly userAgent: string,
     private readonly note: (message: string) => void,
-    /** Short read-only runs (the fast path) send GETs over node:https; see `ClientOptions.plainGets`. */
-    private readonly plainGets = false,
+    /** Commands run from their bundles send requests over node:https; see `ClientOptions.plainRequests`. */
+    private readonly plainRequests = false,
   ) {}
 
   /** Settings resolved from flags, environment, profile and the local profile, with their sources. */
@@ -58,7 +58,7 @@ export class Session {
       token: s.token.value,
       caFile: s.caFile.value,
       userAgent: this.userAgent,
-      plainGets: this.plainGets,
+      plainRequests: this.plainRequests,
     });
     return this.clientInstance;
   }

@@ -35,10 +35,11 @@ export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
   userAgent?: string;
   /**
-   * Send GET requests over node:http(s) rather than undici when no dispatcher is given and no
-   * proxy is configured: undici takes longer to load than a short read-only command takes to run.
+   * Send requests over node:http(s), one connection each, rather than through undici's pool when
+   * no dispatcher is given and no proxy is configured: undici takes longer to load than a short
+   * command takes to run (the CLI's bundled commands set it).
    */
-  plainGets?: boolean;
+  plainRequests?: boolean;
 }
 
 export interface RequestOptions {
@@ -166,7 +167,7 @@ export class HttpClient {
   /** Sends one request, retrying idempotent ones on connection errors, 408/429/5xx and timeouts. */
   async request<T>(method: string, path: string, ro: RequestOptions = {}): Promise<ApiResponse<T>> {
     const env = this.opts.env ?? process.env;
-    const plain = method === 'GET' && this.opts.plainGets && !this.opts.dispatcher && !proxyConfigured(env);
+    const plain = this.opts.plainRequests && !this.opts.dispatcher && !proxyConfigured(env);
     const dispatcher = plain ? undefined : await this.getDispatcher();
     const trust = plain ? this.plainTrust(env) : undefined;
     const { request } = plain ? { request: undefined } : await loadUndici();

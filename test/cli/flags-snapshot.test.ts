@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INSTANCES_LIST_OPTIONS } from '../../src/cli/fast-path.js';
 import { ensureBuilt, ROOT } from './helpers.js';
 
 interface ManifestFlag {
@@ -60,24 +59,6 @@ describe('command surface', () => {
           ),
       }));
     expect(surface).toMatchSnapshot();
-  });
-
-  it('keeps the instances list fast path in step with the command', () => {
-    const flags = manifest()['instances:list']!.flags;
-    const fast = Object.entries(INSTANCES_LIST_OPTIONS).map(([name, o]) => ({
-      name,
-      char: 'short' in o ? o.short : undefined,
-      multiple: 'multiple' in o ? o.multiple : undefined,
-      type: o.type === 'boolean' ? 'boolean' : 'option',
-    }));
-    const real = Object.values(flags).map((f) => ({
-      name: f.name,
-      char: f.char,
-      multiple: f.multiple || undefined,
-      type: f.type,
-    }));
-    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
-    expect(fast.sort(byName)).toEqual(real.sort(byName));
   });
 
   it('offers the original ebcli top-level verbs as aliases', () => {

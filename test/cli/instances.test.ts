@@ -55,11 +55,11 @@ describe('instances list, show and bulk operations', () => {
     }
   });
 
-  it('runs plain lists from the CommonJS bundle, without oclif or the ES module loader (start-up budget T2)', async () => {
+  it("runs from its CommonJS bundle, without oclif's Config or the ES module loader (start-up budget T2)", async () => {
     const r = await runCliProbed(['instances', 'list'], { env: cli.env });
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(3);
-    expect(r.loaded.files.some((f) => f.endsWith(join('dist', 'cli', 'fast-path.cjs')))).toBe(true);
+    expect(r.loaded.files.some((f) => f.endsWith(join('dist', 'bundles', 'instances-list.cjs')))).toBe(true);
     expect(r.loaded.files.filter((f) => f.includes('@oclif') || f.includes('undici'))).toEqual([]);
     expect(r.loaded.builtins).not.toContain('NativeModule internal/modules/esm/module_job');
     expect(r.loaded.builtins).toContain('NativeModule tls');

@@ -102,16 +102,16 @@ describe('EbClient against the server', () => {
     await dead.close();
   });
 
-  it('answers GETs the same over node:https (plainGets) as over undici', async () => {
+  it('answers the same over node:https (plainRequests) as over undici', async () => {
     const caFile = join(t.dataDir, 'tls', 'ca.pem');
-    const plain = new EbClient({ url: t.url, token: t.token, caFile, plainGets: true, env: {} });
+    const plain = new EbClient({ url: t.url, token: t.token, caFile, plainRequests: true, env: {} });
     expect(await plain.workspaces.list()).toEqual(await client.workspaces.list());
     await expect(plain.instances.retrieve('i-nosuch')).rejects.toBeInstanceOf(NotFoundError);
-    const wrong = new EbClient({ url: t.url, token: 'wrong', caFile, plainGets: true, env: {} });
+    const wrong = new EbClient({ url: t.url, token: 'wrong', caFile, plainRequests: true, env: {} });
     await expect(wrong.workspaces.list()).rejects.toBeInstanceOf(AuthenticationError);
-    const untrusted = new EbClient({ url: t.url, token: t.token, plainGets: true, maxRetries: 0, env: {} });
+    const untrusted = new EbClient({ url: t.url, token: t.token, plainRequests: true, maxRetries: 0, env: {} });
     await expect(untrusted.workspaces.list()).rejects.toBeInstanceOf(ConnectionError);
-    const dead = new EbClient({ url: 'https://127.0.0.1:1', plainGets: true, maxRetries: 0, env: {} });
+    const dead = new EbClient({ url: 'https://127.0.0.1:1', plainRequests: true, maxRetries: 0, env: {} });
     await expect(dead.workspaces.list()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 

@@ -5,7 +5,6 @@ import { INSTANCE_STATES, instanceColumns, listInstances } from '../../cli/insta
 import { DEFAULT_INSTANCE_COLUMNS, instanceColumnSet } from '../../cli/render/columns.js';
 import type { Instance } from '../../client/types.js';
 
-/** Kept in step with the fast path in src/cli/fast-path.ts (a test compares them). */
 export default class InstancesList extends BaseCommand<typeof InstancesList> {
   static override summary = 'List instances';
   static override description = `Every instance you can access, or those of one workspace. Columns: ${Object.keys(instanceColumnSet).join(', ')}.`;

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Bundles the fast paths of bin/run.js, each with what it imports, into one CommonJS file that
-// bin/run.js `require`s: one file read and no ES module loader on the start-up paths measured by
-// T2 and T3 (bench/). Run after tsc.
-// - dist/cli/fast-path.cjs: `instances list`. What it loads only on demand stays outside: the
-//   server daemon (first start of the embedded control plane), undici (proxy), chalk (colour).
+// Bundles what bin/run.js loads before any command, each with what it imports, into one CommonJS
+// file that bin/run.js `require`s: one file read and no ES module loader on the start-up paths
+// measured by T2 and T3 (bench/). The commands themselves are bundled by bundle-commands.js.
+// Run after tsc.
+// - dist/cli/command-index.cjs: which command an argv names (src/cli/command-index.ts).
 // - dist/cli/help-fast.cjs: help and "command not found", with oclif's Help class and errors
 //   (not oclif's Config, plugins or commands); typescript is only ever loaded in development.
 // - dist/cli/stdio.cjs: how every path of bin/run.js exits once its output is delivered.
@@ -21,12 +21,7 @@ const common = {
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 };
-await build({
-  ...common,
-  entryPoints: [`${dist}fast-path.js`],
-  outfile: `${dist}fast-path.cjs`,
-  external: ['../server/daemon.js', 'undici', 'chalk', 'cli-table3'],
-});
+await build({ ...common, entryPoints: [`${dist}command-index.js`], outfile: `${dist}command-index.cjs` });
 await build({
   ...common,
   entryPoints: [`${dist}help-fast.js`],
@@ -34,4 +29,4 @@ await build({
   external: ['typescript'],
 });
 await build({ ...common, entryPoints: [`${dist}stdio.js`], outfile: `${dist}stdio.cjs` });
-process.stdout.write('bundled dist/cli/fast-path.cjs, dist/cli/help-fast.cjs and dist/cli/stdio.cjs\n');
+process.stdout.write('bundled dist/cli/command-index.cjs, dist/cli/help-fast.cjs and dist/cli/stdio.cjs\n');

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Bundles every command of the CLI into dist/bundles/<id>.cjs (`instances list` →
+// instances-list.cjs): the command class with exactly the modules it imports, in one CommonJS file
+// that bin/run.js `require`s, so running a command loads neither oclif's Config and plugin loader
+// nor the ES module loader (startup budget T2, issue 9; src/cli/bundled-command.ts runs it).
+// - `@oclif/core` resolves to src/cli/oclif-light.ts (Command, Args, Errors, Flags from oclif's
+//   submodules); oclif's Command module gets a Config stub, since a bundled command is handed its
+//   config and never loads one.
+// - What commands load only on demand stays outside: server and agent code imported dynamically
+//   (the embedded control plane, `server start`, `agent`), undici (streams, proxies), chalk and
+//   cli-table3 (colour and boxed tables on a TTY), typescript (never at run time).
+// - A few oclif modules that only help, error printing and spinners use are loaded on first use
+//   instead of at start (LAZY below), and `debug` is a no-op: a run with DEBUG set goes to oclif.
+// Run after tsc and the manifest.
+import { build } from 'esbuild';
+import { readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, relative } from 'node:path';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const out = join(dist, 'bundles');
+const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf8'));
+const ids = Object.keys(manifest.commands);
+const runner = join(dist, 'cli', 'bundled-command.js');
+
+const oclifLib = join(root, 'node_modules', '@oclif', 'core', 'lib');
+/** [importer inside oclif's lib, specifier, module it names]: required when first used, not at load. */
+const LAZY = [
+  ['flags.js', './help', 'help/index.js'],
+  ['errors/index.js', './handle', 'errors/handle.js'],
+  ['ux/index.js', './action/spinner', 'ux/action/spinner.js'],
+];
+const NO_DEBUG = `const off = () => Object.assign(() => undefined, { enabled: false, extend: () => off(), log: () => undefined });
+module.exports = Object.assign(() => off(), { enable() {}, disable: () => '', enabled: () => false });`;
+
+/** Our modules and oclif's, wired for a bundle (see the comment at the top). */
+const wiring = {
+  name: 'ebcli-bundle',
+  setup(b) {
+    b.onResolve({ filter: /^entry:/ }, (args) => ({ path: args.path.slice('entry:'.length), namespace: 'entry' }));
+    b.onLoad({ filter: /.*/, namespace: 'entry' }, (args) => {
+      const file = join(root, ...manifest.commands[args.path].relativePath);
+      return {
+        resolveDir: root,
+        contents: [
+          `import Cmd from ${JSON.stringify(file)};`,
+          `import { runBundledCommand } from ${JSON.stringify(runner)};`,
+          'export const run = (argv, how) => runBundledCommand(Cmd, argv, how);',
+        ].join('\n'),
+      };
+    });
+    b.onResolve({ filter: /^@oclif\/core$/ }, () => ({ path: join(dist, 'cli', 'oclif-light.js') }));
+    b.onResolve({ filter: /^\.\/config$/ }, (args) =>
+      /@oclif[\\/]core[\\/]lib[\\/]command\.js$/.test(args.importer)
+        ? { path: 'config', namespace: 'stub' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      contents:
+        "exports.Config = { load() { throw new Error('a bundled command is given its config (src/cli/bundled-command.ts)'); } };",
+    }));
+    for (const [importer, specifier, target] of LAZY) {
+      const escaped = specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      b.onResolve({ filter: new RegExp(`^${escaped}$`) }, (args) =>
+        args.namespace === 'file' && args.importer === join(oclifLib, importer)
+          ? { path: join(oclifLib, target), namespace: 'lazy' }
+          : undefined,
+      );
+    }
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      resolveDir: root,
+      // TypeScript's CommonJS output reads `__esModule` at load (__importDefault): answer it without loading.
+      contents: `const load = () => require(${JSON.stringify(args.path)});
+module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true : load()[key]) });`,
+    }));
+    b.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'stub-debug' }));
+    b.onLoad({ filter: /.*/, namespace: 'stub-debug' }, () => ({ contents: NO_DEBUG }));
+    // Server and agent code that a command imports on demand stays in dist/, next to dist/bundles.
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (args.kind !== 'dynamic-import' || args.namespace !== 'file') return undefined;
+      const target = join(dirname(args.importer), args.path);
+      const rel = relative(dist, target).split('\\').join('/');
+      if (!/^(server|agent)\//.test(rel)) return undefined;
+      return { path: `../${rel}`, external: true };
+    });
+  },
+};
+
+rmSync(out, { recursive: true, force: true });
+await build({
+  entryPoints: ids.map((id) => ({ in: `entry:${id}`, out: id.replaceAll(':', '-') })),
+  outdir: out,
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  // `import.meta.url` has no CommonJS form: the bundle's own file URL stands in (createRequire).
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  external: ['undici', 'chalk', 'cli-table3', 'typescript', 'better-sqlite3'],
+  plugins: [wiring],
+  logLevel: 'warning',
+});
+process.stdout.write(`bundled ${ids.length} commands into dist/bundles/\n`);

@@ -1,0 +1,191 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Config } from '@oclif/core';
+import { normalizeArgv } from '@oclif/core/help';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandOf, type CommandIndex } from '../../src/cli/command-index.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import {
+  ensureBuilt,
+  ROOT,
+  runCli,
+  runCliProbed,
+  seedInstance,
+  serverEnv,
+  tempHome,
+  type TempHome,
+} from './helpers.js';
+
+/**
+ * Every command starts from its own CommonJS bundle (issue 9, startup budget T2): bin/run.js picks
+ * the bundle with the command index, and the bundle runs the command class oclif would run. These
+ * tests hold the two paths together: the same command for the same argv, the same output, and a
+ * start that loads neither oclif's Config nor undici nor the ES module loader.
+ */
+
+const manifest = () =>
+  (JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> })
+    .commands;
+const index = () => JSON.parse(readFileSync(join(ROOT, 'dist', 'cli', 'command-index.json'), 'utf8')) as CommandIndex;
+
+describe('bundled commands', () => {
+  let t: TestServer;
+  let home: TempHome;
+  let env: Record<string, string | undefined>;
+  let instance: string;
+  let box: string;
+  const deployed: string[] = [];
+
+  beforeAll(async () => {
+    ensureBuilt();
+    // No workflow worker runs: a deploy is accepted and stored as the CLI sees it, no machine starts.
+    t = await startTestServer(undefined, { tunables: { concurrency: 0 } });
+    home = tempHome();
+    env = { ...home.env, ...serverEnv(t) };
+    instance = (await seedInstance(t, { name: 'bundled-web', tags: ['web'] })).id;
+    const created = await t.call('POST', '/services/boxes', {
+      body: {
+        schema: 'http://elasticbox.net/schemas/boxes/script',
+        name: 'Bundled Box',
+        requirements: ['linux'],
+        variables: [],
+        events: {},
+      },
+    });
+    expect(created.status).toBe(200);
+    box = (created.body as { id: string }).id;
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.stop();
+    home?.cleanup();
+  });
+
+  it('has a bundle for every command of the manifest', () => {
+    const ids = Object.keys(manifest());
+    expect(ids.length).toBeGreaterThan(40);
+    const missing = ids.filter((id) => !existsSync(join(ROOT, 'dist', 'bundles', `${id.replaceAll(':', '-')}.cjs`)));
+    expect(missing).toEqual([]);
+  });
+
+  it('finds the command oclif finds for the same argv, aliases and arguments included', async () => {
+    const config = await Config.load({ root: ROOT, userPlugins: false, devPlugins: false });
+    const samples = [
+      ['instances'],
+      ['instances', 'list', '-t', 'web'],
+      ['instances', '--state', 'failed'],
+      ['instances', 'show', 'web-1'],
+      ['instances', 'show', 'list'],
+      ['instances', 'terminate', 'a', 'b'],
+      ['terminate', 'x', '--force'],
+      ['boxes'],
+      ['boxes', 'list', '--json', 'id,name'],
+      ['boxes', 'list', '--json', 'id,nmae'],
+      ['boxes', 'show', 'my box'],
+      ['deploy', 'examples/web', '-v', 'PORT=8080'],
+      ['deploy', 'list'],
+      ['workspaces'],
+      ['workspaces', 'show', 'admin'],
+      ['server', 'status'],
+      ['profiles', 'use', 'ci'],
+      ['help', 'exit-codes'],
+      ['exit-codes'],
+      ['whoami', 'extra'],
+      ['whoami'],
+      ['events', '--since', '0'],
+      ['nosuch', 'command'],
+      ['instances', 'nosuch'],
+      ['autocomplete', 'bash'],
+    ];
+    for (const argv of samples) {
+      const [id, ...rest] = normalizeArgv(config, [...argv]);
+      const found = config.findCommand(id ?? '');
+      const named = commandOf(argv, index());
+      if (!found) expect(named, argv.join(' ')).toBeUndefined();
+      else {
+        const real = found.aliases.includes(found.id) || found.hiddenAliases.includes(found.id) ? undefined : found.id;
+        expect(named, argv.join(' ')).toBeDefined();
+        if (real) expect(named!.command, argv.join(' ')).toBe(real);
+        expect(named!.argv, argv.join(' ')).toEqual(rest);
+        expect(named!.plugin, argv.join(' ')).toBe(found.pluginName);
+      }
+    }
+  });
+
+  it('starts each common command without oclif, undici or the ES module loader', async () => {
+    const commands = [
+      ['boxes', 'list'],
+      ['instances', 'show', instance],
+      ['whoami'],
+      ['workspaces', 'list'],
+      ['providers', 'list'],
+      ['deploy', box, '--no-wait', '--name', 'bundled-deploy'],
+      ['instances', 'list'],
+    ];
+    for (const argv of commands) {
+      const r = await runCliProbed(argv, { env });
+      expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+      if (argv[0] === 'deploy') deployed.push(r.stdout.trim());
+      const bundle = join(
+        'dist',
+        'bundles',
+        `${argv[0]}${argv[0] === 'whoami' || argv[0] === 'deploy' ? '' : `-${argv[1]}`}.cjs`,
+      );
+      expect(
+        r.loaded.files.some((f) => f.endsWith(bundle)),
+        argv.join(' '),
+      ).toBe(true);
+      expect(
+        r.loaded.files.filter((f) => f.includes('@oclif') || f.includes('undici')),
+        argv.join(' '),
+      ).toEqual([]);
+      expect(r.loaded.builtins, argv.join(' ')).not.toContain('NativeModule internal/modules/esm/module_job');
+    }
+    expect(deployed[0]).toMatch(/^i-|^[0-9a-f-]{8,}/);
+  }, 60_000);
+
+  it('prints what oclif prints: data, JSON, errors and usage errors, with the same exit codes', async () => {
+    const cases = [
+      ['boxes', 'list'],
+      ['boxes', 'list', '--json', 'id,name'],
+      ['boxes', 'list', '--json', 'id,nmae'],
+      ['instances', 'show', instance, '--json'],
+      ['instances', 'show', 'no-such-instance'],
+      ['instances', 'show', 'no-such-instance', '--json'],
+      ['workspaces', 'list', '-q'],
+      ['providers', 'list', '--json'],
+      ['boxes', 'list', '--bogus'],
+      ['instances', 'list', '--state', 'sideways'],
+      ['instances', 'show'],
+      ['help', 'exit-codes'],
+    ];
+    for (const argv of cases) {
+      const bundled = await runCli(argv, { env });
+      const oclif = await runCli(argv, { env: { ...env, EBCLI_NO_FAST_PATH: '1' } });
+      expect({ code: bundled.code, stdout: bundled.stdout, stderr: bundled.stderr }, argv.join(' ')).toEqual({
+        code: oclif.code,
+        stdout: oclif.stdout,
+        stderr: oclif.stderr,
+      });
+    }
+  }, 120_000);
+
+  it('steps aside for oclif when a user plugin list exists or debugging is on', async () => {
+    const other = tempHome();
+    try {
+      const pluginDir = join(other.env.XDG_DATA_HOME!, 'ebcli');
+      mkdirSync(pluginDir, { recursive: true });
+      writeFileSync(join(pluginDir, 'package.json'), JSON.stringify({ private: true, oclif: { plugins: [] } }));
+      for (const extra of [other.env, { ...home.env, EBCLI_DEBUG: '1' }]) {
+        const r = await runCliProbed(['whoami'], { env: { ...env, ...extra } });
+        expect(r.code, r.stderr).toBe(0);
+        // Bundles hold their own copy of oclif's modules: files of the package mean oclif's run took over.
+        expect(r.loaded.files.some((f) => f.includes(join('node_modules', '@oclif', 'core', 'lib', 'config')))).toBe(
+          true,
+        );
+      }
+    } finally {
+      other.cleanup();
+    }
+  }, 30_000);
+});
