@@ -9,7 +9,7 @@
 // exitAfterFlush (src/cli/stdio.ts): nothing exits while a slow reader has not yet taken all of
 // stdout and stderr.
 'use strict';
-const { readFileSync } = require('node:fs');
+const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const argv = process.argv.slice(2);
@@ -30,6 +30,16 @@ function bundled(path) {
     if (err.code === 'MODULE_NOT_FOUND' && String(err.message).includes(`${path}.cjs`)) return undefined;
     throw err;
   }
+}
+
+/** A command's bundle, loaded with its V8 code cache (src/cli/bundle-loader.ts), or undefined when it was not built. */
+function commandBundle(id) {
+  const file = join(root, 'dist', 'bundles', `${id.replaceAll(':', '-')}.cjs`);
+  const loader = bundled('cli/bundle-loader');
+  if (!loader || !existsSync(file)) return undefined;
+  // What a bundle imports dynamically (server code, chalk) is imported from here, a real module.
+  globalThis.__ebcliImport = (specifier) => import(specifier);
+  return loader.loadBundle(file).exports;
 }
 
 /** The commands, aliases and first words of the CLI (written by scripts/help-data.js). */
@@ -73,8 +83,7 @@ async function main() {
   }
   // Every command of the CLI runs from its own bundle (T2).
   const named = index && bundled('cli/command-index')?.commandOf(argv, index);
-  const command =
-    named && named.plugin === pjson.name ? bundled(`bundles/${named.command.replaceAll(':', '-')}`) : undefined;
+  const command = named && named.plugin === pjson.name ? commandBundle(named.command) : undefined;
   if (command) {
     const code = await command.run(named.argv, { root, id: named.command, userAgent, pjson });
     if (code !== undefined) return exitAfterFlush(code);

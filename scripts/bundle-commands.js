@@ -13,7 +13,8 @@
 //   instead of at start (LAZY below), and `debug` is a no-op: a run with DEBUG set goes to oclif.
 // Run after tsc and the manifest.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join, relative } from 'node:path';
 
@@ -33,6 +34,21 @@ const LAZY = [
 ];
 const NO_DEBUG = `const off = () => Object.assign(() => undefined, { enabled: false, extend: () => off(), log: () => undefined });
 module.exports = Object.assign(() => off(), { enable() {}, disable: () => '', enabled: () => false });`;
+
+/** A module object that requires its module on first use (see the oclif transform below). */
+const LAZY_MODULE = `function __lazyModule(load) {
+  let m;
+  const get = () => (m ??= load());
+  return new Proxy({}, {
+    get: (_, k) => (k === '__esModule' ? true : get()[k]),
+    has: (_, k) => k in get(),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, k) => {
+      const d = Reflect.getOwnPropertyDescriptor(get(), k);
+      return d && { ...d, configurable: true };
+    },
+  });
+}`;
 
 /** Our modules and oclif's, wired for a bundle (see the comment at the top). */
 const wiring = {
@@ -74,6 +90,20 @@ const wiring = {
       contents: `const load = () => require(${JSON.stringify(args.path)});
 module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true : load()[key]) });`,
     }));
+    // oclif's own modules require each other at load; most of them only a failing or helping run
+    // uses. Each `const x = require("./…")` (with TypeScript's import helpers) becomes a proxy
+    // that requires on first use. Only oclif-internal paths: their exports are plain objects.
+    b.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const contents = source.replace(
+        /^(const|var) (\w+) = ((?:__importDefault|__importStar)\()?require\("(\.\.?\/[^"]+)"\)(\))?;$/gm,
+        (line, kind, name, helper, path, close) =>
+          (helper ? Boolean(close) : !close)
+            ? `${kind} ${name} = __lazyModule(() => ${helper ?? ''}require(${JSON.stringify(path)})${close ?? ''});`
+            : line,
+      );
+      return { contents: contents === source ? source : `${LAZY_MODULE}\n${contents}`, loader: 'js' };
+    });
     b.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'stub-debug' }));
     b.onLoad({ filter: /.*/, namespace: 'stub-debug' }, () => ({ contents: NO_DEBUG }));
     // Server and agent code that a command imports on demand stays in dist/, next to dist/bundles.
@@ -88,7 +118,8 @@ module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true :
 };
 
 rmSync(out, { recursive: true, force: true });
-await build({
+const result = await build({
+  write: false,
   entryPoints: ids.map((id) => ({ in: `entry:${id}`, out: id.replaceAll(':', '-') })),
   outdir: out,
   outExtension: { '.js': '.cjs' },
@@ -98,9 +129,24 @@ await build({
   target: 'node20',
   // `import.meta.url` has no CommonJS form: the bundle's own file URL stands in (createRequire).
   define: { 'import.meta.url': '__bundleUrl' },
-  banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Dynamic imports go through bin/run.js (`__ebcliImport`): see src/cli/bundle-loader.ts.
+  banner: {
+    js: [
+      "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;",
+      "const __import = (s) => (globalThis.__ebcliImport ?? ((x) => import(x)))(s.startsWith('.') ? new URL(s, __bundleUrl).href : s);",
+    ].join('\n'),
+  },
   external: ['undici', 'chalk', 'cli-table3', 'typescript', 'better-sqlite3'],
   plugins: [wiring],
   logLevel: 'warning',
 });
-process.stdout.write(`bundled ${ids.length} commands into dist/bundles/\n`);
+mkdirSync(out, { recursive: true });
+for (const file of result.outputFiles) {
+  // esbuild writes an external dynamic import as `import("…")`; the loader's `vm.Script` needs it
+  // routed through `__import` (the banner above).
+  writeFileSync(file.path, file.text.replace(/\bimport\(("[^"\n]+")\)/g, '__import($1)'));
+}
+// V8 code caches, made by a fresh process with the flags bin/run.js sets (V8 refuses a cache made
+// under other flags): see src/cli/bundle-loader.ts.
+execFileSync(process.execPath, [join(root, 'scripts', 'bundle-caches.js'), out], { stdio: 'inherit' });
+process.stdout.write(`bundled ${ids.length} commands into dist/bundles/, with their code caches\n`);

@@ -4,6 +4,7 @@
 // measured by T2 and T3 (bench/). The commands themselves are bundled by bundle-commands.js.
 // Run after tsc.
 // - dist/cli/command-index.cjs: which command an argv names (src/cli/command-index.ts).
+// - dist/cli/bundle-loader.cjs: loads a command bundle with its V8 code cache.
 // - dist/cli/help-fast.cjs: help and "command not found", with oclif's Help class and errors
 //   (not oclif's Config, plugins or commands); typescript is only ever loaded in development.
 // - dist/cli/stdio.cjs: how every path of bin/run.js exits once its output is delivered.
@@ -29,4 +30,5 @@ await build({
   external: ['typescript'],
 });
 await build({ ...common, entryPoints: [`${dist}stdio.js`], outfile: `${dist}stdio.cjs` });
-process.stdout.write('bundled dist/cli/command-index.cjs, dist/cli/help-fast.cjs and dist/cli/stdio.cjs\n');
+await build({ ...common, entryPoints: [`${dist}bundle-loader.js`], outfile: `${dist}bundle-loader.cjs` });
+process.stdout.write('bundled dist/cli/command-index.cjs, bundle-loader.cjs, help-fast.cjs and stdio.cjs\n');

@@ -1,8 +1,11 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config } from '@oclif/core';
 import { normalizeArgv } from '@oclif/core/help';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBundle } from '../../src/cli/bundle-loader.js';
 import { commandOf, type CommandIndex } from '../../src/cli/command-index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
@@ -22,6 +25,15 @@ import {
  * tests hold the two paths together: the same command for the same argv, the same output, and a
  * start that loads neither oclif's Config nor undici nor the ES module loader.
  */
+
+/** Runs node with `args`; resolves with its exit code and output. */
+function runNode(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 const manifest = () =>
   (JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as { commands: Record<string, unknown> })
@@ -66,6 +78,31 @@ describe('bundled commands', () => {
     expect(ids.length).toBeGreaterThan(40);
     const missing = ids.filter((id) => !existsSync(join(ROOT, 'dist', 'bundles', `${id.replaceAll(':', '-')}.cjs`)));
     expect(missing).toEqual([]);
+  });
+
+  it('loads every bundle from its V8 code cache under the flags bin/run.js sets, and without a usable cache too', async () => {
+    const loader = join(ROOT, 'dist', 'cli', 'bundle-loader.cjs');
+    const script = `
+      require('node:v8').setFlagsFromString('--liftoff-only');
+      const { loadBundle } = require(${JSON.stringify(loader)});
+      const dir = ${JSON.stringify(join(ROOT, 'dist', 'bundles'))};
+      const files = require('node:fs').readdirSync(dir).filter((f) => f.endsWith('.cjs'));
+      process.stdout.write(JSON.stringify(files.filter((f) => !loadBundle(require('node:path').join(dir, f)).cached)));`;
+    const r = await runNode(['-e', script]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([]);
+    // A cache V8 refuses (here: not one at all) costs a compile, nothing else.
+    const dir = mkdtempSync(join(tmpdir(), 'ebcli-bundle-'));
+    try {
+      const copy = join(dir, 'whoami.cjs');
+      copyFileSync(join(ROOT, 'dist', 'bundles', 'whoami.cjs'), copy);
+      writeFileSync(`${copy}.v8cache`, 'not a code cache');
+      const loaded = loadBundle(copy);
+      expect(loaded.cached).toBe(false);
+      expect(typeof (loaded.exports as { run?: unknown }).run).toBe('function');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds the command oclif finds for the same argv, aliases and arguments included', async () => {
