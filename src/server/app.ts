@@ -26,6 +26,8 @@ export interface RouteInfo {
   method: string;
   url: string;
   auth: AuthClass;
+  /** The route's request schemas (validators compile on first use: src/server/validation.ts). */
+  schema?: Record<string, unknown>;
 }
 
 declare module 'fastify' {
@@ -87,7 +89,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       throw new Error(`route ${route.method} ${route.url} has no auth classification`);
     }
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') routeTable.push({ method, url: route.url, auth });
+      if (method !== 'HEAD')
+        routeTable.push({ method, url: route.url, auth, schema: route.schema as RouteInfo['schema'] });
     }
   });
   const limits = authLimits(opts.authLimits);

@@ -2,13 +2,32 @@ import { AjvCompiler } from '@fastify/ajv-compiler';
 import type { FastifyServerOptions } from 'fastify';
 
 /** Ajv options shared by every part of a request. */
-const AJV = { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } as const;
+export const AJV = { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false } as const;
 
 type RouteSchema = { httpPart?: string } & Record<string, unknown>;
 type Build = (
   externalSchemas: unknown,
   options: { customOptions?: Record<string, unknown> },
 ) => (r: RouteSchema) => unknown;
+
+type Validate = ((data: unknown) => unknown) & { errors?: unknown };
+
+/**
+ * A validator compiled on its first call instead of at start-up: compiling every route's schemas
+ * up front was the largest part of a cold start (T15, issue 12), and a CLI command that starts the
+ * embedded control plane uses a handful of routes. Fastify reads `errors` off the function it was
+ * given after a failed call, so the compiled validator's errors are copied onto it.
+ */
+function lazyValidator(compile: () => unknown): Validate {
+  let compiled: Validate | undefined;
+  const validate: Validate = (data) => {
+    compiled ??= compile() as Validate;
+    const result = compiled(data);
+    validate.errors = compiled.errors;
+    return result;
+  };
+  return validate;
+}
 
 /**
  * Request validation (cam-api.md §2.4, §9 #21): a body's unknown fields are dropped, not refused,
@@ -29,7 +48,7 @@ export function validatorOptions(): Pick<FastifyServerOptions, 'ajv' | 'schemaCo
             ...options,
             customOptions: { ...options.customOptions, removeAdditional: true },
           });
-          return (route: RouteSchema) => (route.httpPart === 'body' ? lenient : strict)(route);
+          return (route: RouteSchema) => lazyValidator(() => (route.httpPart === 'body' ? lenient : strict)(route));
         }) as never,
       },
     },
