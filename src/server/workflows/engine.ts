@@ -49,7 +49,7 @@ async function finishOperation(trx: Transaction<Database>, wf: Workflow, outcome
     );
   }
   const text = outcome.ok ? SUCCEEDED[wf.operation] : failedText(wf.operation, outcome.error ?? '');
-  await addActivity(trx, { ...base, text, level: outcome.ok ? 'success' : 'info' }, events);
+  await addActivity(trx, { ...base, text, level: outcome.ok ? 'success' : 'info', code: outcome.code }, events);
 }
 
 /**
@@ -134,7 +134,7 @@ export async function runWorkflow(
         outcome = await runner({ env, wf, index, step, signal });
       } catch (err) {
         if (isAbort(err, signal)) return 'aborted';
-        if (err instanceof WaitTimeoutError) outcome = failed(err.message);
+        if (err instanceof WaitTimeoutError) outcome = failed(err.message, undefined, err.code);
         else if (attempt >= STEP_ATTEMPTS) outcome = failed(`Step ${step.kind} failed: ${(err as Error).message}`);
         else await sleep(250 * attempt, { signal });
       }
