@@ -3,7 +3,7 @@
 // bin/run.js `require`s: one file read and no ES module loader on the start-up paths measured by
 // T2 and T3 (bench/). Run after tsc.
 // - dist/cli/fast-path.cjs: `instances list`. What it loads only on demand stays outside: the
-//   server daemon (first start of the embedded control plane), undici (proxy), chalk (colour).
+//   daemon manager (first start of the embedded control plane), undici (proxy), chalk (colour).
 // - dist/cli/help-fast.cjs: help and "command not found", with oclif's Help class and errors
 //   (not oclif's Config, plugins or commands); typescript is only ever loaded in development.
 // - dist/cli/stdio.cjs: how every path of bin/run.js exits once its output is delivered.
@@ -25,7 +25,7 @@ await build({
   ...common,
   entryPoints: [`${dist}fast-path.js`],
   outfile: `${dist}fast-path.cjs`,
-  external: ['../server/daemon.js', 'undici', 'chalk', 'cli-table3'],
+  external: ['./daemon.js', 'undici', 'chalk', 'cli-table3'],
 });
 await build({
   ...common,

@@ -65,7 +65,7 @@ export class Session {
 
   private async startLocalServer(dataDir: string): Promise<void> {
     this.note(`Starting the embedded control plane (profile ${LOCAL_PROFILE}, data in ${dataDir})…`);
-    const { startDetached } = await import('../server/daemon.js');
+    const { startDetached } = await import('./daemon.js');
     const status = await startDetached({ dataDir });
     this.note(`Control plane running at ${status.url} (pid ${status.pid}); stop it with \`ebcli server stop\`.`);
   }

@@ -1,20 +1,23 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { lockDataDir } from '../shared/data-dir-lock.js';
 import { dataFiles } from '../shared/paths.js';
+import { readServerState, type ServerState } from '../shared/server-state.js';
 import { buildApp } from './app.js';
 import type { AuthLimitTunables } from './auth-limits.js';
 import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
-import { lockDataDir } from './data-dir-lock.js';
 import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 import type { Tunables } from './workflows/env.js';
+
+export { readServerState, type ServerState } from '../shared/server-state.js';
 
 export interface StartOptions {
   /** Resolved to an absolute path once, here; everything after uses the absolute one. */
@@ -35,16 +38,6 @@ export interface StartOptions {
   agentCommand?: ServerContext['agentCommand'];
 }
 
-export interface ServerState {
-  pid: number;
-  url: string;
-  port: number;
-  host: string;
-  dataDir: string;
-  caFile: string;
-  startedAt: string;
-}
-
 export interface RunningServer {
   url: string;
   port: number;
@@ -54,16 +47,6 @@ export interface RunningServer {
   db: Db;
   /** Stops accepting connections, finishes in-flight requests and closes the store. */
   close(): Promise<void>;
-}
-
-export function readServerState(dataDir: string): ServerState | undefined {
-  const file = dataFiles(dataDir).stateFile;
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ServerState;
-  } catch {
-    return undefined;
-  }
 }
 
 function writeAtomically(file: string, content: string, mode = 0o600): void {

@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dataFiles } from '../shared/paths.js';
 import { processAlive } from '../shared/process.js';
-import { dataDirLocked, DataDirLockedError } from './data-dir-lock.js';
-import { readServerState, type ServerState } from './start.js';
+import { dataDirLocked, DataDirLockedError } from '../shared/data-dir-lock.js';
+import { readServerState, type ServerState } from '../shared/server-state.js';
 
 export interface ServerStatus {
   running: boolean;
