@@ -15,7 +15,7 @@ import type { AgentConnection } from './connection.js';
 import { EXECUTION_ENV, failedOutcome, scriptEnv, ScriptRun, type ScriptOutcome } from './executor.js';
 import type { HelperRequest, HelperResponse } from './helper-server.js';
 import type { AgentLogger } from './logger.js';
-import { processesWithEnv } from './process-group.js';
+import { processesWithEnv } from '../shared/process-tree.js';
 import { describeTemplateError } from '../shared/template-check.js';
 import { applyVariable, childContext, renderJinja, renderTemplate } from './render.js';
 import type { Spool } from './spool.js';

@@ -1,3 +1,4 @@
+import { RELEASE } from '../shared/release.js';
 import { codeForStatus, isErrorCode, REQUEST_ID_HEADER, type ErrorCode } from '../shared/errors.js';
 
 /** Base of every error the client throws. */
@@ -96,7 +97,7 @@ export class TimeoutError extends EbClientError {}
 /** The server speaks another `ElasticBox-Release` than this client. */
 export class IncompatibleReleaseError extends EbClientError {
   constructor(readonly release: string) {
-    super(`Incompatible API release ${release}: ebcli speaks 4.0`);
+    super(`Incompatible API release ${release}: ebcli speaks ${RELEASE}`);
   }
 }
 
