@@ -7,13 +7,8 @@ import type { AuthClass, ServerContext } from './context.js';
 import { randomUUID } from 'node:crypto';
 import { codeForStatus, REQUEST_ID_HEADER, type ErrorBody, type ErrorCode } from '../shared/errors.js';
 import { HttpError } from './errors.js';
-import {
-  DEFAULT_LISTENER,
-  listenerFromEnv,
-  serverOptions,
-  UnauthenticatedSocketCap,
-  type ListenerTunables,
-} from './listener.js';
+import { configOf } from './config-of.js';
+import { serverOptions, UnauthenticatedSocketCap, type ListenerTunables } from './listener.js';
 import { withSafeSerializers } from './request-log.js';
 import { registerRoutes } from './routes/index.js';
 import { validatorOptions } from './validation.js';
@@ -73,7 +68,7 @@ const errorBody = (message: string, code: ErrorCode): ErrorBody => ({ message, c
 
 /** Builds the control plane's fastify app. It never listens: only `start.ts` binds a port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const listener = { ...DEFAULT_LISTENER, ...listenerFromEnv(), ...opts.listener };
+  const listener = { ...configOf(opts.context).listener, ...opts.listener };
   const app = Fastify({
     logger: withSafeSerializers(opts.logger),
     bodyLimit: JSON_BODY_LIMIT,

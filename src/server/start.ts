@@ -6,6 +6,7 @@ import { lockDataDir } from '../shared/data-dir-lock.js';
 import { dataFiles } from '../shared/paths.js';
 import { readServerState, type ServerState } from '../shared/server-state.js';
 import { buildApp } from './app.js';
+import { serverConfig } from './config.js';
 import type { AuthLimitTunables } from './auth-limits.js';
 import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
@@ -72,6 +73,8 @@ function removeOwnStateFile(file: string, isOurs: (content: string) => boolean):
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const dataDir = resolve(opts.dataDir);
+  // Read and checked once, before anything is touched: a bad EBCLI_* value stops the start.
+  const config = serverConfig();
   configureFailpoints();
   const files = dataFiles(dataDir);
   const lock = lockDataDir(dataDir);
@@ -81,7 +84,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const tls = await ensureTls(dataDir);
     db = await openSqliteStore(files.database);
     await bootstrap(db, dataDir);
-    const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand };
+    const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand, config };
     const app = await buildApp({
       context,
       https: { key: tls.key, cert: tls.cert },
