@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     // The CLI entry points are CommonJS (bin/package.json) to keep start-up short.
-    files: ['bin/*.js'],
+    files: ['bin/*.js', '*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: { require: 'readonly', __dirname: 'readonly', __filename: 'readonly' },

@@ -106,12 +106,13 @@ module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true :
     });
     b.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'stub-debug' }));
     b.onLoad({ filter: /.*/, namespace: 'stub-debug' }, () => ({ contents: NO_DEBUG }));
-    // Server and agent code that a command imports on demand stays in dist/, next to dist/bundles.
+    // Server and agent code, and the daemon manager, that a command imports on demand stay in
+    // dist/, next to dist/bundles.
     b.onResolve({ filter: /^\.\.?\// }, (args) => {
       if (args.kind !== 'dynamic-import' || args.namespace !== 'file') return undefined;
       const target = join(dirname(args.importer), args.path);
       const rel = relative(dist, target).split('\\').join('/');
-      if (!/^(server|agent)\//.test(rel)) return undefined;
+      if (!/^(server|agent)\/|^cli\/daemon\.js$/.test(rel)) return undefined;
       return { path: `../${rel}`, external: true };
     });
   },

@@ -10,7 +10,7 @@ import {
   type AgentMessage,
   type ServerMessage,
 } from '../shared/protocol.js';
-import type { AgentLogger } from './main.js';
+import type { AgentLogger } from './logger.js';
 
 export interface ConnectionOptions {
   /** Full `wss://…/services/agent` URL. */

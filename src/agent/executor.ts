@@ -3,10 +3,11 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { ResultStatus } from '../shared/protocol.js';
 import type { Redactor } from '../shared/redact.js';
 import { LineSplitter, OutputCap, type OutputLine } from './output.js';
-import { killTree } from './process-group.js';
+import { killTree, processesWithEnv } from '../shared/process-tree.js';
 
 /** What one script run needs; the script text is already rendered. */
 export interface ScriptSpec {
@@ -81,7 +82,8 @@ export class ScriptRun {
   private kill(reason: 'timeout' | 'killed'): void {
     if (this.killReason || this.exited || this.pgid === undefined) return;
     this.killReason = reason;
-    this.killing = killTree(this.pgid, { name: EXECUTION_ENV, value: this.spec.executionId }, this.spec.killGraceMs);
+    const strays = () => processesWithEnv(EXECUTION_ENV, this.spec.executionId);
+    this.killing = killTree({ pgid: this.pgid, strays, graceMs: this.spec.killGraceMs });
   }
 
   private async run(onOutput: (line: OutputLine) => void): Promise<ScriptOutcome> {
@@ -151,10 +153,10 @@ export class ScriptRun {
           s.once('close', () => resolve());
         }),
     );
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_MS)));
+    const stopTimer = new AbortController();
+    const late = delay(DRAIN_MS, undefined, { signal: stopTimer.signal }).catch(() => undefined);
     await Promise.race([Promise.all(ended), late]);
-    clearTimeout(timer);
+    stopTimer.abort();
     for (const s of streams) {
       if (s.readableEnded || s.destroyed) continue;
       s.removeAllListeners('data');

@@ -27,13 +27,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackoffOptions } from '../shared/backoff.js';
 import { AGENT_PATH, DEFAULT_PING_INTERVAL_MS } from '../shared/protocol.js';
 import { AgentConnection } from './connection.js';
+import type { AgentLogger } from './logger.js';
 import { HelperServer } from './helper-server.js';
 import { AgentRuntime } from './runtime.js';
 import { Spool } from './spool.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-/** Where the agent reports what it does; library code never prints. Fields never hold secrets. */
-export type AgentLogger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+export type { AgentLogger, LogLevel } from './logger.js';
 
 export interface AgentOptions {
   /** Control plane URL: `https://host:port` (the agent adds /services/agent) or a full `wss://` URL. */
@@ -88,10 +87,10 @@ function helperCommand(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const bundled = join(here, 'helper-cli.mjs');
   if (existsSync(bundled)) return [process.execPath, bundled];
-  const built = join(here, 'helper-cli.js');
+  const built = join(here, 'entry', 'helper-cli.js');
   if (existsSync(built)) return [process.execPath, built];
   const tsx = createRequire(import.meta.url).resolve('tsx');
-  return [process.execPath, '--import', pathToFileURL(tsx).href, join(here, 'helper-cli.ts')];
+  return [process.execPath, '--import', pathToFileURL(tsx).href, join(here, 'entry', 'helper-cli.ts')];
 }
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { EbClient } from '../client/client.js';
 import { proxyEnv, mergedCa } from '../client/transport.js';
+import { compatibleRelease, RELEASE } from '../shared/release.js';
 
 export interface Check {
   name: string;
@@ -59,8 +60,8 @@ export async function apiChecks(client: EbClient, tokenFrom: string | undefined)
     const release = client.http.lastRelease ?? res.data?.release;
     checks.push({
       name: 'API release',
-      status: !release || release.startsWith('4.0') ? 'ok' : 'fail',
-      detail: release ? `ElasticBox-Release ${release}` : 'no release header (counts as 4.0)',
+      status: !release || compatibleRelease(release) ? 'ok' : 'fail',
+      detail: release ? `ElasticBox-Release ${release}` : `no release header (counts as ${RELEASE})`,
     });
   } catch (err) {
     checks.push({ name: 'endpoint', status: 'fail', detail: (err as Error).message });

@@ -1,14 +1,12 @@
 import {
   ApiError,
-  AuthenticationError,
   ConnectionError,
   IncompatibleReleaseError,
   NeverConnectedError,
-  NotFoundError,
-  PermissionDeniedError,
   TimeoutError,
   WaitTimeoutError,
 } from '../client/errors.js';
+import type { ErrorCode } from '../shared/errors.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { readableValidation } from './validation-message.js';
 
@@ -66,11 +64,29 @@ export interface MappedError {
   message: string;
   exitCode: ExitCodeValue;
   suggestion?: string;
+  /** The server's id of the failed request, when the server answered. */
+  requestId?: string;
 }
 
-/** How the server words an agent it cannot reach (workflow activity and API messages). */
-export const AGENT_DOWN =
-  /agent[- ](is )?(unreachable|lost|disconnected|not connected)|agent of machine \S+ did not connect/i;
+/** Exit code and hint per API error code; a code not listed exits 1 (the API refused). */
+const API_CODES: Partial<Record<ErrorCode, { exitCode: ExitCodeValue; suggestion?: string }>> = {
+  unauthenticated: { exitCode: ExitCode.Auth, suggestion: 'run `ebcli login`' },
+  forbidden: { exitCode: ExitCode.Auth },
+  not_found: { exitCode: ExitCode.NotFound },
+  agent_unreachable: {
+    exitCode: ExitCode.AgentUnreachable,
+    suggestion: 'check the machine and its agent (`ebcli doctor`)',
+  },
+};
+
+/** An API error by its machine-readable code (never by its wording). */
+function mapApiError(err: ApiError): MappedError {
+  const requestId = err.requestId === undefined ? {} : { requestId: err.requestId };
+  const known = API_CODES[err.code];
+  if (known) return { code: err.code, message: err.message, ...known, ...requestId };
+  const readable = err.code === 'invalid' ? readableValidation(err.message) : undefined;
+  return { code: err.code, message: readable ?? err.message, exitCode: ExitCode.Failed, ...requestId };
+}
 
 /** The one translation from thrown errors to the exit-code table. */
 export function mapError(err: unknown): MappedError {
@@ -94,23 +110,7 @@ export function mapError(err: unknown): MappedError {
       suggestion: 'retry, or raise --timeout',
     };
   }
-  if (err instanceof AuthenticationError) {
-    return { code: 'unauthenticated', message: err.message, exitCode: ExitCode.Auth, suggestion: 'run `ebcli login`' };
-  }
-  if (err instanceof PermissionDeniedError) {
-    return { code: 'forbidden', message: err.message, exitCode: ExitCode.Auth };
-  }
-  if (err instanceof NotFoundError) {
-    return { code: 'not_found', message: err.message, exitCode: ExitCode.NotFound };
-  }
-  if (err instanceof ApiError) {
-    if (AGENT_DOWN.test(err.message)) {
-      return { code: 'agent_unreachable', message: err.message, exitCode: ExitCode.AgentUnreachable };
-    }
-    const readable = err.status === 400 ? readableValidation(err.message) : undefined;
-    if (readable) return { code: 'invalid_request', message: readable, exitCode: ExitCode.Failed };
-    return { code: `http_${err.status}`, message: err.message, exitCode: ExitCode.Failed };
-  }
+  if (err instanceof ApiError) return mapApiError(err);
   if (err instanceof NeverConnectedError) {
     return {
       code: 'unreachable',

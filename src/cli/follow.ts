@@ -5,7 +5,6 @@ import type { Instance, InstanceOperation } from '../client/types.js';
 import { displayState } from '../client/wait.js';
 import { readLocalState, type ResolvedSettings } from '../shared/config.js';
 import type { CommandHost } from './base-command.js';
-import { AGENT_DOWN } from './errors.js';
 import { doneWaiting, waitingFor } from './interrupt.js';
 import { ExitCode } from './exit-codes.js';
 import { printResult, selectTargets, TARGET_RESULT_FIELDS, type OperationInput } from './instance-ops.js';
@@ -316,8 +315,8 @@ export async function followInstanceOperation(
 
 /** A failure no script explains: the failing activity, and exit 7 when the agent was unreachable. */
 async function explainFailure(client: EbClient, r: TargetResult): Promise<TargetResult> {
-  const activity = await failingActivity(client, r.id, r.operation);
-  if (!activity.some((l) => AGENT_DOWN.test(l))) return { ...r, activity };
+  const { lines: activity, agentDown } = await failingActivity(client, r.id, r.operation);
+  if (!agentDown) return { ...r, activity };
   return {
     ...r,
     activity,

@@ -3,7 +3,6 @@ import { NotFoundError, WaitTimeoutError } from '../client/errors.js';
 import type { Activity, Instance, InstanceOperation } from '../client/types.js';
 import { COMPLETION_EVENTS, displayState, waitForInstances, type WaitTarget } from '../client/wait.js';
 import {
-  AGENT_DOWN,
   AgentUnreachableError,
   CliError,
   mapError,
@@ -109,18 +108,28 @@ export async function resolveTargets(
   return [...out.values()];
 }
 
+/** Why an operation failed: its explaining activity lines, and whether its agent was unreachable. */
+export interface FailingActivity {
+  lines: string[];
+  /** A failure entry of the operation says `code: agent_unreachable` (never guessed from wording). */
+  agentDown: boolean;
+}
+
 /** The activity lines that explain a failure: non-zero exits and the last lines of the operation. */
-export async function failingActivity(client: EbClient, id: string, operation: string): Promise<string[]> {
+export async function failingActivity(client: EbClient, id: string, operation: string): Promise<FailingActivity> {
   let entries: Activity[] = [];
   try {
     entries = await client.instances.activity(id, { operation });
     if (entries.length === 0) entries = await client.instances.activity(id);
   } catch {
-    return [];
+    return { lines: [], agentDown: false };
   }
   const bad = entries.filter((a) => typeof a.exit_code === 'number' && a.exit_code !== 0);
   const picked = bad.length ? bad : entries.slice(-5);
-  return picked.map((a) => `${a.created ?? ''} ${a.machine ? `[${a.machine}] ` : ''}${a.text}`.trim());
+  return {
+    lines: picked.map((a) => `${a.created ?? ''} ${a.machine ? `[${a.machine}] ` : ''}${a.text}`.trim()),
+    agentDown: entries.some((a) => a.code === 'agent_unreachable'),
+  };
 }
 
 export interface WaitContext {
@@ -142,8 +151,7 @@ export async function awaitOutcome(ctx: WaitContext, target: WaitTarget, base: T
     if (!outcome || outcome.outcome === 'gone') return { ...base, outcome: 'gone', state: 'deleted', exitCode: 0 };
     const state = displayState(outcome.instance);
     if (outcome.outcome === 'done') return { ...base, outcome: 'done', state, exitCode: 0 };
-    const activity = await failingActivity(ctx.client, target.id, base.operation);
-    const agentDown = activity.some((l) => AGENT_DOWN.test(l));
+    const { lines: activity, agentDown } = await failingActivity(ctx.client, target.id, base.operation);
     const output = await failureTail(ctx.client, target.id, outcome.instance.owner);
     return {
       ...base,

@@ -65,7 +65,7 @@ export class Session {
 
   private async startLocalServer(dataDir: string): Promise<void> {
     this.note(`Starting the embedded control plane (profile ${LOCAL_PROFILE}, data in ${dataDir})…`);
-    const { startDetached } = await import('../server/daemon.js');
+    const { startDetached } = await import('./daemon.js');
     const status = await startDetached({ dataDir });
     this.note(`Control plane running at ${status.url} (pid ${status.pid}); stop it with \`ebcli server stop\`.`);
   }
@@ -88,12 +88,14 @@ export function reportError(err: unknown, json: boolean, oneLine = false): numbe
       code: m.code,
       message: m.message,
       exitCode: m.exitCode,
+      ...(m.requestId === undefined ? {} : { requestId: m.requestId }),
       ...(details === undefined ? {} : { details }),
     };
     process.stdout.write(`${oneLine ? JSON.stringify({ error }) : JSON.stringify({ error }, null, 2)}\n`);
   } else {
     process.stderr.write(`Error: ${m.message}\n`);
     if (m.suggestion) process.stderr.write(`Hint: ${m.suggestion}\n`);
+    if (m.requestId) process.stderr.write(`Request id: ${m.requestId}\n`);
     if (process.env.DEBUG && (err as Error)?.stack) process.stderr.write(`${(err as Error).stack}\n`);
   }
   return m.exitCode;

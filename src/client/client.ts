@@ -1,4 +1,5 @@
 import { IncompatibleReleaseError } from './errors.js';
+import { compatibleRelease } from '../shared/release.js';
 import { CLIENT_RELEASE, HttpClient, type ClientOptions } from './http.js';
 import { Blobs } from './resources/blobs.js';
 import { Boxes } from './resources/boxes.js';
@@ -48,7 +49,7 @@ export class EbClient {
   async verify(): Promise<{ release: string; workspaces: Workspace[] }> {
     const workspaces = await this.workspaces.list();
     const release = this.http.lastRelease ?? CLIENT_RELEASE;
-    if (!release.startsWith('4.0')) throw new IncompatibleReleaseError(release);
+    if (!compatibleRelease(release)) throw new IncompatibleReleaseError(release);
     return { release, workspaces };
   }
 

@@ -1,3 +1,6 @@
+import { RELEASE } from '../shared/release.js';
+import { codeForStatus, isErrorCode, REQUEST_ID_HEADER, type ErrorCode } from '../shared/errors.js';
+
 /** Base of every error the client throws. */
 export class EbClientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -15,13 +18,20 @@ export interface ApiErrorInit {
   body?: unknown;
 }
 
-/** The server answered with a non-2xx status. One subclass per status family, built by {@link ApiError.from}. */
+/**
+ * The server answered with a non-2xx status. One subclass per status family, built by
+ * {@link ApiError.from}. `code` is the body's stable error code (shared/errors.ts), or the one its
+ * status implies when the server sent none (a CAM server answers `{message}` only).
+ */
 export class ApiError extends EbClientError {
   readonly status: number;
+  readonly code: ErrorCode;
   readonly method: string;
   readonly path: string;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: unknown;
+  /** The server's id for the request (`x-request-id`), to quote when reporting a problem. */
+  readonly requestId: string | undefined;
 
   constructor(init: ApiErrorInit) {
     super(init.message);
@@ -30,6 +40,10 @@ export class ApiError extends EbClientError {
     this.path = init.path;
     this.headers = init.headers ?? {};
     this.body = init.body;
+    const sent = (init.body as { code?: unknown } | undefined)?.code;
+    this.code = isErrorCode(sent) ? sent : codeForStatus(init.status);
+    const id = this.headers[REQUEST_ID_HEADER];
+    this.requestId = Array.isArray(id) ? id[0] : id;
   }
 
   /** The one factory: picks the subclass for a status. */
@@ -83,7 +97,7 @@ export class TimeoutError extends EbClientError {}
 /** The server speaks another `ElasticBox-Release` than this client. */
 export class IncompatibleReleaseError extends EbClientError {
   constructor(readonly release: string) {
-    super(`Incompatible API release ${release}: ebcli speaks 4.0`);
+    super(`Incompatible API release ${release}: ebcli speaks ${RELEASE}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import type { Dispatcher } from 'undici';
@@ -262,10 +263,8 @@ export class EventStream implements AsyncIterable<EventStreamItem> {
       let retryInMs = backoff.next();
       if (connectBy !== undefined) retryInMs = Math.max(0, Math.min(retryInMs, connectBy - Date.now()));
       queue.push({ kind: 'disconnected', code: outcome.code, reason: outcome.reason, retryInMs });
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, retryInMs);
-        this.stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      // Stopping ends the wait early; the loop then sees the stop.
+      await delay(retryInMs, undefined, { signal: this.stop.signal }).catch(() => undefined);
     }
   }
 

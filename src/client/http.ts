@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fullJitterDelay } from '../shared/backoff.js';
+import { RELEASE } from '../shared/release.js';
 import type { Dispatcher } from 'undici';
 import { ApiError, ConnectionError, EbClientError, TimeoutError } from './errors.js';
 import type { SecureContext } from 'node:tls';
@@ -14,7 +17,8 @@ import {
 } from './transport.js';
 
 /** The CAM API release this client speaks (`ElasticBox-Release`). */
-export const CLIENT_RELEASE = '4.0';
+/** The release this client sends (`ElasticBox-Release`); the one constant of shared/release.ts. */
+export const CLIENT_RELEASE = RELEASE;
 
 export interface ClientOptions {
   /** Control plane URL; a URL without a scheme gets `https://`. */
@@ -108,15 +112,15 @@ export function retryAfterMs(value: string | undefined, now = Date.now()): numbe
   return ms;
 }
 
-/** Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … capped at 8 s. */
+/** The wait before retry `attempt` (0-based): the shared full-jitter backoff, 0.5 s doubling to 8 s. */
 export function backoffMs(attempt: number): number {
-  return Math.random() * Math.min(8000, 500 * 2 ** attempt);
+  return fullJitterDelay(attempt, { baseMs: 500, capMs: 8000 });
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+/** Waits `ms`; an abort rejects with the signal's reason (as the request itself would). */
+export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? signal.reason : err;
   });
 
 /** The transport under every resource: headers, timeouts, retries, error mapping. Never prints. */

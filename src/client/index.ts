@@ -2,6 +2,7 @@ export { EbClient } from './client.js';
 export { HttpClient, CLIENT_RELEASE, normaliseUrl, newIdempotencyKey, retryAfterMs } from './http.js';
 export type { ClientOptions, RequestOptions, ApiResponse } from './http.js';
 export * from './errors.js';
+export { ERROR_CODES, REQUEST_ID_HEADER, type ErrorCode, type ErrorBody } from '../shared/errors.js';
 export type * from './types.js';
 export { createDispatcher, mergedCa, proxyEnv } from './transport.js';
 export { COMPLETION_EVENTS, displayState, isFinished, waitForInstances } from './wait.js';

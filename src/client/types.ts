@@ -1,4 +1,5 @@
 /** Documents of the CAM 4.0 API (cam-api.md §2–3). Fields the client does not use stay open-ended. */
+import type { ErrorCode } from '../shared/errors.js';
 
 export type Doc = Record<string, unknown> & { id: string; uri?: string; schema?: string };
 
@@ -73,6 +74,8 @@ export interface Activity {
   event?: string;
   exit_code?: number;
   finished?: string;
+  /** On failure entries: why, machine-readable (e.g. `agent_unreachable`). */
+  code?: ErrorCode;
   [k: string]: unknown;
 }
 

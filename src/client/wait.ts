@@ -1,4 +1,5 @@
 import { NotFoundError, PermissionDeniedError, WaitTimeoutError } from './errors.js';
+import { sleep } from './http.js';
 import type { Instances } from './resources/instances.js';
 import type { Instance } from './types.js';
 
@@ -79,12 +80,6 @@ async function replacedOutcome(instances: Instances, doc: Instance, t: WaitTarge
   if (!ours || (ours.state !== 'done' && ours.state !== 'failed')) return undefined;
   return { id: t.id, outcome: ours.state === 'done' ? 'done' : 'unavailable', instance: doc };
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 
 /**
  * Polls `GET /services/instances/{id}` (every second by default) until every target finishes.

@@ -26,7 +26,7 @@ export default class Agent extends BaseCommand<typeof Agent> {
 
   async run(): Promise<AgentResult> {
     const f = this.flags;
-    const { runAgentProcess } = await import('../server/providers/agent-process.js');
+    const { runAgentProcess } = await import('../agent/agent-process.js');
     const agent = await runAgentProcess({
       // oclif enforces the required flags before run().
       url: f.url as string,

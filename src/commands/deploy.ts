@@ -14,7 +14,7 @@ import {
   type TargetResult,
 } from '../cli/operations.js';
 import { stderrProgress } from '../cli/progress.js';
-import { ConflictError } from '../client/errors.js';
+import { ApiError } from '../client/errors.js';
 import type { Instance } from '../client/types.js';
 import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
 
@@ -84,7 +84,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       } catch (err) {
         const r = errorResult({ ...base, id: p.name }, err);
         // deploy is imperative: an existing name is refused; apply is the command that updates it.
-        if (err instanceof ConflictError && /already exists/.test(r.message ?? ''))
+        if (err instanceof ApiError && err.code === 'already_exists')
           r.message = `${r.message}: to bring it to this box and these variables, run \`ebcli apply\` instead`;
         started.push({ base: r });
       }

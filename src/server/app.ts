@@ -4,14 +4,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authLimits, TooManyAttempts, type AuthLimits, type AuthLimitTunables } from './auth-limits.js';
 import { authenticate } from './auth.js';
 import type { AuthClass, ServerContext } from './context.js';
+import { randomUUID } from 'node:crypto';
+import { codeForStatus, REQUEST_ID_HEADER, type ErrorBody, type ErrorCode } from '../shared/errors.js';
 import { HttpError } from './errors.js';
-import {
-  DEFAULT_LISTENER,
-  listenerFromEnv,
-  serverOptions,
-  UnauthenticatedSocketCap,
-  type ListenerTunables,
-} from './listener.js';
+import { configOf } from './config-of.js';
+import { serverOptions, UnauthenticatedSocketCap, type ListenerTunables } from './listener.js';
 import { withSafeSerializers } from './request-log.js';
 import { registerRoutes } from './routes/index.js';
 import { validatorOptions } from './validation.js';
@@ -61,9 +58,19 @@ function validationMessage(err: FastifyError): string {
   return `${where} ${first.message ?? 'is invalid'}`;
 }
 
+/** A caller's request id is kept when it is short and plain; otherwise the server makes one. */
+const CALLER_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function requestId(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && CALLER_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+const errorBody = (message: string, code: ErrorCode): ErrorBody => ({ message, code });
+
 /** Builds the control plane's fastify app. It never listens: only `start.ts` binds a port. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
-  const listener = { ...DEFAULT_LISTENER, ...listenerFromEnv(), ...opts.listener };
+  const listener = { ...configOf(opts.context).listener, ...opts.listener };
   const app = Fastify({
     logger: withSafeSerializers(opts.logger),
     bodyLimit: JSON_BODY_LIMIT,
@@ -72,6 +79,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       : { http: serverOptions(listener) }),
     ...validatorOptions(),
     routerOptions: { maxParamLength: 256 },
+    genReqId: requestId,
     connectionTimeout: listener.idleTimeoutMs,
     requestTimeout: listener.requestTimeoutMs,
     keepAliveTimeout: listener.keepAliveTimeoutMs,
@@ -99,8 +107,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     'onRequest',
     authenticate(opts.context.db, limits, (req) => socketCap.authenticated(req.socket)),
   );
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     reply.header('ElasticBox-Release', RELEASE);
+    reply.header(REQUEST_ID_HEADER, req.id);
     return payload;
   });
 
@@ -109,15 +118,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       req.log.warn({ retryAfter: err.retryAfterSeconds }, 'authentication failure budget spent: 429');
       void reply.header('Retry-After', String(err.retryAfterSeconds));
     }
-    if (err instanceof HttpError) return reply.code(err.statusCode).send({ message: err.message });
-    if (err.validation) return reply.code(400).send({ message: validationMessage(err) });
+    if (err instanceof HttpError) return reply.code(err.statusCode).send(errorBody(err.message, err.code));
+    if (err.validation) return reply.code(400).send(errorBody(validationMessage(err), 'invalid'));
     const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.code(status).send({ message: err.message });
+    if (status >= 400 && status < 500) return reply.code(status).send(errorBody(err.message, codeForStatus(status)));
     req.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ message: 'Internal server error' });
+    return reply.code(500).send(errorBody('Internal server error', 'internal'));
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ message: `No such endpoint: ${req.method} ${req.url.split('?')[0]}` });
+    const path = req.url.split('?')[0];
+    void reply.code(404).send(errorBody(`No such endpoint: ${req.method} ${path}`, 'not_found'));
   });
 
   await app.register(swagger, {

@@ -1,3 +1,4 @@
+import type { ServerConfig } from './config.js';
 import type { EventBus } from './events/log.js';
 import type { LocalProviderOptions } from './providers/local.js';
 import type { Db } from './store/db.js';
@@ -20,6 +21,8 @@ export interface ServerContext {
   publicUrl?: string;
   /** Overrides how local machines' agents are started (tests). */
   agentCommand?: LocalProviderOptions['agentCommand'];
+  /** The tunables, read once (server/config.ts); read from the environment when the app is built if unset. */
+  config?: ServerConfig;
 }
 
 /** `agent`: the route authenticates a machine token itself, before any websocket upgrade. */

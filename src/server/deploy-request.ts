@@ -2,7 +2,7 @@ import { assertCanWrite } from './access.js';
 import { boxTree, flattenTree } from './box-stack.js';
 import type { AuthUser } from './context.js';
 import { schemaName, schemaUrl } from './docs.js';
-import { badRequest, conflict, forbidden } from './errors.js';
+import { badRequest, alreadyExists, forbidden } from './errors.js';
 import { choosePolicy, requirementsOf } from './policy-selection.js';
 import { canReadBox } from './resource-access.js';
 import type { DeployRequestBody, LeaseBody, UpdateInstanceBody } from './schemas/instances.js';
@@ -89,7 +89,7 @@ export function checkLease(lease: LeaseBody, field = 'lease'): InstanceLease {
 /** 409 unless the name is free among the workspace's instances that are not deleted. */
 export async function assertNameFree(db: Db, owner: string, name: string, exceptId?: string): Promise<void> {
   const clash = (await findInstancesByName(db, owner, name)).find((i) => !i.deleted && i.id !== exceptId);
-  if (clash) throw conflict(`An instance named '${name}' already exists in workspace ${owner} (${clash.id})`);
+  if (clash) throw alreadyExists(`An instance named '${name}' already exists in workspace ${owner} (${clash.id})`);
 }
 
 /** A fresh instance id; ids are random, so a taken one is simply drawn again. */

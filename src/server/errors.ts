@@ -1,11 +1,16 @@
-/** An error the API answers with its own status and `{"message": …}`. */
+import { codeForStatus, type ErrorCode } from '../shared/errors.js';
+
+/** An error the API answers with its own status and `{"message": …, "code": …}` (shared/errors.ts). */
 export class HttpError extends Error {
+  readonly code: ErrorCode;
   constructor(
     readonly statusCode: number,
     message: string,
+    code?: ErrorCode,
   ) {
     super(message);
     this.name = 'HttpError';
+    this.code = code ?? codeForStatus(statusCode);
   }
 }
 
@@ -14,3 +19,5 @@ export const unauthorized = (message = 'Authentication required') => new HttpErr
 export const forbidden = (message = 'Forbidden') => new HttpError(403, message);
 export const notFound = (what: string, id: string) => new HttpError(404, `${what} ${id} not found`);
 export const conflict = (message: string) => new HttpError(409, message);
+/** 409 for a name (or version) that is taken: `already_exists`, unlike a busy resource's `conflict`. */
+export const alreadyExists = (message: string) => new HttpError(409, message, 'already_exists');

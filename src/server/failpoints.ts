@@ -6,6 +6,8 @@
  * Actions: `kill` (SIGKILL this process), `throw` (a {@link FailpointError}), `delay:<ms>`,
  * `hang` (never continue).
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 export const FAILPOINT_ENV = 'EBCLI_FAILPOINT';
 
 export const FAILPOINTS = [
@@ -68,6 +70,6 @@ export function failpoint(name: FailpointName): Promise<void> | undefined {
     case 'hang':
       return new Promise<void>(() => undefined);
     case 'delay':
-      return new Promise<void>((resolve) => setTimeout(resolve, action.ms));
+      return delay(action.ms);
   }
 }

@@ -34,7 +34,7 @@ export const DEFAULT_LISTENER: ListenerTunables = {
   maxUnauthenticatedPerAddress: 256,
 };
 
-const ENV_LISTENER: Record<keyof ListenerTunables, string> = {
+export const ENV_LISTENER: Record<keyof ListenerTunables, string> = {
   headersTimeoutMs: 'EBCLI_HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'EBCLI_REQUEST_TIMEOUT_MS',
   keepAliveTimeoutMs: 'EBCLI_KEEPALIVE_TIMEOUT_MS',

@@ -1,20 +1,24 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { lockDataDir } from '../shared/data-dir-lock.js';
 import { dataFiles } from '../shared/paths.js';
+import { readServerState, type ServerState } from '../shared/server-state.js';
 import { buildApp } from './app.js';
+import { serverConfig } from './config.js';
 import type { AuthLimitTunables } from './auth-limits.js';
 import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
-import { lockDataDir } from './data-dir-lock.js';
 import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 import type { Tunables } from './workflows/env.js';
+
+export { readServerState, type ServerState } from '../shared/server-state.js';
 
 export interface StartOptions {
   /** Resolved to an absolute path once, here; everything after uses the absolute one. */
@@ -35,16 +39,6 @@ export interface StartOptions {
   agentCommand?: ServerContext['agentCommand'];
 }
 
-export interface ServerState {
-  pid: number;
-  url: string;
-  port: number;
-  host: string;
-  dataDir: string;
-  caFile: string;
-  startedAt: string;
-}
-
 export interface RunningServer {
   url: string;
   port: number;
@@ -54,16 +48,6 @@ export interface RunningServer {
   db: Db;
   /** Stops accepting connections, finishes in-flight requests and closes the store. */
   close(): Promise<void>;
-}
-
-export function readServerState(dataDir: string): ServerState | undefined {
-  const file = dataFiles(dataDir).stateFile;
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ServerState;
-  } catch {
-    return undefined;
-  }
 }
 
 function writeAtomically(file: string, content: string, mode = 0o600): void {
@@ -89,6 +73,8 @@ function removeOwnStateFile(file: string, isOurs: (content: string) => boolean):
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
   const dataDir = resolve(opts.dataDir);
+  // Read and checked once, before anything is touched: a bad EBCLI_* value stops the start.
+  const config = serverConfig();
   configureFailpoints();
   const files = dataFiles(dataDir);
   const lock = lockDataDir(dataDir);
@@ -98,7 +84,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const tls = await ensureTls(dataDir);
     db = await openSqliteStore(files.database);
     await bootstrap(db, dataDir);
-    const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand };
+    const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand, config };
     const app = await buildApp({
       context,
       https: { key: tls.key, cert: tls.cert },

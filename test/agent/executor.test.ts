@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpreter, scriptEnv, ScriptRun, type ScriptSpec } from '../../src/agent/executor.js';
 import type { OutputLine } from '../../src/agent/output.js';
-import { processesWithEnv } from '../../src/agent/process-group.js';
+import { processesWithEnv } from '../../src/shared/process-tree.js';
 import { MAX_CHUNK_BYTES } from '../../src/shared/protocol.js';
 import { Redactor } from '../../src/shared/redact.js';
 import { groupGone, processesMatching, removeTempDirs, tempDir } from './helpers.js';

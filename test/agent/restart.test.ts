@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_ENV } from '../../src/agent/executor.js';
-import { processesWithEnv } from '../../src/agent/process-group.js';
+import { processesWithEnv } from '../../src/shared/process-tree.js';
 import { executeMessage, FakeControlPlane } from './control-plane.js';
 import { removeTempDirs, tempDir } from './helpers.js';
 

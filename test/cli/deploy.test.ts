@@ -67,6 +67,12 @@ describe('deploy, logs, wait and terminate end to end', () => {
     expect(list.stdout).toBe(`${id}\te2e-ok\trunning\n`);
     const waited = await runCli(['wait', id!], { env: cli.env });
     expect(waited.code).toBe(0);
+    // The name is taken: refused by its code (already_exists), with the hint to use apply.
+    const again = await runCli(['deploy', dir, '--name', 'e2e-ok', '--no-wait', '--json'], { env: cli.env });
+    expect(again.code).toBe(1);
+    const [refused] = again.json().error.details;
+    expect(refused).toMatchObject({ outcome: 'error', code: 'already_exists' });
+    expect(refused.message).toContain('run `ebcli apply` instead');
   });
 
   it('reports a failed deploy with its failing activity (exit 1)', async () => {

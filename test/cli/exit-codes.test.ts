@@ -74,22 +74,42 @@ describe('exit codes', () => {
     expect(r.json()).toMatchObject({ error: { code: 'not_found', exitCode: 6 } });
   });
 
-  it('7: agent unreachable', async () => {
+  it('7: agent unreachable, decided by the failure entry’s code and not by its wording', async () => {
+    const entry = (instanceId: string, code?: 'agent_unreachable') =>
+      addActivity(
+        cli.t.server.db,
+        {
+          instanceId,
+          workflowId: null,
+          workspace: 'admin',
+          text: 'The agent of machine m-2 did not connect within 5 s.',
+          level: 'info',
+          code,
+        },
+        [],
+      );
     const doc = await seedInstance(cli.t, { state: 'unavailable' });
-    await addActivity(
-      cli.t.server.db,
-      {
-        instanceId: doc.id,
-        workflowId: null,
-        workspace: 'admin',
-        text: 'The agent of machine m-2 did not connect within 5 s.',
-        level: 'info',
-      },
-      [],
-    );
+    await entry(doc.id, 'agent_unreachable');
     const r = await runCli(['wait', doc.id, '--json'], { env: cli.env });
     expect(r.code).toBe(7);
     expect(r.json()).toMatchObject({ error: { code: 'agent_unreachable', exitCode: 7 } });
+    const worded = await seedInstance(cli.t, { state: 'unavailable' });
+    await entry(worded.id);
+    const w = await runCli(['wait', worded.id, '--json'], { env: cli.env });
+    expect(w.code).toBe(1);
+  });
+
+  it('a failed request shows the server’s request id (text; JSON from the instances list fast path too)', async () => {
+    const env = { ...cli.env, EBCLI_TOKEN: 'not-a-token' };
+    const r = await runCli(['workspaces', 'list'], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^Request id: [0-9a-f-]{36}$/m);
+    const j = await runCli(['instances', 'list', '--json'], { env });
+    expect(j.code).toBe(4);
+    expect(j.json().error).toMatchObject({
+      code: 'unauthenticated',
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
   });
 
   it('130: interrupted (Ctrl-C)', async () => {

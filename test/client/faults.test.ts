@@ -1,6 +1,7 @@
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  ApiError,
   ConnectionError,
   EbClient,
   InternalServerError,
@@ -56,6 +57,20 @@ describe('retries and timeouts (MockAgent)', () => {
     const err = await client.boxes.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InternalServerError);
     expect((err as InternalServerError).message).toBe('boom');
+  });
+
+  it('reads the error code and request id; a CAM server’s `{message}` gets the code of its status', async () => {
+    const headers = { ...json.headers, 'x-request-id': 'req-1' };
+    pool
+      .intercept({ path: '/services/boxes/b1', method: 'GET' })
+      .reply(409, { message: 'worded any way', code: 'agent_unreachable' }, { headers });
+    const coded = (await client.boxes.retrieve('b1').catch((e: unknown) => e)) as ApiError;
+    expect(coded).toMatchObject({ status: 409, code: 'agent_unreachable', requestId: 'req-1' });
+    pool.intercept({ path: '/services/boxes/b2', method: 'GET' }).reply(404, { message: 'Box b2 not found' }, json);
+    const cam = (await client.boxes.retrieve('b2').catch((e: unknown) => e)) as ApiError;
+    expect(cam).toMatchObject({ status: 404, code: 'not_found', requestId: undefined });
+    pool.intercept({ path: '/services/boxes/b3', method: 'GET' }).reply(403, { message: 'no', code: 'bogus' }, json);
+    expect(await client.boxes.retrieve('b3').catch((e: unknown) => e)).toMatchObject({ code: 'forbidden' });
   });
 
   it('never retries a POST without an idempotency key', async () => {

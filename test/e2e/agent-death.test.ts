@@ -129,6 +129,12 @@ describe('an agent that dies mid-operation', () => {
       );
       // Alive but silent: supervision leaves it alone.
       expect(texts.some((x) => x.includes('restarted it'))).toBe(false);
+      const activity = (await t.call('GET', `/services/instances/${id}/activity`)).body;
+      const coded = activity.filter((e: { code?: string }) => e.code === 'agent_unreachable');
+      expect(coded.map((e: { text: string }) => e.text)).toEqual([
+        expect.stringMatching(/^Failed executing install:Frozen .*agent-lost/),
+        expect.stringMatching(/^Instance deployment failed\./),
+      ]);
       await until('script ended', async () => runsOf(t.dataDir, machine, id).includes('install-end'));
     } finally {
       process.kill(agent.pid, 'SIGCONT');

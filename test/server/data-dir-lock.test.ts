@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli } from '../cli/helpers.js';
-import { DataDirLockedError } from '../../src/server/data-dir-lock.js';
+import { DataDirLockedError } from '../../src/shared/data-dir-lock.js';
 import { startServer } from '../../src/server/start.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { processAlive } from '../../src/shared/process.js';

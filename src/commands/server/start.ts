@@ -40,7 +40,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     // Resolved once, here: the detached server, its state files and its agents see the absolute path.
     const dataDir = resolve(this.flags['data-dir'] ?? defaultDataDir());
     if (!this.flags.foreground) {
-      const { startDetached } = await import('../../server/daemon.js');
+      const { startDetached } = await import('../../cli/daemon.js');
       const s = await startDetached({ dataDir, port: this.flags.port });
       this.out(
         s.started

@@ -2,7 +2,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { ExitCode } from '../../cli/exit-codes.js';
 import { dataDirFlag } from '../../cli/flags.js';
 import { defaultDataDir } from '../../shared/paths.js';
-import type { ServerStatus } from '../../server/daemon.js';
+import type { ServerStatus } from '../../cli/daemon.js';
 
 export default class ServerStatusCommand extends BaseCommand<typeof ServerStatusCommand> {
   static override summary = 'Show whether the embedded control plane is running';
@@ -12,7 +12,7 @@ export default class ServerStatusCommand extends BaseCommand<typeof ServerStatus
 
   async run(): Promise<ServerStatus> {
     const dataDir = this.flags['data-dir'] ?? defaultDataDir();
-    const { serverStatus } = await import('../../server/daemon.js');
+    const { serverStatus } = await import('../../cli/daemon.js');
     const s = await serverStatus(dataDir);
     const rows: [string, unknown][] = [
       ['running', s.running ? 'yes' : `no${s.reason ? ` (${s.reason})` : ''}`],

@@ -8,7 +8,7 @@ export default class ServerStop extends BaseCommand<typeof ServerStop> {
 
   async run(): Promise<{ stopped: boolean; pid?: number; dataDir: string }> {
     const dataDir = this.flags['data-dir'] ?? defaultDataDir();
-    const { stopServer } = await import('../../server/daemon.js');
+    const { stopServer } = await import('../../cli/daemon.js');
     const res = await stopServer(dataDir);
     this.out(res.stopped ? `Control plane stopped (pid ${res.pid})\n` : 'Control plane was not running\n');
     return { ...res, dataDir };

@@ -24,8 +24,8 @@ export async function bundleAgentProgram(srcRoot: string, outDir: string, ext: '
   const { build } = await import('esbuild');
   await build({
     entryPoints: {
-      agent: join(srcRoot, 'server', 'providers', `local-agent-main.${ext}`),
-      'helper-cli': join(srcRoot, 'agent', `helper-cli.${ext}`),
+      agent: join(srcRoot, 'agent', 'entry', `local-agent-main.${ext}`),
+      'helper-cli': join(srcRoot, 'agent', 'entry', `helper-cli.${ext}`),
     },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },

@@ -1,4 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { killTree } from '../../shared/process-tree.js';
 import { envMatcher, processAlive, procPids } from '../../shared/process.js';
 
 /** Whether a process is alive and not a zombie waiting to be reaped. */
@@ -49,36 +51,12 @@ export async function firstChild(parent: number, waitMs = 3000): Promise<number 
   }
 }
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
- * Stops a whole process group: SIGTERM, then SIGKILL after `graceMs` for whatever is left.
- * Resolves once the group leader is gone (bounded by the grace period plus a short wait).
+ * Stops a whole process group: SIGTERM, then SIGKILL after `graceMs` for whatever is left
+ * (shared/process-tree.ts, the one killer). Resolves once the group is gone (bounded).
  */
 export async function killProcessGroup(pgid: number, graceMs = 3000): Promise<void> {
-  if (!Number.isInteger(pgid) || pgid <= 1) return;
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pgid, sig);
-    } catch {
-      // the group is gone
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && (running(pgid) || groupAlive(pgid))) await delay(25);
-  if (groupAlive(pgid)) signal('SIGKILL');
-  const hard = Date.now() + 2000;
-  while (Date.now() < hard && running(pgid)) await delay(25);
+  await killTree({ pgid, graceMs });
 }
 
 /** Whether a process's working directory is `root` or inside it (also once the directory is deleted). */
@@ -101,18 +79,7 @@ export function machineProcesses(name: string, value: string): number[] {
   return procPids().filter((pid) => pid !== process.pid && (marked(pid) || cwdInside(pid, value)) && running(pid));
 }
 
-/** SIGKILLs every process of the machine, repeating until none is left (children forking). */
-export async function killMarked(name: string, value: string, rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    const pids = machineProcesses(name, value);
-    if (!pids.length) return;
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    await delay(25);
-  }
+/** SIGKILLs every process of the machine at once (a crash), repeating until none is left (children forking). */
+export async function killMarked(name: string, value: string): Promise<void> {
+  await killTree({ strays: () => machineProcesses(name, value), graceMs: 0 });
 }

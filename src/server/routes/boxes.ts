@@ -9,7 +9,7 @@ import { assertBoxUnused } from '../box-usage.js';
 import { checkBoxFields, type CheckedFields } from '../box-validation.js';
 import type { AuthUser, ServerContext } from '../context.js';
 import { withoutNulls } from '../docs.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { badRequest, alreadyExists, notFound } from '../errors.js';
 import { BoxParams, COMMON_EDITABLE, CreateBox, UpdateBox, type UpdateBoxInput } from '../schemas/boxes.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import {
@@ -49,7 +49,7 @@ async function save(db: Db, given: BoxDoc, isNew: boolean): Promise<BoxDoc> {
 async function assertNameFree(db: Db, owner: string, name: string, self?: string): Promise<void> {
   const clash = await findBoxByName(db, owner, name);
   if (clash && clash.id !== self)
-    throw conflict(`A box named '${name}' already exists in workspace ${owner} (${clash.id})`);
+    throw alreadyExists(`A box named '${name}' already exists in workspace ${owner} (${clash.id})`);
 }
 
 type VersionNumber = { major: number; minor: number; patch: number };
@@ -99,7 +99,7 @@ async function createVersion(db: Db, me: AuthUser, draft: BoxDoc, body: UpdateBo
     const n = latest.version.number;
     doc.version = { ...doc.version!, number: { ...n, patch: n.patch + 1 } };
   } else if (versions.some((v) => v.version && versionLabel(v.version.number) === versionLabel(spec.number))) {
-    throw conflict(`Version ${versionLabel(spec.number)} of box ${draft.name} already exists`);
+    throw alreadyExists(`Version ${versionLabel(spec.number)} of box ${draft.name} already exists`);
   }
   return save(db, doc, true);
 }

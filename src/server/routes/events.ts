@@ -4,7 +4,8 @@ import { TAIL_PATH, TailEvent } from '../../shared/protocol.js';
 import { assertCanRead, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { eventTunables, type EventTunables } from '../events/config.js';
+import { configOf } from '../config-of.js';
+import type { EventTunables } from '../events/config.js';
 import { CompiledFilter, InstanceTags } from '../events/filter.js';
 import { EventHub } from '../events/hub.js';
 import { readEvents, wireEvent, type EventBus, type StoredEvent } from '../events/log.js';
@@ -100,7 +101,7 @@ function startRequest(q: EventsQuery): StartRequest {
 /** `GET /services/events`: history as JSON, or (with an upgrade) a live tail over websockets. */
 export async function eventRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   await ensureWebsocket(app);
-  const tunables = eventTunables();
+  const tunables = configOf(ctx).events;
   const hub = new EventHub(ctx.db, ctx.bus, tunables, (err) => app.log.error({ err }, 'event feed failed'));
   const policy = () => ({ maxAgeMs: tunables.retentionMaxAgeMs, maxEvents: tunables.retentionMaxEvents });
   const stopPruning = startPruning(

@@ -5,7 +5,7 @@ import { assertCanWrite, userOf, type Role } from '../access.js';
 import { LOCAL_PROVIDER_TYPE, localProviderDoc } from '../bootstrap.js';
 import type { AuthUser, ServerContext } from '../context.js';
 import { schemaUrl } from '../docs.js';
-import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { badRequest, alreadyExists, forbidden, notFound } from '../errors.js';
 import { providerRole, type ProviderMember } from '../provider-access.js';
 import { PROVIDER_TYPES, pickTypeFields, providerType, splitTypeFields } from '../provider-types.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
@@ -125,7 +125,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
       };
       await db.transaction().execute(async (trx) => {
         if (await findProviderByName(trx, owner, body.name)) {
-          throw conflict(`A provider named '${body.name}' already exists in workspace ${owner}`);
+          throw alreadyExists(`A provider named '${body.name}' already exists in workspace ${owner}`);
         }
         await insertProvider(trx, doc, secrets);
         const text = local ? 'Provider ready: machines are created on this host.' : unsupportedText(body.type);
@@ -167,7 +167,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
       return db.transaction().execute(async (trx) => {
         const clash = await findProviderByName(trx, doc.owner, doc.name);
         if (clash && clash.id !== doc.id) {
-          throw conflict(`A provider named '${doc.name}' already exists in workspace ${doc.owner}`);
+          throw alreadyExists(`A provider named '${doc.name}' already exists in workspace ${doc.owner}`);
         }
         const changedSecrets = Object.keys(secrets).length
           ? { ...(await getProviderSecrets(trx, doc.id)), ...secrets }

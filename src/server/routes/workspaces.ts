@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { assertCanRead, assertCanWrite, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
 import { schemaUrl } from '../docs.js';
-import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { badRequest, alreadyExists, conflict, forbidden, notFound } from '../errors.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { CreateWorkspace, UpdateWorkspace, WorkspaceParams } from '../schemas/workspaces.js';
 import { listBoxes } from '../store/boxes.js';
@@ -99,7 +99,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
           .where('owner', '=', owner)
           .where('name', '=', body.name)
           .executeTakeFirst();
-        if (clash) throw conflict(`A workspace named '${body.name}' already exists (${clash.id})`);
+        if (clash) throw alreadyExists(`A workspace named '${body.name}' already exists (${clash.id})`);
         const id = await teamId(trx as unknown as Db, body.name);
         const doc = {
           id,

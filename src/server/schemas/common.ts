@@ -1,10 +1,9 @@
+import { ErrorBody } from '../../shared/errors.js';
 import { Type, type TSchema } from '@sinclair/typebox';
 
-export const ErrorBody = Type.Object({ message: Type.String() }, { $id: 'Error' });
-
-/** Standard error responses, so the OpenAPI document lists them. */
+/** Standard error responses (`{message, code}`, shared/errors.ts), so the OpenAPI document lists them. */
 export const errors = (...codes: number[]): Record<number, TSchema> =>
-  Object.fromEntries(codes.map((c) => [c, Type.Object({ message: Type.String() })]));
+  Object.fromEntries(codes.map((c) => [c, ErrorBody]));
 
 /** A CAM document: the fields every document carries, plus anything else. */
 export const Document = Type.Object(

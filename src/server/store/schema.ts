@@ -205,6 +205,8 @@ export interface ActivitiesTable {
   finished: string | null;
   username: string | null;
   request_id: string | null;
+  /** Machine-readable reason of a failure entry (shared/errors.ts), else null. */
+  code: string | null;
   created: string;
 }
 

@@ -1,3 +1,4 @@
+import { backoffWindow } from '../../shared/backoff.js';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { MachineSpec, Provider } from '../providers/types.js';
 import type { EngineEnv } from './env.js';
@@ -42,7 +43,7 @@ export class AgentSupervisor {
       const token = provider.existingToken(machine.name);
       if (!token) continue;
       const failures = (wait?.failures ?? 0) + 1;
-      const delay = Math.min(MAX_BACKOFF_MS, this.env.tunables.pingIntervalMs * 2 ** (failures - 1));
+      const delay = backoffWindow(failures - 1, { baseMs: this.env.tunables.pingIntervalMs, capMs: MAX_BACKOFF_MS });
       this.backoff.set(machine.name, { failures, notBefore: now + delay });
       await this.restart(provider, machine, token);
       restarted.push(machine.name);

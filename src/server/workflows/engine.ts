@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { Database } from '../store/schema.js';
 import { failpoint } from '../failpoints.js';
+import { backoffWindow } from '../../shared/backoff.js';
 import { timestamp } from '../../shared/time.js';
 import { announceWorkflow } from './announce.js';
 import { dispatchPending, membershipChanged } from './auto-reconfigure.js';
@@ -49,7 +50,7 @@ async function finishOperation(trx: Transaction<Database>, wf: Workflow, outcome
     );
   }
   const text = outcome.ok ? SUCCEEDED[wf.operation] : failedText(wf.operation, outcome.error ?? '');
-  await addActivity(trx, { ...base, text, level: outcome.ok ? 'success' : 'info' }, events);
+  await addActivity(trx, { ...base, text, level: outcome.ok ? 'success' : 'info', code: outcome.code }, events);
 }
 
 /**
@@ -134,9 +135,9 @@ export async function runWorkflow(
         outcome = await runner({ env, wf, index, step, signal });
       } catch (err) {
         if (isAbort(err, signal)) return 'aborted';
-        if (err instanceof WaitTimeoutError) outcome = failed(err.message);
+        if (err instanceof WaitTimeoutError) outcome = failed(err.message, undefined, err.code);
         else if (attempt >= STEP_ATTEMPTS) outcome = failed(`Step ${step.kind} failed: ${(err as Error).message}`);
-        else await sleep(250 * attempt, { signal });
+        else await sleep(backoffWindow(attempt - 1, { baseMs: 250 }), { signal });
       }
     }
     try {

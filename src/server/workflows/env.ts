@@ -70,3 +70,23 @@ export interface EngineEnv {
   providerFor(providerId: string): Promise<Provider>;
   tunables: Tunables;
 }
+
+/** Environment variables that override tunables (tests and the separate-process server use them). */
+export const ENV_TUNABLES: Record<keyof Tunables, string> = {
+  leaseMs: 'EBCLI_WORKFLOW_LEASE_MS',
+  pingIntervalMs: 'EBCLI_PING_INTERVAL_MS',
+  agentConnectTimeoutMs: 'EBCLI_AGENT_CONNECT_TIMEOUT_MS',
+  pollMs: 'EBCLI_WORKFLOW_POLL_MS',
+  concurrency: 'EBCLI_WORKFLOW_CONCURRENCY',
+  schedulerMs: 'EBCLI_LEASE_SCHEDULER_MS',
+  scriptTimeoutSeconds: 'EBCLI_SCRIPT_TIMEOUT_SECONDS',
+};
+
+export function tunablesFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tunables> {
+  const out: Partial<Tunables> = {};
+  for (const [key, name] of Object.entries(ENV_TUNABLES) as [keyof Tunables, string][]) {
+    const value = Number(env[name]);
+    if (env[name] && Number.isFinite(value) && value > 0) out[key] = value;
+  }
+  return out;
+}

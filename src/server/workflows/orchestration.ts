@@ -7,31 +7,12 @@ import { agentRoute } from '../ws/agent-route.js';
 import { AgentWatch } from './agent-watch.js';
 import { sweepPending } from './auto-reconfigure.js';
 import { releaseHold, type CancelledWorkflow } from './cancel.js';
-import { DEFAULT_TUNABLES, type EngineEnv, type Tunables } from './env.js';
+import type { EngineEnv, Tunables } from './env.js';
+import { configOf } from '../config-of.js';
 import { LeaseScheduler } from './lease-scheduler.js';
 import { reconfigureDependents } from './notify.js';
 import { resetConnections } from './store/machines.js';
 import { WorkflowWorker } from './worker.js';
-
-/** Environment variables that override tunables (tests and the separate-process server use them). */
-const ENV_TUNABLES: Record<keyof Tunables, string> = {
-  leaseMs: 'EBCLI_WORKFLOW_LEASE_MS',
-  pingIntervalMs: 'EBCLI_PING_INTERVAL_MS',
-  agentConnectTimeoutMs: 'EBCLI_AGENT_CONNECT_TIMEOUT_MS',
-  pollMs: 'EBCLI_WORKFLOW_POLL_MS',
-  concurrency: 'EBCLI_WORKFLOW_CONCURRENCY',
-  schedulerMs: 'EBCLI_LEASE_SCHEDULER_MS',
-  scriptTimeoutSeconds: 'EBCLI_SCRIPT_TIMEOUT_SECONDS',
-};
-
-export function tunablesFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<Tunables> {
-  const out: Partial<Tunables> = {};
-  for (const [key, name] of Object.entries(ENV_TUNABLES) as [keyof Tunables, string][]) {
-    const value = Number(env[name]);
-    if (env[name] && Number.isFinite(value) && value > 0) out[key] = value;
-  }
-  return out;
-}
 
 export interface OrchestrationOptions {
   tunables?: Partial<Tunables>;
@@ -55,7 +36,7 @@ export class Orchestration {
       onRefused?: AgentHubOptions['onRefused'];
     } = {},
   ) {
-    this.tunables = { ...DEFAULT_TUNABLES, ...tunablesFromEnv(), ...opts.tunables };
+    this.tunables = { ...configOf(ctx).workflows, ...opts.tunables };
     const report = (where: string) => (err: unknown) => opts.onError?.(err, where);
     const providers = new ProviderRegistry(ctx.db, {
       dataDir: ctx.dataDir,

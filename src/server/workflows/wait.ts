@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { ErrorCode } from '../../shared/errors.js';
 
 /** Thrown by waits when their signal aborts (the worker stops or lost the lease). */
 export class AbortedError extends Error {
@@ -8,8 +9,15 @@ export class AbortedError extends Error {
   }
 }
 
+/** A wait ran out of time; `code` says why in machine-readable form (shared/errors.ts). */
 export class WaitTimeoutError extends Error {
   override readonly name = 'WaitTimeoutError';
+  constructor(
+    message: string,
+    readonly code?: ErrorCode,
+  ) {
+    super(message);
+  }
 }
 
 export interface WaitOptions {
@@ -19,6 +27,8 @@ export interface WaitOptions {
   pollMs: number;
   timeoutMs?: number;
   timeoutMessage?: string;
+  /** The error code of the timeout (e.g. `agent_unreachable` for an agent that never came). */
+  timeoutCode?: ErrorCode;
 }
 
 /** Sleeps `ms`, or less when woken or aborted. */
@@ -58,7 +68,7 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, opts: Wait
       const value = await check();
       if (value !== undefined) return value;
       const left = deadline - Date.now();
-      if (left <= 0) throw new WaitTimeoutError(opts.timeoutMessage ?? 'timed out');
+      if (left <= 0) throw new WaitTimeoutError(opts.timeoutMessage ?? 'timed out', opts.timeoutCode);
       if (woken) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => resolve(), Math.min(opts.pollMs, left));

@@ -20,7 +20,7 @@ import {
   storeExecutionResult,
   storeRecords,
 } from './agent-records.js';
-import { AgentSession } from './agent-session.js';
+import { AgentSession, type SessionHost } from './agent-session.js';
 import type { Redactor } from '../../shared/redact.js';
 
 export interface AgentHubOptions {
@@ -46,7 +46,7 @@ export interface Refusal {
  * send `execute` to a machine. Emits `connect:<machine>`, `disconnect:<machine>`,
  * `result:<executionId>` and `rejected:<executionId>`.
  */
-export class AgentHub implements AgentChannel {
+export class AgentHub implements AgentChannel, SessionHost {
   readonly events = new EventEmitter();
   private readonly sessions = new Map<string, AgentSession>();
   private nextId = 1;

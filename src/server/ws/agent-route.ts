@@ -48,7 +48,8 @@ export async function agentRoute(app: FastifyInstance, db: Db, hub: AgentHub): P
       req.agentMachine = machine;
       app.socketCap.authenticated(req.socket);
     },
-    handler: async (_req, reply) => reply.code(426).send({ message: 'This endpoint only accepts websocket upgrades' }),
+    handler: async (_req, reply) =>
+      reply.code(426).send({ message: 'This endpoint only accepts websocket upgrades', code: 'upgrade_required' }),
     wsHandler: (socket, req) => {
       if (req.agentMachine) hub.accept(socket, req.agentMachine);
       else socket.terminate();

@@ -7,11 +7,12 @@ import {
   type AgentMessage,
   type ExecutionRecord,
   type HelloMessage,
+  type RejectedMessage,
+  type ResultMessage,
   type ServerMessage,
 } from '../../shared/protocol.js';
 import type { Redactor } from '../../shared/redact.js';
 import type { Machine } from '../workflows/store/machines.js';
-import type { AgentHub } from './agent-hub.js';
 import { ForeignExecutionError } from './agent-records.js';
 
 /** A peer that does not say hello within this time after the upgrade is closed (quality.md A1). */
@@ -22,6 +23,19 @@ export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const MAX_QUEUED = 1024;
 /** Most frames handled (and records stored in one transaction) per round. */
 const MAX_BATCH = 512;
+
+/** What a session hands to its hub (ws/agent-hub.ts), which does the storing. */
+export interface SessionHost {
+  ready(s: AgentSession): Promise<void>;
+  announce(s: AgentSession): void;
+  closed(s: AgentSession): void;
+  heartbeat(s: AgentSession): Promise<void>;
+  records(s: AgentSession, msgs: ExecutionRecord[]): Promise<void>;
+  result(s: AgentSession, msg: ResultMessage): Promise<void>;
+  rejected(s: AgentSession, msg: RejectedMessage): Promise<void>;
+  refused(s: AgentSession, messageType: string, executionId: string): Promise<void>;
+  report(err: unknown, s?: AgentSession): void;
+}
 
 /**
  * One authenticated agent connection. Frames are validated with the protocol's `parseMessage` and
@@ -42,7 +56,7 @@ export class AgentSession {
   private readonly deadline: NodeJS.Timeout;
 
   constructor(
-    private readonly hub: AgentHub,
+    private readonly hub: SessionHost,
     readonly socket: WebSocket,
     readonly machine: Machine,
     readonly id: number,

@@ -112,6 +112,7 @@ export async function waitAgent(run: MachineStep): Promise<StepOutcome> {
       pollMs: env.tunables.pollMs,
       timeoutMs: env.tunables.agentConnectTimeoutMs,
       timeoutMessage: `The agent of machine ${step.machine} did not connect within ${seconds} s.`,
+      timeoutCode: 'agent_unreachable',
     },
   );
   if (!session) return failed(`The agent of machine ${step.machine} exited before it connected:\n${exited}`);

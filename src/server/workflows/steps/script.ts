@@ -168,6 +168,7 @@ async function waitForReconnect(run: StepRun<ScriptStep>, previous: number | und
       pollMs: env.tunables.pollMs,
       timeoutMs: env.tunables.agentConnectTimeoutMs,
       timeoutMessage: `The agent of machine ${step.machine} did not come back after a reboot.`,
+      timeoutCode: 'agent_unreachable',
     },
   );
 }
@@ -198,25 +199,31 @@ export async function runScript(run: StepRun<ScriptStep>): Promise<StepOutcome> 
         ? `exit code ${exec.exit_code}`
         : `${exec.status}${exec.message ? `: ${exec.message}` : ''}`;
   const error = `Failed executing ${scriptLabel(step)} in machine ${step.machine} (${why}).`;
+  const code = exec.status === 'agent-lost' ? 'agent_unreachable' : undefined;
   return {
-    ...failed(error, async (trx, events) => {
-      await addActivity(
-        trx,
-        {
-          instanceId: wf.instanceId,
-          workflowId: wf.id,
-          workspace: wf.workspace,
-          text: error,
-          level: 'info',
-          box: step.scope || step.boxName,
-          machine: step.machine,
-          event: step.event,
-          exitCode: exec.exit_code,
-          finished: exec.finished,
-        },
-        events,
-      );
-    }),
+    ...failed(
+      error,
+      async (trx, events) => {
+        await addActivity(
+          trx,
+          {
+            instanceId: wf.instanceId,
+            workflowId: wf.id,
+            workspace: wf.workspace,
+            text: error,
+            level: 'info',
+            box: step.scope || step.boxName,
+            machine: step.machine,
+            event: step.event,
+            exitCode: exec.exit_code,
+            finished: exec.finished,
+            code,
+          },
+          events,
+        );
+      },
+      code,
+    ),
     result: { ...result, error },
   };
 }

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import type { ErrorCode } from '../../../shared/errors.js';
 import type { NewEvent } from '../../events/log.js';
 import type { Database } from '../../store/schema.js';
 import type { EngineEnv } from '../env.js';
@@ -23,12 +24,15 @@ export interface StepOutcome {
   result: Record<string, unknown>;
   /** Why the step failed; becomes the operation's error and the failure activity text. */
   error?: string;
+  /** Why the step failed, machine-readable (shared/errors.ts); recorded on the failure activity. */
+  code?: ErrorCode;
   commit?: Commit;
 }
 
-export const failed = (error: string, commit?: Commit): StepOutcome => ({
+export const failed = (error: string, commit?: Commit, code?: ErrorCode): StepOutcome => ({
   ok: false,
   result: { error },
   error,
   commit,
+  ...(code ? { code } : {}),
 });

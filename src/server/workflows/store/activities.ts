@@ -2,6 +2,7 @@ import type { Selectable, Transaction } from 'kysely';
 import type { NewEvent } from '../../events/log.js';
 import type { Db } from '../../store/db.js';
 import type { ActivitiesTable, Database } from '../../store/schema.js';
+import type { ErrorCode } from '../../../shared/errors.js';
 import { timestamp } from '../../../shared/time.js';
 
 type Conn = Db | Transaction<Database>;
@@ -22,6 +23,8 @@ export interface NewActivity {
   finished?: string | null;
   username?: string;
   requestId?: string;
+  /** Why an operation failed, machine-readable (shared/errors.ts), on failure entries only. */
+  code?: ErrorCode;
 }
 
 /** An activity entry as served (cam-api.md §3.6). */
@@ -37,6 +40,7 @@ export function activityDoc(r: Selectable<ActivitiesTable>): Record<string, unkn
     ...(r.exit_code !== null || r.event !== null ? { exit_code: r.exit_code } : {}),
     ...(r.finished !== null || r.event !== null ? { finished: r.finished } : {}),
     ...(r.username !== null ? { username: r.username } : {}),
+    ...(r.code !== null ? { code: r.code } : {}),
   };
 }
 
@@ -55,6 +59,7 @@ export async function addActivity(trx: Conn, a: NewActivity, events: NewEvent[])
     finished: a.finished ?? null,
     username: a.username ?? null,
     request_id: a.requestId ?? null,
+    code: a.code ?? null,
     created: timestamp(),
   };
   const inserted = await trx.insertInto('activities').values(row).returning('id').executeTakeFirstOrThrow();

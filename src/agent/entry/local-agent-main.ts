@@ -4,7 +4,7 @@
  * The flags are those of `ebcli agent`. It runs until SIGTERM, SIGINT or its sandbox is removed.
  */
 import { parseArgs } from 'node:util';
-import { runAgentProcess } from './agent-process.js';
+import { runAgentProcess } from '../agent-process.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { dataFiles } from '../shared/paths.js';
-import { processAlive } from '../shared/process.js';
+import { dataFiles } from './paths.js';
+import { processAlive } from './process.js';
 
 /** Thrown when another server already holds the data directory's lock. */
 export class DataDirLockedError extends Error {

@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dataFiles } from '../shared/paths.js';
 import { processAlive } from '../shared/process.js';
-import { dataDirLocked, DataDirLockedError } from './data-dir-lock.js';
-import { readServerState, type ServerState } from './start.js';
+import { dataDirLocked, DataDirLockedError } from '../shared/data-dir-lock.js';
+import { readServerState, type ServerState } from '../shared/server-state.js';
 
 export interface ServerStatus {
   running: boolean;
@@ -62,8 +63,6 @@ export async function serverStatus(dir: string): Promise<ServerStatus> {
   const base = { dataDir, pid, url: state.url, caFile: state.caFile };
   return healthy ? { running: true, ...base } : { running: false, ...base, reason: 'not answering health' };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function logTail(file: string, lines = 20): string {
   if (!existsSync(file)) return '';

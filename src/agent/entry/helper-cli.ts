@@ -1,6 +1,6 @@
 /**
  * `elasticbox`: the CAM on-machine helper command (cam-api.md §5). The agent puts an executable
- * `elasticbox` wrapper first on every script's PATH; it execs `node dist/agent/helper-cli.js`.
+ * `elasticbox` wrapper first on every script's PATH; it execs `node dist/agent/entry/helper-cli.js`.
  *
  *   elasticbox set NAME VALUE [-box BOX]     store a variable (NAME may be child.NAME, a.b.NAME);
  *   elasticbox set NAME [-]                  … reading the value from stdin (keeps it out of argv)
@@ -14,7 +14,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import type { HelperRequest, HelperResponse } from './helper-server.js';
+import type { HelperRequest, HelperResponse } from '../helper-server.js';
 
 const USAGE = `usage: elasticbox set NAME [VALUE|-] [-box BOX]
        elasticbox config [-i IN] [-o OUT] [-t jinja|velocity] [-box BOX]

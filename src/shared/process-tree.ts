@@ -1,6 +1,7 @@
 /**
- * Killing a script's whole process tree. Scripts run as leaders of their own process group
- * (spawned `detached`), so a signal to `-pgid` reaches every descendant that stayed in the group.
+ * The one process-tree killer, used by the agent (a script's tree) and the local provider (a
+ * machine's agent and everything it left). Scripts and agents run as leaders of their own process
+ * group (spawned `detached`), so a signal to `-pgid` reaches every descendant that stayed in the group.
  *
  * Limitation: a descendant that leaves the group (`setsid`, `setpgid`, a daemonising double fork)
  * is not reached by group signals. On Linux the agent also sweeps `/proc` for processes whose
@@ -9,7 +10,8 @@
  * escapes. cgroups would close that gap and are not used.
  */
 import { readFileSync } from 'node:fs';
-import { envMatcher, procPids } from '../shared/process.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { envMatcher, procPids } from './process.js';
 
 const HAS_PROC = process.platform === 'linux';
 
@@ -62,8 +64,6 @@ function signal(target: number, sig: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 async function waitGone(alive: () => number[], ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   for (;;) {
@@ -73,21 +73,31 @@ async function waitGone(alive: () => number[], ms: number): Promise<boolean> {
   }
 }
 
+export interface KillTreeOptions {
+  /** The process group to stop (its leader's pid); none for a sweep of strays alone. */
+  pgid?: number;
+  /** Processes that left the group but belong to the tree (looked up anew each round). */
+  strays?: () => number[];
+  /** Time between SIGTERM and SIGKILL; 0 or less sends SIGKILL at once (a crash). */
+  graceMs: number;
+}
+
 /**
- * SIGTERM to the group (and to marked strays), SIGKILL after `graceMs`, then waits (bounded) until
- * nothing is left. Returns true when no live process of the group or with the marker remains.
+ * SIGTERM to the group and its strays, SIGKILL after `graceMs` (rounds that also catch children
+ * forked meanwhile), then waits (bounded) until nothing is left. Returns true when no live
+ * process of the group and no stray remains.
  */
-export async function killTree(
-  pgid: number,
-  marker: { name: string; value: string },
-  graceMs: number,
-): Promise<boolean> {
-  const alive = () => [...liveGroupMembers(pgid), ...processesWithEnv(marker.name, marker.value)];
-  signal(-pgid, 'SIGTERM');
-  for (const pid of processesWithEnv(marker.name, marker.value)) signal(pid, 'SIGTERM');
-  if (await waitGone(alive, graceMs)) return true;
+export async function killTree(opts: KillTreeOptions): Promise<boolean> {
+  const { pgid, strays = () => [] } = opts;
+  const group = pgid !== undefined && Number.isInteger(pgid) && pgid > 1 ? pgid : undefined;
+  const alive = () => [...(group ? liveGroupMembers(group) : []), ...strays()];
+  if (opts.graceMs > 0) {
+    if (group) signal(-group, 'SIGTERM');
+    for (const pid of strays()) signal(pid, 'SIGTERM');
+    if (await waitGone(alive, opts.graceMs)) return true;
+  }
   for (let round = 0; round < 3; round++) {
-    signal(-pgid, 'SIGKILL');
+    if (group) signal(-group, 'SIGKILL');
     for (const pid of alive()) signal(pid, 'SIGKILL');
     if (await waitGone(alive, 1000)) return true;
   }

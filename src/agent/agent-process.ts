@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { runAgent, type AgentLogger } from '../../agent/main.js';
+import { runAgent, type AgentLogger } from './main.js';
 
 export interface AgentProcessOptions {
   url: string;
