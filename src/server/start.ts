@@ -12,13 +12,18 @@ import { EventBus } from './events/log.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
-import { openSqliteStore, type Db } from './store/db.js';
+import { openStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 import type { Tunables } from './workflows/env.js';
 
 export interface StartOptions {
   /** Resolved to an absolute path once, here; everything after uses the absolute one. */
   dataDir: string;
+  /**
+   * A `postgres://` URL: the store lives in that PostgreSQL database (several servers may share it).
+   * Undefined or empty: the embedded SQLite file in the data directory.
+   */
+  database?: string;
   /** 0 picks a free port. Undefined reuses the last port this data directory used, if free. */
   port?: number;
   host?: string;
@@ -96,7 +101,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   try {
     tightenSecretFiles(dataDir);
     const tls = await ensureTls(dataDir);
-    db = await openSqliteStore(files.database);
+    db = await openStore({ database: opts.database, sqliteFile: files.database });
     await bootstrap(db, dataDir);
     const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand };
     const app = await buildApp({
