@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { openSqliteStore, type Db } from '../../src/server/store/db.js';
 import { openPostgresStore } from '../../src/server/store/postgres.js';
+import { startTestCluster, type TestCluster } from './postgres-cluster.js';
 
 /**
  * The store engine of this test run: SQLite by default; PostgreSQL when the run was started with
@@ -58,4 +59,30 @@ export async function dropTestDatabase(key: string): Promise<void> {
 export async function openTestStore(file: string): Promise<Db> {
   const url = await testDatabaseUrl(file);
   return url ? openPostgresStore(url) : openSqliteStore(file);
+}
+
+let own: TestCluster | undefined;
+
+/**
+ * For tests that need PostgreSQL on every run (server migrate, `--database`): a fresh empty
+ * database on the run's cluster, or, on a SQLite run, on a cluster of this test file's own
+ * (stop it in afterAll with `stopOwnCluster`).
+ */
+export async function freshPostgresDatabase(): Promise<string> {
+  const admin = process.env.EBCLI_TEST_PG_URL ?? (own ??= startTestCluster()).adminUrl;
+  const name = `ebcli_${createHash('sha256').update(`${process.pid}/${Math.random()}`).digest('hex').slice(0, 24)}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  return admin.replace('/postgres?', `/${name}?`);
+}
+
+/** Stops and removes the cluster `freshPostgresDatabase` started for this file, if it did. */
+export function stopOwnCluster(): void {
+  own?.stop();
+  own = undefined;
 }
