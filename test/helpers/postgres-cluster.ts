@@ -7,8 +7,8 @@ import { join } from 'node:path';
  * A throwaway PostgreSQL cluster owned by one test run: `initdb` into a temporary directory, a
  * server listening only on a unix socket in that directory (no TCP port at all), trust
  * authentication for the run's superuser `ebcli`. As root the server runs as the unprivileged
- * `postgres` user (PostgreSQL refuses to run as root), via `setpriv`. Durability settings are off:
- * a test cluster never survives a crash by design. `stop()` stops it immediately and removes the
+ * `postgres` user (PostgreSQL refuses to run as root), via `setpriv`. Durability settings are off
+ * unless asked for: a test cluster never survives a crash by design. `stop()` stops it immediately and removes the
  * directory; it is idempotent and also runs on process exit.
  */
 export interface TestCluster {
@@ -41,7 +41,8 @@ function userIds(name: string): { uid: number; gid: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-export function startTestCluster(): TestCluster {
+/** `durable`: keep PostgreSQL's default fsync and synchronous commit (benchmarks); tests turn them off. */
+export function startTestCluster(opts: { durable?: boolean } = {}): TestCluster {
   const bin = postgresBinDir();
   if (!bin)
     throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
@@ -85,9 +86,7 @@ export function startTestCluster(): TestCluster {
     const options = [
       `-k ${socketDir}`,
       "-c listen_addresses=''",
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
+      ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
       '-c max_connections=300',
       '-c shared_buffers=32MB',
     ].join(' ');
