@@ -9,6 +9,7 @@ import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
+import { ReplicaBridge } from './events/replica-bridge.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
@@ -98,12 +99,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const files = dataFiles(dataDir);
   const lock = lockDataDir(dataDir);
   let db: Db | undefined;
+  let bridge: ReplicaBridge | undefined;
   try {
     tightenSecretFiles(dataDir);
     const tls = await ensureTls(dataDir);
     db = await openStore({ database: opts.database, sqliteFile: files.database });
     await bootstrap(db, dataDir);
     const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand };
+    // Replicas on one PostgreSQL database wake each other's tails (LISTEN/NOTIFY, batched).
+    if (opts.database) {
+      bridge = new ReplicaBridge(opts.database, context.bus);
+      await bridge.start();
+    }
     const app = await buildApp({
       context,
       https: { key: tls.key, cert: tls.cert },
@@ -151,6 +158,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         try {
           await app.orchestration.stop();
           await app.close();
+          await bridge?.close();
           await store.destroy();
           if (opts.writeStateFiles) {
             // server.json stays (the next start reuses its port); server.pid goes, if still ours.
@@ -162,6 +170,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       },
     };
   } catch (err) {
+    await bridge?.close();
     await db?.destroy();
     lock.release();
     throw err;

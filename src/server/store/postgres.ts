@@ -40,6 +40,8 @@ export function postgresPool(url: string, poolSize = DEFAULT_POOL_SIZE): pg.Pool
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     application_name: 'ebcli',
+    // Idle connections alone do not keep a process alive (a command, a test worker): a server has its listener.
+    allowExitOnIdle: true,
   });
   // An idle client whose backend went away emits 'error'; the pool discards it and opens a new one.
   pool.on('error', () => {});
