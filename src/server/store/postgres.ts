@@ -45,6 +45,10 @@ export function postgresPool(url: string, poolSize = DEFAULT_POOL_SIZE): pg.Pool
   });
   // An idle client whose backend went away emits 'error'; the pool discards it and opens a new one.
   pool.on('error', () => {});
+  // So may a client in use (a terminated backend, a restarted server: EPIPE, ECONNRESET): the
+  // query in flight fails with that error and the pool drops the client; without a listener the
+  // event would crash the process.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
