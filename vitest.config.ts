@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/setup/leftover-processes.ts'],
+    // Teardowns run in reverse: the PostgreSQL test cluster stops before leftover processes are looked for.
+    globalSetup: ['test/setup/leftover-processes.ts', 'test/setup/postgres.ts'],
     reporters: ['default', './test/setup/summary-reporter.ts'],
   },
 });

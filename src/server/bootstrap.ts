@@ -3,7 +3,9 @@ import { dataFiles } from '../shared/paths.js';
 import { newUuid } from '../shared/ids.js';
 import { timestamp } from '../shared/time.js';
 import { schemaUrl } from './docs.js';
+import { sql } from 'kysely';
 import type { Db } from './store/db.js';
+import { isPostgres } from './store/dialect.js';
 import { insertBox, type BoxDoc } from './store/boxes.js';
 import { insertProvider, type ProviderDoc } from './store/providers.js';
 import { createUser, issueToken } from './store/users.js';
@@ -72,28 +74,34 @@ function defaultPolicyDoc(owner: string, providerId: string, now: string): BoxDo
   };
 }
 
+/** PostgreSQL advisory lock key held while a server checks for and creates the first admin. */
+const BOOTSTRAP_LOCK = 0x65626331;
+
 /**
  * First start: the admin user and its token (written to `admin-token`, mode 0600), its
  * personal workspace, the `local` provider and a default policy box claiming `linux`.
  * Does nothing when any user exists.
  */
 export async function bootstrap(db: Db, dataDir: string): Promise<boolean> {
-  const existing = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
-  if (existing) return false;
-  const password = randomBytes(18).toString('base64url');
-  const tokenValue = newToken();
-  // The files are written before the commit: a crash in between leaves no user, so the next
-  // start bootstraps again and overwrites them, and a committed admin always has its token on disk.
-  const files = dataFiles(dataDir);
-  writeSecretFile(files.adminToken, `${tokenValue}\n`);
-  writeSecretFile(files.adminPassword, `${password}\n`);
-  const now = timestamp();
-  const provider = localProviderDoc(ADMIN_USER, newUuid(), now);
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
+    // Replicas starting together on one PostgreSQL database: one bootstraps, the others wait
+    // here and then find its admin (SQLite has one server per store).
+    if (isPostgres(trx)) await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+    const existing = await trx.selectFrom('users').select('id').limit(1).executeTakeFirst();
+    if (existing) return false;
+    const password = randomBytes(18).toString('base64url');
+    const tokenValue = newToken();
+    // The files are written before the commit: a crash in between leaves no user, so the next
+    // start bootstraps again and overwrites them, and a committed admin always has its token on disk.
+    const files = dataFiles(dataDir);
+    writeSecretFile(files.adminToken, `${tokenValue}\n`);
+    writeSecretFile(files.adminPassword, `${password}\n`);
+    const now = timestamp();
+    const provider = localProviderDoc(ADMIN_USER, newUuid(), now);
     await createUser(trx, { username: ADMIN_USER, email: ADMIN_EMAIL, password, isAdmin: true });
     await issueToken(trx, ADMIN_USER, 'ebcli admin token (created on first start)', tokenValue);
     await insertProvider(trx, provider);
     await insertBox(trx, defaultPolicyDoc(ADMIN_USER, provider.id, now));
+    return true;
   });
-  return true;
 }

@@ -12,9 +12,10 @@ import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
+import { ReplicaBridge } from './events/replica-bridge.js';
 import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
-import { openSqliteStore, type Db } from './store/db.js';
+import { openStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
 import type { Tunables } from './workflows/env.js';
 
@@ -23,6 +24,11 @@ export { readServerState, type ServerState } from '../shared/server-state.js';
 export interface StartOptions {
   /** Resolved to an absolute path once, here; everything after uses the absolute one. */
   dataDir: string;
+  /**
+   * A `postgres://` URL: the store lives in that PostgreSQL database (several servers may share it).
+   * Undefined or empty: the embedded SQLite file in the data directory.
+   */
+  database?: string;
   /** 0 picks a free port. Undefined reuses the last port this data directory used, if free. */
   port?: number;
   host?: string;
@@ -79,12 +85,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const files = dataFiles(dataDir);
   const lock = lockDataDir(dataDir);
   let db: Db | undefined;
+  let bridge: ReplicaBridge | undefined;
   try {
     tightenSecretFiles(dataDir);
     const tls = await ensureTls(dataDir);
-    db = await openSqliteStore(files.database);
+    db = await openStore({ database: opts.database, sqliteFile: files.database });
     await bootstrap(db, dataDir);
     const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand, config };
+    // Replicas on one PostgreSQL database wake each other's tails (LISTEN/NOTIFY, batched).
+    if (opts.database) {
+      bridge = new ReplicaBridge(opts.database, context.bus);
+      await bridge.start();
+    }
     const app = await buildApp({
       context,
       https: { key: tls.key, cert: tls.cert },
@@ -132,6 +144,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         try {
           await app.orchestration.stop();
           await app.close();
+          await bridge?.close();
           await store.destroy();
           if (opts.writeStateFiles) {
             // server.json stays (the next start reuses its port); server.pid goes, if still ours.
@@ -143,6 +156,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       },
     };
   } catch (err) {
+    await bridge?.close();
     await db?.destroy();
     lock.release();
     throw err;

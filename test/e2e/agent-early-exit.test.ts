@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/server/start.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { activityTexts, createBox, deploy, fastTunables, killAgents, settled } from './helpers.js';
+import { testDatabaseUrl } from '../helpers/store.js';
 
 // An agent that exits at once fails the deploy with the cause from its log, not after the
 // connect timeout (issue 10). The agent command is replaced by a shell that fails like an agent
@@ -16,6 +17,7 @@ beforeAll(async () => {
   await t.server.close();
   t.server = await startServer({
     dataDir: t.dataDir,
+    database: await testDatabaseUrl(t.dataDir),
     port: 0,
     // Far longer than the test's own timeout: only the early-exit check can end the wait in time.
     tunables: { agentConnectTimeoutMs: 10 * 60_000 },

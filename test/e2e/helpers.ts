@@ -7,6 +7,7 @@ import { dataFiles } from '../../src/shared/paths.js';
 import { startServer } from '../../src/server/start.js';
 import { afterAll, beforeAll } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { testDatabaseUrl } from '../helpers/store.js';
 
 /** What the helpers need of a server: its authenticated `call`. */
 export type Api = Pick<TestServer, 'call'>;
@@ -135,7 +136,7 @@ export async function killAgents(dataDir: string): Promise<void> {
 export async function restartSamePort(t: TestServer): Promise<void> {
   const port = t.server.port;
   await t.server.close();
-  t.server = await startServer({ dataDir: t.dataDir, port });
+  t.server = await startServer({ dataDir: t.dataDir, port, database: await testDatabaseUrl(t.dataDir) });
   t.url = t.server.url;
 }
 

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { startServer } from '../../src/server/start.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { append, lines, prunedWorkspace } from './tail-helpers.js';
+import { testDatabaseUrl } from '../helpers/store.js';
 
 const RUNNER = join(import.meta.dirname, 'run-cli.ts');
 let t: TestServer;
@@ -110,7 +111,7 @@ describe('ebcli events (subprocess)', () => {
     // A server restart (same address, as the embedded server keeps its port) while lines keep coming.
     const port = t.server.port;
     await t.server.close();
-    t.server = await startServer({ dataDir: t.dataDir, port });
+    t.server = await startServer({ dataDir: t.dataDir, port, database: await testDatabaseUrl(t.dataDir) });
     for (let i = 10; i < 15; i++) await append(t, lines(20, 'i-follow', 'admin', i * 20));
     await until(() => ndjson(run.stdout()).length >= 300);
     const events = ndjson(run.stdout());

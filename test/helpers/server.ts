@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startServer, type RunningServer, type StartOptions } from '../../src/server/start.js';
 import { dataFiles } from '../../src/shared/paths.js';
+import { dropTestDatabase, testDatabaseUrl } from './store.js';
 
 export interface Reply<T = any> {
   status: number;
@@ -28,13 +29,17 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-/** A real control plane on 127.0.0.1, port 0, with a temporary data directory. */
+/**
+ * A real control plane on 127.0.0.1, port 0, with a temporary data directory; on a PostgreSQL test
+ * run (test/helpers/store.ts) its store is a database of its own, kept across `restart()`.
+ */
 export async function startTestServer(
   existingDataDir?: string,
   options: Omit<StartOptions, 'dataDir' | 'port'> = {},
 ): Promise<TestServer> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'ebcli-test-'));
-  let server = await startServer({ ...options, dataDir, port: 0 });
+  const database = options.database ?? (await testDatabaseUrl(dataDir));
+  let server = await startServer({ ...options, database, dataDir, port: 0 });
   const dispatcher = new Agent({ connect: { ca: server.ca } });
   const token = readFileSync(dataFiles(dataDir).adminToken, 'utf8').trim();
   const t: TestServer = {
@@ -61,7 +66,7 @@ export async function startTestServer(
     },
     async restart() {
       await server.close();
-      server = await startServer({ ...options, dataDir, port: 0 });
+      server = await startServer({ ...options, database, dataDir, port: 0 });
       t.server = server;
       t.url = server.url;
     },
@@ -69,6 +74,7 @@ export async function startTestServer(
       await server.close();
       await dispatcher.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (options.database === undefined) await dropTestDatabase(dataDir);
     },
   };
   return t;

@@ -5,7 +5,8 @@ import type { Transaction } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendEvents, type NewEvent } from '../../src/server/events/log.js';
 import type { BoxDoc } from '../../src/server/store/boxes.js';
-import { openSqliteStore, type Db } from '../../src/server/store/db.js';
+import type { Db } from '../../src/server/store/db.js';
+import { openTestStore } from '../helpers/store.js';
 import type { Database } from '../../src/server/store/schema.js';
 import { getInstance, insertInstance, updateInstance, type InstanceDoc } from '../../src/server/store/instances.js';
 import {
@@ -27,7 +28,7 @@ let db: Db;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ebcli-autoreconf-'));
-  db = await openSqliteStore(join(dir, 'ebcli.db'));
+  db = await openTestStore(join(dir, 'ebcli.db'));
 });
 afterEach(async () => {
   await db.destroy().catch(() => undefined);
@@ -190,7 +191,7 @@ describe('automatic reconfiguration', () => {
 
     // The queued reconfigure survives a restart of the store.
     await db.destroy();
-    db = await openSqliteStore(join(dir, 'ebcli.db'));
+    db = await openTestStore(join(dir, 'ebcli.db'));
     await finish(running);
     expect(await pendingRows()).toEqual([]);
     const opened = await openWorkflowOf(db, 'i-dep');

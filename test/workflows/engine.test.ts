@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore, type Db } from '../../src/server/store/db.js';
+import type { Db } from '../../src/server/store/db.js';
+import { onPostgres, openTestStore } from '../helpers/store.js';
 import { commitStep, type StepRunner } from '../../src/server/workflows/engine.js';
 import { claimNext, LeaseLostError } from '../../src/server/workflows/leases.js';
 import { WorkflowWorker } from '../../src/server/workflows/worker.js';
@@ -16,7 +17,7 @@ const open: Db[] = [];
 const workers: WorkflowWorker[] = [];
 
 async function store(): Promise<Db> {
-  const db = await openSqliteStore(file);
+  const db = await openTestStore(file);
   open.push(db);
   return db;
 }
@@ -40,7 +41,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('workflow engine on SQLite', () => {
+describe(`workflow engine on ${onPostgres ? 'PostgreSQL' : 'SQLite'}`, () => {
   it('commits each step (result row and next step) before the next step starts', async () => {
     const db = await store();
     const id = await addWorkflow(db, 4);

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore, type Db } from '../../src/server/store/db.js';
+import type { Db } from '../../src/server/store/db.js';
+import { openTestStore } from '../helpers/store.js';
 import type { EngineEnv } from '../../src/server/workflows/env.js';
 import { executionLeaseMs, expireSilentExecutions } from '../../src/server/workflows/execution-lease.js';
 import { activitiesOf } from '../../src/server/workflows/store/activities.js';
@@ -20,7 +21,7 @@ const LEASE = 3 * P;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ebcli-exec-lease-'));
-  db = await openSqliteStore(join(dir, 'ebcli.db'));
+  db = await openTestStore(join(dir, 'ebcli.db'));
   env = engineEnv(db, { pingIntervalMs: P });
 });
 afterEach(async () => {

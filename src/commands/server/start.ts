@@ -22,6 +22,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
   static override examples = [
     '<%= config.bin %> server start',
     '<%= config.bin %> server start --foreground --port 8443',
+    'EBCLI_DATABASE_URL=postgres://ebcli@db.example/ebcli <%= config.bin %> server start',
   ];
 
   static override flags = {
@@ -32,6 +33,11 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
       max: 65535,
     }),
     'data-dir': dataDirFlag,
+    database: Flags.string({
+      description:
+        'PostgreSQL URL (postgres://…) holding the store, shared by several servers; default: SQLite in the data directory. Prefer EBCLI_DATABASE_URL when the URL has a password.',
+      env: 'EBCLI_DATABASE_URL',
+    }),
   };
 
   static override exitOnInterrupt = false;
@@ -41,6 +47,8 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     const dataDir = resolve(this.flags['data-dir'] ?? defaultDataDir());
     if (!this.flags.foreground) {
       const { startDetached } = await import('../../cli/daemon.js');
+      // The background server inherits the environment: the URL (maybe with a password) stays out of its argv.
+      if (this.flags.database !== undefined) process.env.EBCLI_DATABASE_URL = this.flags.database;
       const s = await startDetached({ dataDir, port: this.flags.port });
       this.out(
         s.started
@@ -52,6 +60,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
     const { startServer, waitForShutdownSignal } = await import('../../server/start.js');
     const server = await startServer({
       dataDir,
+      database: this.flags.database,
       port: this.flags.port,
       writeStateFiles: true,
       logger: { level: process.env.EBCLI_LOG_LEVEL ?? 'info' },

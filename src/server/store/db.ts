@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { migrateToLatest } from './migrations.js';
+import { isPostgresUrl, openPostgresStore } from './postgres.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -49,4 +50,16 @@ export async function openSqliteStore(file: string): Promise<Db> {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrateToLatest(db as Kysely<unknown>);
   return db;
+}
+
+/**
+ * Opens the control plane's store: PostgreSQL when `database` is a `postgres://` URL, else the
+ * embedded SQLite file. Both run the same Kysely code and the same migrations.
+ */
+export async function openStore(opts: { database?: string; sqliteFile: string }): Promise<Db> {
+  if (opts.database !== undefined && opts.database !== '') {
+    if (!isPostgresUrl(opts.database)) throw new Error('the database must be a postgres:// or postgresql:// URL');
+    return openPostgresStore(opts.database);
+  }
+  return openSqliteStore(opts.sqliteFile);
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../store/db.js';
+import { isPostgres } from '../store/dialect.js';
 import { toWorkflow } from './store/workflows.js';
 import type { Workflow } from './types.js';
 
@@ -31,6 +32,7 @@ export async function claimNext(
   exclude: string[] = [],
 ): Promise<Workflow | undefined> {
   const now = Date.now();
+  if (isPostgres(db)) return claimNextSkipLocked(db, owner, leaseMs, exclude, now);
   for (let attempt = 0; attempt < 5; attempt++) {
     let q = db
       .selectFrom('workflows')
@@ -53,6 +55,35 @@ export async function claimNext(
     if (row) return toWorkflow(row);
   }
   return undefined;
+}
+
+/**
+ * PostgreSQL, where several replicas claim at once: one statement picks the oldest runnable row
+ * that no other transaction has locked (`FOR UPDATE SKIP LOCKED`) and takes its lease, so
+ * concurrent claimers never wait on each other nor take the same workflow.
+ */
+async function claimNextSkipLocked(
+  db: Db,
+  owner: string,
+  leaseMs: number,
+  exclude: string[],
+  now: number,
+): Promise<Workflow | undefined> {
+  const row = await db
+    .updateTable('workflows')
+    .set({ lease_owner: owner, lease_expires: now + leaseMs, state: 'running' })
+    .where('id', '=', (eb) => {
+      let q = eb
+        .selectFrom('workflows')
+        .select('id')
+        .where('state', 'in', ['pending', 'running'])
+        .where('lease_expires', '<', now);
+      if (exclude.length) q = q.where('id', 'not in', exclude);
+      return q.orderBy('created').limit(1).forUpdate().skipLocked();
+    })
+    .returningAll()
+    .executeTakeFirst();
+  return row ? toWorkflow(row) : undefined;
 }
 
 /** Extends a lease; false when the lease is no longer ours. */
@@ -88,9 +119,13 @@ const processAlive = (pid: number): boolean => {
 
 /**
  * Frees leases held by dead processes of this host (a SIGKILLed server), so a restart resumes
- * their workflows at once instead of waiting for the leases to expire. Returns how many.
+ * their workflows at once instead of waiting for the leases to expire (embedded SQLite store only,
+ * which one host owns). Returns how many.
  */
 export async function reclaimDeadOwners(db: Db): Promise<number> {
+  // On PostgreSQL the owner may be a replica on another machine (or a container) with the same
+  // host name, whose pids this process cannot see: only the lease timeout frees its workflows.
+  if (isPostgres(db)) return 0;
   const host = hostname();
   const rows = await db
     .selectFrom('workflows')

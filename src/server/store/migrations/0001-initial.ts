@@ -1,8 +1,10 @@
 import type { Kysely, Migration } from 'kysely';
+import { portableTypes } from '../dialect.js';
 
 /** Users, tokens, workspaces, boxes, blobs, providers and instances. */
 export const initial: Migration = {
   async up(db: Kysely<unknown>) {
+    const t = portableTypes(db);
     await db.schema
       .createTable('users')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -59,9 +61,9 @@ export const initial: Migration = {
       .addColumn('name', 'text', (c) => c.notNull())
       .addColumn('uploader', 'text', (c) => c.notNull())
       .addColumn('content_type', 'text', (c) => c.notNull())
-      .addColumn('length', 'integer', (c) => c.notNull())
+      .addColumn('length', t.int64, (c) => c.notNull())
       .addColumn('md5', 'text', (c) => c.notNull())
-      .addColumn('data', 'blob', (c) => c.notNull())
+      .addColumn('data', t.bytes, (c) => c.notNull())
       .addColumn('created', 'text', (c) => c.notNull())
       .execute();
     await db.schema
@@ -84,7 +86,7 @@ export const initial: Migration = {
       .execute();
     await db.schema
       .createTable('provider_logs')
-      .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('seq', t.autoId, t.autoIdColumn)
       .addColumn('id', 'text', (c) => c.notNull().unique())
       .addColumn('provider_id', 'text', (c) => c.notNull())
       .addColumn('level', 'integer', (c) => c.notNull())

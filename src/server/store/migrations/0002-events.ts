@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { portableTypes } from '../dialect.js';
 
 /**
  * The event log: one append-only stream per workspace with a gap-free sequence. `stream_heads`
@@ -7,16 +8,17 @@ import type { Kysely, Migration } from 'kysely';
  */
 export const events: Migration = {
   async up(db: Kysely<unknown>) {
+    const t = portableTypes(db);
     await db.schema
       .createTable('stream_heads')
       .addColumn('workspace', 'text', (c) => c.primaryKey())
-      .addColumn('head', 'integer', (c) => c.notNull())
+      .addColumn('head', t.int64, (c) => c.notNull())
       .addColumn('epoch', 'text', (c) => c.notNull())
       .execute();
     await db.schema
       .createTable('events')
       .addColumn('workspace', 'text', (c) => c.notNull())
-      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('seq', t.int64, (c) => c.notNull())
       .addColumn('type', 'text', (c) => c.notNull())
       .addColumn('instance_id', 'text')
       .addColumn('operation_id', 'text')

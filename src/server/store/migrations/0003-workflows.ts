@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { portableTypes } from '../dialect.js';
 
 /**
  * Durable orchestration: workflows and their step results, machines and their agents, script
@@ -13,6 +14,7 @@ import type { Kysely, Migration } from 'kysely';
  */
 export const workflows: Migration = {
   async up(db: Kysely<unknown>) {
+    const t = portableTypes(db);
     await db.schema
       .createTable('workflows')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -24,7 +26,7 @@ export const workflows: Migration = {
       .addColumn('plan', 'text', (c) => c.notNull())
       .addColumn('next_step', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('lease_owner', 'text')
-      .addColumn('lease_expires', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('lease_expires', t.int64, (c) => c.notNull().defaultTo(0))
       .addColumn('error', 'text')
       .addColumn('username', 'text', (c) => c.notNull())
       .addColumn('request_id', 'text', (c) => c.notNull())
@@ -77,14 +79,14 @@ export const workflows: Migration = {
       .addColumn('scope', 'text', (c) => c.notNull())
       .addColumn('box_name', 'text', (c) => c.notNull())
       .addColumn('event', 'text', (c) => c.notNull())
-      .addColumn('activity_id', 'integer')
+      .addColumn('activity_id', t.int64)
       .addColumn('status', 'text')
       .addColumn('exit_code', 'integer')
       .addColumn('message', 'text')
       .addColumn('truncated', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('last_seq', 'integer')
       .addColumn('stored_seq', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('stored_bytes', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('stored_bytes', t.int64, (c) => c.notNull().defaultTo(0))
       .addColumn('created', 'text', (c) => c.notNull())
       .addColumn('finished', 'text')
       .execute();
@@ -105,7 +107,7 @@ export const workflows: Migration = {
 
     await db.schema
       .createTable('activities')
-      .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+      .addColumn('id', t.autoId, t.autoIdColumn)
       .addColumn('instance_id', 'text', (c) => c.notNull())
       .addColumn('workflow_id', 'text')
       .addColumn('workspace', 'text', (c) => c.notNull())
