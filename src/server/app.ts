@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authLimits, TooManyAttempts, type AuthLimits, type AuthLimitTunables } from './auth-limits.js';
 import { authenticate } from './auth.js';
+import { userForSession } from './session/auth.js';
 import type { AuthClass, ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import {
@@ -14,6 +15,8 @@ import {
 } from './listener.js';
 import { withSafeSerializers } from './request-log.js';
 import { registerRoutes } from './routes/index.js';
+import { consoleRoutes } from './console/serve.js';
+import { sessionRoutes } from './session/routes.js';
 import { validatorOptions } from './validation.js';
 
 export { RELEASE } from '../shared/release.js';
@@ -83,7 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
-    if (auth !== 'public' && auth !== 'user' && auth !== 'agent') {
+    if (auth !== 'public' && auth !== 'user' && auth !== 'agent' && auth !== 'session') {
       throw new Error(`route ${route.method} ${route.url} has no auth classification`);
     }
     for (const method of [route.method].flat()) {
@@ -94,7 +97,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('authLimits', limits);
   app.addHook(
     'onRequest',
-    authenticate(opts.context.db, limits, (req) => socketCap.authenticated(req.socket)),
+    authenticate(
+      opts.context.db,
+      limits,
+      (req) => socketCap.authenticated(req.socket),
+      (req) => userForSession(opts.context.db, req, opts.context.publicUrl),
+    ),
   );
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('ElasticBox-Release', RELEASE);
@@ -130,6 +138,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   await registerRoutes(app, opts.context);
+  await sessionRoutes(app, opts.context);
+  await consoleRoutes(app);
   app.get('/services/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }
