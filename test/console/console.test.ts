@@ -21,6 +21,17 @@ let home: TempHome;
 let box: { id: string; name: string };
 const LINES = 12;
 
+/** In the page: records when each row's badge first reads "running" (the page's clock = this machine's). */
+const RECORD_RUNNING = `(() => {
+  const seen = (window.runningAt = {});
+  new MutationObserver(() => {
+    for (const row of document.querySelectorAll('tr[data-instance]')) {
+      const id = row.getAttribute('data-instance');
+      if (!seen[id] && row.querySelector('.badge')?.textContent === 'running') seen[id] = Date.now();
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+})()`;
+
 beforeAll(async () => {
   ensureBuilt();
   home = tempHome();
@@ -73,22 +84,12 @@ describe('console in a browser', () => {
     const session = cookies.find((c) => c.name === 'eb_session');
     expect(session).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict' });
     // Scripts cannot read it.
-    expect(await page.evaluate(() => document.cookie)).not.toContain('eb_session');
+    expect(await page.evaluate('document.cookie')).not.toContain('eb_session');
   }, 60_000);
 
   it('shows a deploy made with the CLI, and turns it running within 1 s of the server event', async () => {
     await page.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
-    // Record when each row's badge first reads "running" (the page's own clock = this machine's).
-    await page.evaluate(() => {
-      const seen: Record<string, number> = {};
-      (window as any).runningAt = seen;
-      new MutationObserver(() => {
-        for (const row of document.querySelectorAll('tr[data-instance]')) {
-          const id = row.getAttribute('data-instance')!;
-          if (!seen[id] && row.querySelector('.badge')?.textContent === 'running') seen[id] = Date.now();
-        }
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    await page.evaluate(RECORD_RUNNING);
     const watch = doneSeenAt(() => true);
     const r = await runCli(['deploy', box.id, '--name', 'from-cli', '-t', 'web', '--no-wait', '--json'], {
       env: { ...home.env, ...serverEnv(t) },
@@ -100,8 +101,9 @@ describe('console in a browser', () => {
     const done = await watch.at;
     watch.close();
     expect(done.id).toBe(id);
-    await page.waitForFunction((i) => (window as any).runningAt[i], id, { timeout: 10_000 });
-    const shownAt = (await page.evaluate((i) => (window as any).runningAt[i], id)) as number;
+    const shownAtExpr = `window.runningAt[${JSON.stringify(id)}]`;
+    await page.waitForFunction(shownAtExpr, undefined, { timeout: 10_000 });
+    const shownAt = (await page.evaluate(shownAtExpr)) as number;
     expect(shownAt - done.at).toBeLessThan(1000);
     await expect.poll(() => page.locator(`tr[data-instance="${id}"]`).textContent()).toContain('web');
     await screenshot(page, 'instances');
