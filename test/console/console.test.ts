@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { createBox, useE2eServer } from '../e2e/helpers.js';
+import { createBox, deploy, restartSamePort, useE2eServer } from '../e2e/helpers.js';
 import { ensureBuilt, runCli, serverEnv, tempHome, type TempHome } from '../cli/helpers.js';
 import type { TestServer } from '../helpers/server.js';
 import { TAIL_PATH } from '../../src/shared/protocol.js';
@@ -20,6 +20,17 @@ let page: Page;
 let home: TempHome;
 let box: { id: string; name: string };
 const LINES = 12;
+
+/** In the page: records when the live feed first shows it is disconnected, and the lines shown then. */
+const RECORD_DISCONNECT = `(() => {
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('.live.off')) {
+      window.disconnectedAt = Date.now();
+      window.linesAtDisconnect = document.querySelectorAll('.log .line').length;
+      observer.disconnect();
+    }
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+})()`;
 
 /** In the page: records when each row's badge first reads "running" (the page's clock = this machine's). */
 const RECORD_RUNNING = `(() => {
@@ -205,6 +216,28 @@ describe('console in a browser', () => {
     // The console's own page still opens it.
     await page.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
   }, 30_000);
+
+  it('log tail shows every script line exactly once across a server restart', async () => {
+    const total = 40;
+    const slow = await createBox(t, {
+      name: 'Console Slow',
+      events: { install: `for i in $(seq 1 ${total}); do echo "slow line $i"; sleep 0.1; done\n` },
+    });
+    const res = await deploy(t, slow.id, 'slow-log');
+    expect(res.status, res.text).toBe(202);
+    await page.goto(`${t.url}/#/instances/${res.body.id}/slow-log`);
+    const lines = page.getByRole('log').locator('.line');
+    await expect.poll(() => lines.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(5);
+    await page.evaluate(RECORD_DISCONNECT);
+    await restartSamePort(t);
+    // The page saw its socket drop while the script was still writing, then reconnected.
+    await page.waitForFunction('window.disconnectedAt', undefined, { timeout: 30_000 });
+    expect(await page.evaluate('window.linesAtDisconnect')).toBeLessThan(total);
+    await expect.poll(() => lines.count(), { timeout: 60_000 }).toBeGreaterThanOrEqual(total);
+    // The tail resumed after the last seq it had: nothing lost, nothing repeated.
+    expect(await lines.allTextContents()).toEqual(Array.from({ length: total }, (_, i) => `slow line ${i + 1}`));
+    await page.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
+  }, 120_000);
 
   it('signs out', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
