@@ -24,6 +24,12 @@ export function whenSignedOut(callback: () => void): void {
   onSignedOut = callback;
 }
 
+/** The server ended the session (a socket closed with 4003): back to the sign-in form. */
+export function sessionEnded(): void {
+  csrf = '';
+  onSignedOut();
+}
+
 async function parse(res: Response): Promise<any> {
   const text = await res.text();
   const body = text && (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text;

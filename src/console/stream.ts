@@ -1,3 +1,8 @@
+import { sessionEnded } from './api.js';
+
+/** Close code of a socket whose credential ended (CloseCode.revoked in src/shared/protocol.ts). */
+const SESSION_ENDED_CODE = 4003;
+
 /** One event of the workspace stream (src/shared/protocol.ts TailEvent). */
 export interface StreamEvent {
   seq: number;
@@ -55,9 +60,15 @@ export class EventStream {
       this.delay = 250;
       this.opts.onStatus?.(true);
     };
-    ws.onclose = () => {
+    ws.onclose = (e) => {
       this.opts.onStatus?.(false);
       if (this.closed) return;
+      if (e.code === SESSION_ENDED_CODE) {
+        // Signed out elsewhere or expired: reconnecting would only be refused.
+        this.closed = true;
+        sessionEnded();
+        return;
+      }
       this.timer = window.setTimeout(() => this.open(), this.delay);
       this.delay = Math.min(this.delay * 2, 5000);
     };

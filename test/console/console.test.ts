@@ -239,9 +239,15 @@ describe('console in a browser', () => {
     await page.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
   }, 120_000);
 
-  it('signs out', async () => {
+  it('signs out, and another tab of the same session returns to the sign-in form', async () => {
+    const other = await context.newPage();
+    await other.goto(`${t.url}/#/events`);
+    await other.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('heading', { name: 'Sign in to the console' }).waitFor({ timeout: 10_000 });
+    // The other tab's socket is closed by the server; the page goes back to the sign-in form.
+    await other.getByRole('heading', { name: 'Sign in to the console' }).waitFor({ timeout: 10_000 });
+    await other.close();
     await screenshot(page, 'sign-in');
     await expectAccessible(page, 'sign-in');
     expect((await context.cookies()).find((c) => c.name === 'eb_session')).toBeUndefined();

@@ -144,7 +144,51 @@ describe('the event websocket with a console session', () => {
   });
 });
 
+/** Opens the event websocket with a session; resolves once it is open (welcome received). */
+function openTail(cookie: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${t.url.replace('https', 'wss')}${TAIL_PATH}`, {
+      ca: t.server.ca,
+      headers: { cookie, origin: t.url },
+    });
+    const closed = new Promise<{ code: number; reason: string }>((r) =>
+      ws.on('close', (code, reason) => r({ code, reason: String(reason) })),
+    );
+    ws.once('message', () => resolve({ ws, closed }));
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
+  });
+}
+
 describe('session end', () => {
+  it('closes the open event websocket of a session that signs out', async () => {
+    const s = await signIn();
+    const other = await signIn();
+    const { closed } = await openTail(s.cookie);
+    const { ws: stays, closed: otherClosed } = await openTail(other.cookie);
+    let otherCode: number | undefined;
+    void otherClosed.then((c) => (otherCode = c.code));
+    const out = await t.call('DELETE', '/services/session', {
+      token: null,
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+    });
+    expect(out.status).toBe(204);
+    expect((await closed).code).toBe(4003);
+    // Another session's socket is untouched.
+    expect(otherCode).toBeUndefined();
+    stays.terminate();
+  });
+
+  it('closes the open event websocket of a session when it expires', async () => {
+    const s = await signIn();
+    await t.server.db
+      .updateTable('console_sessions')
+      .set({ expires: new Date(Date.now() + 1500).toISOString() })
+      .where('csrf', '=', s.csrf)
+      .execute();
+    const { closed } = await openTail(s.cookie);
+    expect((await closed).code).toBe(4003);
+  });
+
   it('an expired session authenticates nothing', async () => {
     const s = await signIn();
     const headers = { cookie: s.cookie, 'x-csrf-token': s.csrf };

@@ -2,8 +2,10 @@ import type { FastifyRequest } from 'fastify';
 import { TAIL_PATH } from '../../shared/protocol.js';
 import type { AuthUser } from '../context.js';
 import { forbidden, unauthorized } from '../errors.js';
+import { hashToken } from '../security.js';
 import type { Db } from '../store/db.js';
 import { sessionCookie } from './cookie.js';
+import './watch.js';
 import { CSRF_HEADER, csrfMatches, findSession, type ConsoleSession } from './store.js';
 
 /**
@@ -30,7 +32,9 @@ export async function userForSession(
     if (!allowedOrigin || origin !== allowedOrigin) {
       throw forbidden('Cross-origin websocket refused: Origin must be the control plane itself');
     }
-    return (await live(db, secret)).user;
+    const session = await live(db, secret);
+    req.consoleSession = { hash: hashToken(secret), expires: session.expires };
+    return session.user;
   }
   if (origin !== undefined && origin !== allowedOrigin) throw forbidden('Cross-origin request refused');
   const session = await live(db, secret);

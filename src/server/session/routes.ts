@@ -4,6 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { forbidden, unauthorized } from '../errors.js';
 import { passwordLogin } from '../password-login.js';
+import { hashToken } from '../security.js';
+import { announceSessionEnded } from './watch.js';
 import { errors } from '../schemas/common.js';
 import { clearedSessionCookie, sessionCookie, sessionSetCookie } from './cookie.js';
 import { createSession, CSRF_HEADER, csrfMatches, deleteSession, findSession, type ConsoleSession } from './store.js';
@@ -100,6 +102,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
       const { secret, session } = current(req);
       if (!csrfMatches(session, req.headers[CSRF_HEADER])) throw unauthorized('Sign-out needs the CSRF token');
       await deleteSession(ctx.db, secret);
+      announceSessionEnded(ctx.bus, hashToken(secret));
       return reply.header('set-cookie', clearedSessionCookie()).code(204).send();
     },
   );
