@@ -10,7 +10,8 @@ import { createBox, deploy, restartSamePort, useE2eServer } from '../e2e/helpers
 import { ensureBuilt, runCli, serverEnv, tempHome, type TempHome } from '../cli/helpers.js';
 import type { TestServer } from '../helpers/server.js';
 import { TAIL_PATH } from '../../src/shared/protocol.js';
-import { expectAccessible, launch, newContext, screenshot, signIn } from './browser.js';
+import { adminPassword, expectAccessible, launch, newContext, screenshot, signIn } from './browser.js';
+import { ADMIN_EMAIL } from '../../src/server/bootstrap.js';
 
 let t: TestServer;
 useE2eServer((s) => (t = s));
@@ -65,6 +66,15 @@ afterAll(async () => {
   await browser?.close();
   home?.cleanup();
 });
+
+/** Presses Tab until the focused element's text is `name` (at most 40 times). */
+async function tabTo(page: Page, name: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate('document.activeElement?.textContent?.trim()')) === name) return;
+  }
+  throw new Error(`no focusable element named ${name}`);
+}
 
 /** Resolves with the time a token-authenticated tail (as the CLI uses) sees the instance done. */
 function doneSeenAt(match: (id: string) => boolean): { at: Promise<{ id: string; at: number }>; close(): void } {
@@ -252,4 +262,33 @@ describe('console in a browser', () => {
     await expectAccessible(page, 'sign-in');
     expect((await context.cookies()).find((c) => c.name === 'eb_session')).toBeUndefined();
   }, 30_000);
+
+  it('is usable with the keyboard alone: sign in, move between pages, open and cancel a confirmation', async () => {
+    await page.goto(`${t.url}/`);
+    await page.getByLabel('Email').waitFor({ timeout: 10_000 });
+    // The email field has the focus on load.
+    await page.keyboard.type(ADMIN_EMAIL);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(adminPassword(t));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Instances' }).waitFor({ timeout: 10_000 });
+    await tabTo(page, 'Boxes');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Boxes' }).waitFor({ timeout: 10_000 });
+    await tabTo(page, 'Instances');
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'slow-log' }).waitFor({ timeout: 10_000 });
+    await tabTo(page, 'slow-log');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Variables' }).waitFor({ timeout: 10_000 });
+    await tabTo(page, 'Shut down');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor({ timeout: 5_000 });
+    // Focus is inside the dialog, on Cancel; Enter cancels and nothing is started.
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Cancel');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
+    expect(await page.getByRole('alert').count()).toBe(0);
+  }, 60_000);
 });
