@@ -1,3 +1,4 @@
+import { Component } from 'preact';
 import { useMemo, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
@@ -88,21 +89,32 @@ export function Instances() {
             </tr>
           </thead>
           <tbody>
-            ${shown.map(
-              (i) =>
-                html`<tr key=${i.id} data-instance=${i.id}>
-                  <td><a href=${instanceHref(i)}>${i.name}</a> <span class="muted">${i.id}</span></td>
-                  <td><${StateBadge} instance=${i} /></td>
-                  <td>${i.boxes?.[0]?.name ?? i.box}</td>
-                  <td>${(i.tags ?? []).map((t) => html`<span class="tag">${t}</span>`)}</td>
-                  <td><time>${when(i.updated)}</time></td>
-                </tr>`,
-            )}
+            ${shown.map((i) => html`<${Row} key=${i.id} i=${i} />`)}
           </tbody>
         </table>
         ${shown.length === 0 && html`<p>No instances${tag || state ? ' match the filter' : ''}.</p>`}`
     }
   </main>`;
+}
+
+/**
+ * One instance row. Events replace only the changed instance's object, so a row re-renders only
+ * when its own instance changed: an update costs one row, not the whole list (bench/t17-console.ts).
+ */
+class Row extends Component<{ i: InstanceDoc }> {
+  override shouldComponentUpdate(next: { i: InstanceDoc }): boolean {
+    return next.i !== this.props.i;
+  }
+  override render() {
+    const { i } = this.props;
+    return html`<tr data-instance=${i.id}>
+      <td><a href=${instanceHref(i)}>${i.name}</a> <span class="muted">${i.id}</span></td>
+      <td><${StateBadge} instance=${i} /></td>
+      <td>${i.boxes?.[0]?.name ?? i.box}</td>
+      <td>${(i.tags ?? []).map((t) => html`<span class="tag">${t}</span>`)}</td>
+      <td><time>${when(i.updated)}</time></td>
+    </tr>`;
+  }
 }
 
 /** Whether the page's live feed is connected (announced politely to screen readers). */
