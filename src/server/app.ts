@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authLimits, TooManyAttempts, type AuthLimits, type AuthLimitTunables } from './auth-limits.js';
 import { authenticate } from './auth.js';
 import { userForSession } from './session/auth.js';
+import { consoleOrigin } from './session/origin.js';
 import type { AuthClass, ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import {
@@ -101,7 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       opts.context.db,
       limits,
       (req) => socketCap.authenticated(req.socket),
-      (req) => userForSession(opts.context.db, req, opts.context.publicUrl),
+      (req) => userForSession(opts.context.db, req, consoleOrigin(opts.context)),
     ),
   );
   app.addHook('onSend', async (_req, reply, payload) => {

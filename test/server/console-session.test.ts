@@ -137,6 +137,18 @@ describe('the event websocket with a console session', () => {
     expect((await tail({ origin: t.url })).status).toBe(401);
   });
 
+  it('takes the allowed origin from EBCLI_CONSOLE_ORIGIN when set, and then only that one', async () => {
+    const s = await signIn();
+    process.env.EBCLI_CONSOLE_ORIGIN = 'https://cam.example.test/';
+    try {
+      expect((await tail({ cookie: s.cookie, origin: 'https://cam.example.test' })).status).toBe(101);
+      expect((await tail({ cookie: s.cookie, origin: t.url })).status).toBe(403);
+    } finally {
+      delete process.env.EBCLI_CONSOLE_ORIGIN;
+    }
+    expect((await tail({ cookie: s.cookie, origin: t.url })).status).toBe(101);
+  });
+
   it('leaves the CLI token unchanged: a token needs no Origin', async () => {
     const res = await tail({ authorization: `Bearer ${t.token}` });
     expect(res.status).toBe(101);

@@ -5,6 +5,7 @@ import type { ServerContext } from '../context.js';
 import { forbidden, unauthorized } from '../errors.js';
 import { passwordLogin } from '../password-login.js';
 import { hashToken } from '../security.js';
+import { consoleOrigin } from './origin.js';
 import { announceSessionEnded } from './watch.js';
 import { errors } from '../schemas/common.js';
 import { clearedSessionCookie, sessionCookie, sessionSetCookie } from './cookie.js';
@@ -31,7 +32,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
   const tags = ['console'];
   const sameOrigin = (req: FastifyRequest) => {
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== ctx.publicUrl) throw forbidden('Cross-origin request refused');
+    if (origin !== undefined && origin !== consoleOrigin(ctx)) throw forbidden('Cross-origin request refused');
   };
   /** Signed-in requests, found before the body is read (onRequest). */
   const signedIn = new WeakMap<FastifyRequest, { secret: string; session: ConsoleSession }>();
