@@ -192,7 +192,24 @@ describe('console in a browser', () => {
     await expectAccessible(page, 'box');
     const all = (await t.call('GET', '/services/instances')).body as { name: string }[];
     expect(all.map((i) => i.name)).not.toContain('bad-port');
-  }, 60_000);
+
+    // The refused values are still in the form, as typed and chosen.
+    expect(await page.getByLabel(/^PORT/).inputValue()).toBe('nope');
+    expect(await page.getByLabel(/^MODE/).inputValue()).toBe('safe');
+    // Corrected, the same form deploys: the page moves to the new instance, which turns running
+    // with the values typed in (the password too, though the page never shows it).
+    await page.getByLabel('Instance name').fill('from-form');
+    await page.getByLabel(/^PORT/).fill('9090');
+    await page.getByLabel(/^ADMIN_PW/).fill('typed-secret');
+    await page.getByRole('button', { name: 'Deploy' }).click();
+    await page.waitForURL(/#\/instances\/i-[a-z0-9]+\/from-form$/, { timeout: 10_000 });
+    await expect.poll(() => page.locator('main .badge').first().textContent(), { timeout: 60_000 }).toBe('running');
+    expect(await page.locator('main').textContent()).not.toContain('typed-secret');
+    const id = /instances\/([^/]+)\//.exec(page.url())![1];
+    const doc = (await t.call('GET', `/services/instances/${id}`)).body;
+    const byName = Object.fromEntries(doc.variables.map((v: any) => [v.name, v.value]));
+    expect(byName).toMatchObject({ PORT: '9090', MODE: 'safe', ADMIN_PW: 'typed-secret' });
+  }, 120_000);
 
   it('events page shows the workspace stream', async () => {
     await page.getByRole('link', { name: 'Events' }).click();

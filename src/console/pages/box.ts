@@ -22,15 +22,17 @@ function VariableInput(props: { v: Variable }) {
       .split(',')
       .map((o) => o.trim())
       .filter(Boolean);
-    input = html`<select ...${common} value=${value}>
-      ${options.map((o) => html`<option value=${o}>${o}</option>`)}
+    // Uncontrolled (defaults only): a re-render, e.g. after the server refused a value, keeps what
+    // the user chose or typed.
+    input = html`<select ...${common}>
+      ${options.map((o) => html`<option value=${o} defaultSelected=${o === value}>${o}</option>`)}
     </select>`;
   } else if (v.type === 'Password') {
     input = html`<input ...${common} type="password" autocomplete="new-password" placeholder="unchanged" />`;
   } else {
     // Number and Port are typed in as text: the server's own validation answers a bad value.
     const inputmode = v.type === 'Number' || v.type === 'Port' ? 'numeric' : undefined;
-    input = html`<input ...${common} type="text" inputmode=${inputmode} value=${value} />`;
+    input = html`<input ...${common} type="text" inputmode=${inputmode} defaultValue=${value} />`;
   }
   return html`<div class="field">
     <label for=${id}>${v.name} <span class="muted">(${v.type}${v.required ? ', required' : ''})</span></label>
