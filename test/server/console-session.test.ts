@@ -229,3 +229,21 @@ describe('session end', () => {
     expect((await tail({ cookie: s.cookie, origin: t.url })).status).toBe(401);
   });
 });
+
+describe('sign-in failure budget', () => {
+  it('counts console sign-in failures in the same per-account budget as token logins', async () => {
+    const account = 'nobody@example.test';
+    for (let i = 0; i < 10; i++) {
+      const res = await t.call('POST', '/services/session', { token: null, body: { email: account, password: 'x' } });
+      expect(res.status).toBe(401);
+    }
+    const blocked = await t.call('POST', '/services/session', { token: null, body: { email: account, password: 'x' } });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    const viaToken = await t.call('POST', '/services/security/token', {
+      token: null,
+      body: { email: account, password: 'x' },
+    });
+    expect(viaToken.status).toBe(429);
+  });
+});
