@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBox, useE2eServer } from '../e2e/helpers.js';
+import { createBox, settled, useE2eServer } from '../e2e/helpers.js';
 import type { TestServer } from '../helpers/server.js';
 import { BIN, ensureBuilt, runCli, seedInstance, serverEnv, tempHome, type TempHome } from './helpers.js';
 
@@ -88,7 +88,9 @@ describe('console links on a TTY', () => {
     const id = /\((i-[a-z0-9]+)\)/.exec(out)?.[1];
     expect(id, out).toBeDefined();
     expect(out).toContain(`console: ${t.url}/#/instances/${id}/tty-link`);
+    // Clean up: once the deploy has finished (a busy instance refuses another operation), terminate.
+    expect((await settled(t, id!)).state).toBe('done');
     const done = await runCli(['instances', 'terminate', id!, '--yes', '--json'], { env, timeoutMs: 60_000 });
-    expect(done.code, done.stderr).toBe(0);
+    expect(done.code, `${done.stdout} ${done.stderr}`).toBe(0);
   }, 90_000);
 });
