@@ -14,17 +14,7 @@ export const COMPLETION_EVENTS: Record<string, string[]> = {
   force_terminate: ['terminate', 'terminate_service'],
 };
 
-const ON_EVENTS = new Set(['deploy', 'poweron', 'reinstall', 'reconfigure', 'snapshot']);
-
-/** Display state (design choice in cam-api.md §3.4): running, stopped, terminated, failed, processing. */
-export function displayState(i: Pick<Instance, 'state' | 'operation'>): string {
-  if (i.state === 'unavailable') return 'failed';
-  if (i.state === 'processing') return 'processing';
-  const event = i.operation?.event ?? '';
-  if (event.startsWith('shutdown')) return 'stopped';
-  if (event.startsWith('terminate')) return 'terminated';
-  return ON_EVENTS.has(event) ? 'running' : i.state;
-}
+export { displayState } from '../shared/instance-state.js';
 
 export interface WaitTarget {
   id: string;

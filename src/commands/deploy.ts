@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { consoleUrl } from '../cli/console-link.js';
 import { currentHead, followOperations, streamHost } from '../cli/follow.js';
 import { instanceTagFlag, timeoutFlag, variableFlag, variableOverrides, workspaceFlag } from '../cli/flags.js';
 import { planDeploys } from '../cli/deploy-plan.js';
@@ -78,6 +79,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
           : [await client.instances.deploy(p.request)];
         for (const instance of instances) {
           this.note(`Deploying ${p.box.name} as ${instance.name} (${instance.id}) in workspace ${workspace}`);
+          if (this.stdoutTty) this.note(`  console: ${consoleUrl(client.baseUrl, instance)}`);
           const state = displayState(instance);
           started.push({ base: { ...base, name: instance.name, id: instance.id, state }, instance });
         }

@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authLimits, TooManyAttempts, type AuthLimits, type AuthLimitTunables } from './auth-limits.js';
 import { authenticate } from './auth.js';
+import { userForSession } from './session/auth.js';
+import { consoleOrigin } from './session/origin.js';
 import type { AuthClass, ServerContext } from './context.js';
 import { randomUUID } from 'node:crypto';
 import { codeForStatus, REQUEST_ID_HEADER, type ErrorBody, type ErrorCode } from '../shared/errors.js';
@@ -11,6 +13,8 @@ import { configOf } from './config-of.js';
 import { serverOptions, UnauthenticatedSocketCap, type ListenerTunables } from './listener.js';
 import { withSafeSerializers } from './request-log.js';
 import { registerRoutes } from './routes/index.js';
+import { consoleRoutes } from './console/serve.js';
+import { sessionRoutes } from './session/routes.js';
 import { validatorOptions } from './validation.js';
 
 export { RELEASE } from '../shared/release.js';
@@ -93,7 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
     const auth = route.config?.auth;
-    if (auth !== 'public' && auth !== 'user' && auth !== 'agent') {
+    if (auth !== 'public' && auth !== 'user' && auth !== 'agent' && auth !== 'session') {
       throw new Error(`route ${route.method} ${route.url} has no auth classification`);
     }
     for (const method of [route.method].flat()) {
@@ -105,7 +109,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('authLimits', limits);
   app.addHook(
     'onRequest',
-    authenticate(opts.context.db, limits, (req) => socketCap.authenticated(req.socket)),
+    authenticate(
+      opts.context.db,
+      limits,
+      (req) => socketCap.authenticated(req.socket),
+      (req) => userForSession(opts.context.db, req, consoleOrigin(opts.context)),
+    ),
   );
   app.addHook('onSend', async (req, reply, payload) => {
     reply.header('ElasticBox-Release', RELEASE);
@@ -143,6 +152,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   await registerRoutes(app, opts.context);
+  await sessionRoutes(app, opts.context);
+  await consoleRoutes(app);
   app.get('/services/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
   return app;
 }

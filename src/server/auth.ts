@@ -32,10 +32,22 @@ export async function userForToken(db: Db, token: string): Promise<AuthUser | un
  * address that sent too many unknown tokens gets 429 + Retry-After, for any token, until its
  * window ends (so guessing cannot go on, even with a right guess in between).
  */
-export function authenticate(db: Db, limits: AuthLimits, onAuthenticated?: (req: FastifyRequest) => void) {
+export function authenticate(
+  db: Db,
+  limits: AuthLimits,
+  onAuthenticated?: (req: FastifyRequest) => void,
+  /** Console sessions (src/server/session/auth.ts): consulted only when no token was sent. */
+  sessionUser?: (req: FastifyRequest) => Promise<AuthUser | undefined>,
+) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     if (req.routeOptions.config?.auth !== 'user') return;
     const token = tokenFromHeaders(req.headers);
+    const viaSession = token ? undefined : await sessionUser?.(req);
+    if (viaSession) {
+      req.user = viaSession;
+      onAuthenticated?.(req);
+      return;
+    }
     if (!token) throw unauthorized('Authentication required: send ElasticBox-Token or Authorization: Bearer');
     limits.tokenPerAddress.check(req.ip);
     const user = token.length > 512 ? undefined : await userForToken(db, token);

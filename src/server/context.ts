@@ -25,8 +25,11 @@ export interface ServerContext {
   config?: ServerConfig;
 }
 
-/** `agent`: the route authenticates a machine token itself, before any websocket upgrade. */
-export type AuthClass = 'public' | 'user' | 'agent';
+/**
+ * `agent`: the route authenticates a machine token itself, before any websocket upgrade.
+ * `session`: the route authenticates the console's session cookie itself (src/server/session).
+ */
+export type AuthClass = 'public' | 'user' | 'agent' | 'session';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -19,7 +19,13 @@ const PUBLIC = [
   'GET /services/roots',
   'POST /services/security/token',
   'GET /services/openapi.json',
+  'POST /services/session',
+  'GET /',
+  'GET /console/:file',
 ];
+
+/** Console routes that authenticate the session cookie themselves (src/server/session/routes.ts). */
+const SESSION_ROUTES = ['GET /services/session', 'DELETE /services/session'];
 
 /**
  * How each `user` route treats a caller who is not a member of the target's workspace:
@@ -155,6 +161,13 @@ afterAll(async () => t.stop());
 
 const key = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 
+/** Signs in to the console; returns the `Cookie` header value of the session. */
+async function signIn(email: string, password: string): Promise<string> {
+  const res = await t.call('POST', '/services/session', { token: null, body: { email, password } });
+  expect(res.status).toBe(200);
+  return String(res.headers['set-cookie']).split(';')[0] as string;
+}
+
 /** A concrete path aimed at the admin's records. */
 const aimedAtAdmin = (url: string) =>
   url
@@ -176,6 +189,7 @@ describe('A2 classification', () => {
         .sort();
     expect(byClass('public')).toEqual([...PUBLIC].sort());
     expect(byClass('agent')).toEqual([...AGENT_ROUTES].sort());
+    expect(byClass('session')).toEqual([...SESSION_ROUTES].sort());
     expect(byClass('user')).toEqual(Object.keys(USER_ROUTES).sort());
   });
 
@@ -207,6 +221,16 @@ describe('A2 REST routes', () => {
     }
     const res = await t.call('GET', AGENT_PATH, { token: null, headers: { authorization: `Bearer ${bob}` } });
     expect(res.status).toBe(401);
+  });
+
+  it('answers 401 to a console session cookie alone (no CSRF token) on every user route and the agent channel', async () => {
+    const cookie = await signIn('bob@example.test', 'bob-password');
+    for (const r of t.server.app.routeTable.filter((x) => x.auth === 'user')) {
+      const res = await t.call(r.method, aimedAtAdmin(r.url), { token: null, headers: { cookie }, raw: '{}' });
+      expect(res.status, key(r)).toBe(401);
+    }
+    expect((await t.call('GET', AGENT_PATH, { token: null, headers: { cookie } })).status).toBe(401);
+    expect((await agentSocket({ cookie, origin: t.url })).status).toBe(401);
   });
 
   it("refuses the admin's records to another workspace's user on every route, and never leaks them", async () => {

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { consoleUrl } from '../../cli/console-link.js';
 import { resolveInstance } from '../../cli/instance-refs.js';
 import type { Activity, Instance } from '../../client/types.js';
 import { displayState } from '../../client/wait.js';
@@ -61,6 +62,7 @@ export default class InstancesShow extends BaseCommand<typeof InstancesShow> {
       ],
       ['last activity', lastActivity ? `${lastActivity.created} ${lastActivity.text}` : undefined],
       ['updated', instance.updated],
+      ...(this.stdoutTty ? [['console', consoleUrl(client.baseUrl, instance)] as [string, unknown]] : []),
     ]);
     return { instance, state: displayState(instance), ...(lastActivity ? { lastActivity } : {}) };
   }

@@ -13,6 +13,7 @@ import { pruneEvents, startPruning, type PruneResult } from '../events/retention
 import { readMatching, resolveStart, type StartPoint, type StartRequest } from '../events/subscription.js';
 import { ensureWebsocket } from '../ws/plugin.js';
 import { serveTail } from '../ws/event-tail.js';
+import { watchSession } from '../session/watch.js';
 import { errors } from '../schemas/common.js';
 
 /** The event log's moving parts, reachable from the app (tests shrink tunables and prune on demand). */
@@ -165,7 +166,16 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     },
     wsHandler: (socket, req) => {
       const { workspace, filter, start } = req.tail!;
-      serveTail(socket, { hub, workspace, filter, start, log: req.log, headers: req.headers });
+      const session = req.consoleSession;
+      serveTail(socket, {
+        hub,
+        workspace,
+        filter,
+        start,
+        log: req.log,
+        headers: req.headers,
+        ...(session ? { watchCredential: (end: () => void) => watchSession(ctx.bus, session, end) } : {}),
+      });
     },
   });
 }

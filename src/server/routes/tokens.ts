@@ -4,8 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
 import { schemaUrl } from '../docs.js';
-import { badRequest, notFound, unauthorized } from '../errors.js';
-import { verifyPassword } from '../security.js';
+import { badRequest, notFound } from '../errors.js';
+import { passwordLogin } from '../password-login.js';
 import { errors } from '../schemas/common.js';
 import { announceTokenRevoked } from '../events/revocation.js';
 import { issueToken } from '../store/users.js';
@@ -57,24 +57,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       },
     },
     async (req, reply) => {
-      // Every attempt is counted up front (concurrent guesses cannot outrun the budget) and
-      // forgiven when it succeeds.
-      const account = req.body.email.trim().toLowerCase();
-      const { loginPerAddress, loginPerAccount } = app.authLimits;
-      loginPerAddress.check(req.ip);
-      loginPerAccount.check(account);
-      loginPerAddress.fail(req.ip);
-      loginPerAccount.fail(account);
-      const user = await db
-        .selectFrom('users')
-        .select(['id', 'password_hash'])
-        .where('email', '=', req.body.email)
-        .executeTakeFirst();
-      // Hash anyway when the user is unknown, so timing does not reveal which emails exist.
-      const ok = await verifyPassword(req.body.password, user?.password_hash ?? 'scrypt$16384$8$1$AAAA$AAAA');
-      if (!user || !ok) throw unauthorized('Invalid email or password');
-      loginPerAddress.forgive(req.ip);
-      loginPerAccount.forgive(account);
+      const user = await passwordLogin(app, db, req, req.body.email, req.body.password);
       const token = await issueToken(db, user.id, 'Session token (email and password login)');
       return reply.type('text/plain; charset=utf-8').send(token.value);
     },

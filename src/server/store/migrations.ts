@@ -4,6 +4,7 @@ import { events } from './migrations/0002-events.js';
 import { workflows } from './migrations/0003-workflows.js';
 import { reconfigure } from './migrations/0004-reconfigure.js';
 import { activityCodes } from './migrations/0005-activity-codes.js';
+import { consoleSessions } from './migrations/0006-console-sessions.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '0003_workflows': workflows,
   '0004_reconfigure': reconfigure,
   '0005_activity_codes': activityCodes,
+  '0006_console_sessions': consoleSessions,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -233,6 +233,15 @@ export interface PendingReconfiguresTable {
   updated: string;
 }
 
+/** A console sign-in: the cookie value is kept only as its hash. */
+export interface ConsoleSessionsTable {
+  hash: string;
+  user_id: string;
+  csrf: string;
+  created: string;
+  expires: string;
+}
+
 export interface Database {
   stream_heads: StreamHeadsTable;
   events: EventsTable;
@@ -254,4 +263,5 @@ export interface Database {
   activities: ActivitiesTable;
   idempotency_keys: IdempotencyKeysTable;
   pending_reconfigures: PendingReconfiguresTable;
+  console_sessions: ConsoleSessionsTable;
 }

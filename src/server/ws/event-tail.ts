@@ -28,6 +28,11 @@ export interface TailOptions {
    * hash, and revoking that token closes the socket.
    */
   headers?: IncomingHttpHeaders;
+  /**
+   * For a socket opened without a token (a console session): calls its argument once the
+   * credential ends, closing the socket as for a revoked token; returns the unwatch.
+   */
+  watchCredential?: (end: () => void) => () => void;
 }
 
 /** How long a cut-off slow consumer gets to read its close frame before the socket is destroyed. */
@@ -111,7 +116,7 @@ export function serveTail(socket: WebSocket, opts: TailOptions): void {
   pinger.unref();
   beater.unref();
   const token = opts.headers ? tokenFromHeaders(opts.headers) : undefined;
-  const unwatch = token ? hub.credentials.watch(hashToken(token), revoked) : undefined;
+  const unwatch = token ? hub.credentials.watch(hashToken(token), revoked) : opts.watchCredential?.(revoked);
 
   function finish() {
     if (closed) return;
