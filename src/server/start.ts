@@ -14,6 +14,7 @@ import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
 import { openSqliteStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
+import { certificateHostsFor, localUrl, resolvePublicUrl } from './public-url.js';
 import type { Tunables } from './workflows/env.js';
 
 export interface StartOptions {
@@ -22,6 +23,11 @@ export interface StartOptions {
   /** 0 picks a free port. Undefined reuses the last port this data directory used, if free. */
   port?: number;
   host?: string;
+  /**
+   * URL agents on other hosts and remote CLIs use (`--public-url`); the server certificate names
+   * its host. Without a port, the listening port. Default: the local URL.
+   */
+  publicUrl?: string;
   logger?: FastifyServerOptions['logger'];
   /** Write `server.json` and `server.pid` so the CLI can find this server (the embedded default). */
   writeStateFiles?: boolean;
@@ -37,7 +43,10 @@ export interface StartOptions {
 
 export interface ServerState {
   pid: number;
+  /** The URL on this host (loopback when listening on every address). */
   url: string;
+  /** The URL other hosts use (`--public-url`), = `url` when not given. */
+  publicUrl: string;
   port: number;
   host: string;
   dataDir: string;
@@ -47,6 +56,7 @@ export interface ServerState {
 
 export interface RunningServer {
   url: string;
+  publicUrl: string;
   port: number;
   dataDir: string;
   ca: string;
@@ -95,7 +105,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   let db: Db | undefined;
   try {
     tightenSecretFiles(dataDir);
-    const tls = await ensureTls(dataDir);
+    const tls = await ensureTls(dataDir, certificateHostsFor(host, opts.publicUrl));
     db = await openSqliteStore(files.database);
     await bootstrap(db, dataDir);
     const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand };
@@ -114,14 +124,17 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await app.listen({ port: 0, host });
     }
     const port = (app.server.address() as AddressInfo).port;
-    const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    context.publicUrl = url;
+    const url = localUrl(host, port);
+    const publicUrl = resolvePublicUrl(opts.publicUrl, port) ?? url;
+    context.publicUrl = publicUrl;
+    context.localUrl = url;
     app.orchestration.configure(opts.tunables);
     await app.orchestration.start();
     if (opts.writeStateFiles) {
       const state: ServerState = {
         pid: process.pid,
         url,
+        publicUrl,
         port,
         host,
         dataDir,
@@ -135,6 +148,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const store = db;
     return {
       url,
+      publicUrl,
       port,
       dataDir,
       ca: tls.ca,
