@@ -42,6 +42,33 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 export const PROTOCOL_VERSION = 1;
 /** Path of the agent websocket endpoint on the control plane. */
 export const AGENT_PATH = '/services/agent';
+/**
+ * Enrollment (quality.md A4), plain HTTPS before any websocket: a new agent POSTs
+ * {@link EnrollRequest} (its one-time enrollment token, in the body, never the URL) to
+ * {@link ENROLL_PATH} and receives {@link EnrollResponse}: the machine id the server assigned and
+ * the machine credential it uses as its Bearer token from then on. The server keeps hashes only;
+ * a token is traded once, before it expires.
+ */
+export const ENROLL_PATH = `${AGENT_PATH}/enroll`;
+/** The agent program (one file, Node ≥ 18) and its sha256 (`sha256sum` format). */
+export const AGENT_PROGRAM_PATH = `${AGENT_PATH}/agent.mjs`;
+export const AGENT_PROGRAM_SHA256_PATH = `${AGENT_PATH}/agent.mjs.sha256`;
+/** Response header carrying the agent program's sha256 (hex). */
+export const AGENT_SHA256_HEADER = 'x-ebcli-agent-sha256';
+/** The POSIX sh installer (`curl … | sh`). */
+export const BOOTSTRAP_PATH = `${AGENT_PATH}/bootstrap.sh`;
+export const EnrollRequest = Type.Object({
+  token: Type.String({ minLength: 16, maxLength: 256 }),
+  /** The host's name, shown in `machines list` (the id is the server's). */
+  hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  agentVersion: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export const EnrollResponse = Type.Object({
+  machine: Type.String({ minLength: 1, maxLength: 256 }),
+  token: Type.String({ minLength: 16 }),
+});
+export type EnrollRequest = Static<typeof EnrollRequest>;
+export type EnrollResponse = Static<typeof EnrollResponse>;
 /** Largest frame either end accepts (ws `maxPayload`). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Largest `output.line`, in UTF-8 bytes; longer lines arrive as several records with `partial`. */
