@@ -231,6 +231,33 @@ export interface PendingReconfiguresTable {
   updated: string;
 }
 
+export interface EnrollmentTokensTable {
+  id: string;
+  workspace: string;
+  token_hash: string;
+  claims: string;
+  expires: string;
+  used: number;
+  machine_id: string | null;
+  created_by: string;
+  created: string;
+}
+
+export interface RegisteredMachinesTable {
+  id: string;
+  workspace: string;
+  hostname: string;
+  claims: string;
+  token_hash: string;
+  agent_version: string | null;
+  address: string | null;
+  connected: number;
+  last_seen: string | null;
+  instance_id: string | null;
+  created: string;
+  updated: string;
+}
+
 export interface Database {
   stream_heads: StreamHeadsTable;
   events: EventsTable;
@@ -252,4 +279,6 @@ export interface Database {
   activities: ActivitiesTable;
   idempotency_keys: IdempotencyKeysTable;
   pending_reconfigures: PendingReconfiguresTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  registered_machines: RegisteredMachinesTable;
 }
