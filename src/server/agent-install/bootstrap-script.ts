@@ -165,7 +165,12 @@ else
   run() { "$@"; }
 fi
 if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=; fi
-run $detach nohup sh "$supervisor" "$NODE" "$program" "$conf" "$log_file" "$pid_file" </dev/null >/dev/null 2>&1 &
+# In a subshell whose stdio is replaced first: the supervisor keeps no descriptor of this script's
+# caller (a pipe left open would hold "curl … | sh" until the agent stops).
+(
+  exec </dev/null >/dev/null 2>&1
+  run $detach nohup sh "$supervisor" "$NODE" "$program" "$conf" "$log_file" "$pid_file"
+) &
 i=0
 while [ ! -s "$pid_file" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s "$pid_file" ] || die "the agent supervisor did not start; see $log_file"
