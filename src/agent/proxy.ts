@@ -36,7 +36,9 @@ export function bypassesProxy(target: URL, noProxy: string | undefined): boolean
     .filter(Boolean)
     .some((entry) => {
       if (entry === '*') return true;
-      const m = /^(.*?)(?::(\d+))?$/.exec(entry.toLowerCase()) as RegExpExecArray;
+      // A bare IPv6 address has several colons and no port; `[v6]:port` and `host:port` have one.
+      const bareV6 = (entry.match(/:/g) ?? []).length > 1 && !entry.startsWith('[');
+      const m = (bareV6 ? [entry, entry] : /^(.*?)(?::(\d+))?$/.exec(entry.toLowerCase())) as RegExpExecArray;
       const name = (m[1] ?? '').replace(/^\*?\./, '').replace(/^\[|\]$/g, '');
       if (m[2] && m[2] !== port) return false;
       return host === name || host.endsWith(`.${name}`);
