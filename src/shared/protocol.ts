@@ -230,6 +230,14 @@ export const ResultAckMessage = Type.Object({ type: Type.Literal('result_ack'), 
 export const CancelMessage = Type.Object({ type: Type.Literal('cancel'), executionId: ExecutionId });
 /** Application-level ping for transports that hide ws ping frames; the agent answers `pong`. */
 export const PingMessage = Type.Object({ type: Type.Literal('ping'), sentAt: EpochMs });
+/**
+ * The instance no longer runs on this machine (a registered machine freed at terminate): the
+ * agent removes `<workdir>/<instanceId>` and nothing else.
+ */
+export const CleanupMessage = Type.Object({
+  type: Type.Literal('cleanup'),
+  instanceId: Type.String({ pattern: '^i-[a-z0-9]{6}$' }),
+});
 
 export const AgentMessage = Type.Union([
   HelloMessage,
@@ -241,7 +249,14 @@ export const AgentMessage = Type.Union([
   ResultMessage,
   RejectedMessage,
 ]);
-export const ServerMessage = Type.Union([ExecuteMessage, AckMessage, ResultAckMessage, CancelMessage, PingMessage]);
+export const ServerMessage = Type.Union([
+  ExecuteMessage,
+  AckMessage,
+  ResultAckMessage,
+  CancelMessage,
+  PingMessage,
+  CleanupMessage,
+]);
 
 export type HelloMessage = Static<typeof HelloMessage>;
 export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
@@ -256,6 +271,7 @@ export type AckMessage = Static<typeof AckMessage>;
 export type ResultAckMessage = Static<typeof ResultAckMessage>;
 export type CancelMessage = Static<typeof CancelMessage>;
 export type PingMessage = Static<typeof PingMessage>;
+export type CleanupMessage = Static<typeof CleanupMessage>;
 /** Any message an agent sends. */
 export type AgentMessage = Static<typeof AgentMessage>;
 /** Any message the server sends to an agent. */

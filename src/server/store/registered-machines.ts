@@ -21,6 +21,8 @@ export interface RegisteredMachine {
   connected: boolean;
   lastSeen: string | null;
   instanceId: string | null;
+  /** The deploy's machine name it serves while an instance holds it. */
+  machineName: string | null;
   created: string;
   updated: string;
 }
@@ -35,6 +37,7 @@ const toMachine = (r: RegisteredMachinesTable): RegisteredMachine => ({
   connected: r.connected === 1,
   lastSeen: r.last_seen,
   instanceId: r.instance_id,
+  machineName: r.machine_name,
   created: r.created,
   updated: r.updated,
 });
@@ -118,6 +121,7 @@ export async function redeemEnrollmentToken(
       connected: 0,
       last_seen: null,
       instance_id: null,
+      machine_name: null,
       created: now,
       updated: now,
     };
@@ -172,7 +176,7 @@ export async function markRegisteredSeen(
       ...(change.connected !== undefined ? { connected: change.connected ? 1 : 0 } : {}),
       ...(change.agentVersion !== undefined ? { agent_version: change.agentVersion } : {}),
     })
-    .where('id', '=', id)
+    .where((eb) => eb.or([eb('id', '=', id), eb('machine_name', '=', id)]))
     .execute();
 }
 

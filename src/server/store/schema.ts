@@ -254,6 +254,7 @@ export interface RegisteredMachinesTable {
   connected: number;
   last_seen: string | null;
   instance_id: string | null;
+  machine_name: string | null;
   created: string;
   updated: string;
 }

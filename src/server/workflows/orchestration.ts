@@ -61,6 +61,7 @@ export class Orchestration {
       dataDir: ctx.dataDir,
       agentCommand: opts.agentCommand ?? ctx.agentCommand,
       localUrl: () => ctx.localUrl,
+      agents: () => this.hub,
     });
     this.hub = new AgentHub(ctx.db, ctx.bus, {
       onNotify: (id) => void reconfigureDependents(this.env, id).catch(report('notify')),

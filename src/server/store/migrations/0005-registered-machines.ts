@@ -9,7 +9,8 @@ import type { Kysely, Migration } from 'kysely';
  * - `registered_machines`: the enrolled hosts. `id` is assigned by the server (`rm-xxxxxxxx`);
  *   `token_hash` is the sha256 of the machine credential; `claims` a JSON array of strings;
  *   `connected`/`last_seen` come from the agent channel (heartbeats); `instance_id` is set while
- *   a deploy holds the machine (Existing Machines provider). A removed machine's row is deleted:
+ *   a deploy holds the machine (Existing Machines provider), `machine_name` the name of that
+ *   deploy's machine (the agent channel serves the machine under that name meanwhile). A removed machine's row is deleted:
  *   its credential stops working and nothing of it is left for a machine enrolled later.
  */
 export const registeredMachines: Migration = {
@@ -38,6 +39,7 @@ export const registeredMachines: Migration = {
       .addColumn('connected', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('last_seen', 'text')
       .addColumn('instance_id', 'text')
+      .addColumn('machine_name', 'text')
       .addColumn('created', 'text', (c) => c.notNull())
       .addColumn('updated', 'text', (c) => c.notNull())
       .execute();

@@ -30,6 +30,8 @@ export interface Machine {
   hasToken: boolean;
   created: string;
   updated: string;
+  /** The name the agent says in `hello` when it differs (a registered machine serving a deploy). */
+  agentName?: string;
 }
 
 export function toMachine(r: MachinesTable): Machine {
