@@ -1,8 +1,8 @@
 /**
  * Host B (issue 11): a network namespace joined to the test by a veth pair, whose nftables output
  * policy drops every packet except those to the CONNECT proxy. A machine registered there with the
- * one-liner enrolls and comes online through the proxy; a direct connection to the control plane
- * from host B is dropped. The proxy is test-only (test/helpers/connect-proxy.ts). Needs root (CI
+ * one-liner enrolls and comes online through the proxy and deploys the Hello Web example there; a
+ * direct connection to the control plane from host B is dropped. The proxy is test-only (test/helpers/connect-proxy.ts). Needs root (CI
  * runs as root), iproute2 and nftables (.ci/run installs them); the namespace, and with it the
  * veth pair and the nft table, is deleted in teardown even when the test fails.
  */
@@ -17,6 +17,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { until } from '../helpers/standalone-agent.js';
 import { processAlive } from '../../src/shared/process.js';
 import { dataFiles } from '../../src/shared/paths.js';
+import { deploy, importExample, settled } from './helpers.js';
+
+const SCHEMAS = 'http://elasticbox.net/schemas/';
 
 const isRoot = process.getuid?.() === 0;
 if (process.env.CI && !isRoot) throw new Error('host-b-proxy.test.ts needs root in CI');
@@ -86,7 +89,7 @@ afterAll(async () => {
 });
 
 describe.runIf(isRoot)('host B: only a CONNECT proxy reaches the control plane', () => {
-  it('a machine registered with the one-liner enrolls and comes online through the proxy; direct is dropped', async () => {
+  it('a machine registered with the one-liner enrolls through the proxy and deploys an example; direct is dropped', async () => {
     run('ip', ['netns', 'add', NS]);
     run('ip', ['link', 'add', VETH_HOST, 'type', 'veth', 'peer', 'name', VETH_B]);
     run('ip', ['link', 'set', VETH_B, 'netns', NS]);
@@ -150,5 +153,33 @@ describe.runIf(isRoot)('host B: only a CONNECT proxy reaches the control plane',
     const log = readFileSync(join(home, '.ebcli-agent', 'agent.log'), 'utf8');
     expect(log).toContain('"agent connected"');
     expect(log).not.toContain('pr0xy-secret');
-  }, 120_000);
+
+    // An example box deployed there (Existing Machines provider), its scripts run on host B.
+    const provider = await t.call('POST', '/services/providers', {
+      body: { schema: `${SCHEMAS}existing/provider`, type: 'Existing Machines', name: 'host b' },
+    });
+    const policy = await t.call('POST', '/services/boxes', {
+      body: {
+        schema: `${SCHEMAS}boxes/policy`,
+        name: 'Host B',
+        provider_id: provider.body.id,
+        claims: ['linux'],
+        profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 1 },
+      },
+    });
+    const box = await importExample(t, 'Hello Web', new Map());
+    const res = await deploy(t, box.id, 'on-host-b', { policy_box: { id: policy.body.id } });
+    expect(res.status, res.text).toBe(202);
+    const done = await settled(t, res.body.id, undefined, 90_000);
+    expect(done.state, JSON.stringify(done.operation)).toBe('done');
+    const page = join(home, '.ebcli-agent', 'work', res.body.id, 'www', 'index.html');
+    expect(readFileSync(page, 'utf8')).toContain('Hello from ebcli');
+    const before = (await t.call('GET', `/services/instances/${res.body.id}`)).body.updated;
+    expect((await t.call('DELETE', `/services/instances/${res.body.id}`)).status).toBe(202);
+    expect((await settled(t, res.body.id, before, 60_000)).state).toBe('done');
+    await until(async () => {
+      const list = (await server.call('GET', '/services/machines')).body as any[];
+      return list.every((m) => m.instance === null);
+    }, 'the host B machine freed');
+  }, 150_000);
 });
