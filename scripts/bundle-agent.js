@@ -3,8 +3,10 @@
 // self-contained file each), which the local provider copies to <data-dir>/agent/ for machines that
 // run as another user in their own mount namespace. Run after tsc.
 import { fileURLToPath } from 'node:url';
-import { bundleAgentProgram } from '../dist/server/providers/agent-bundle.js';
+import { bundleAgentProgram, bundleStandaloneAgent } from '../dist/server/providers/agent-bundle.js';
 
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 await bundleAgentProgram(dist, `${dist}agent-bundle`, 'js');
-process.stdout.write('bundled dist/agent-bundle/agent.mjs and helper-cli.mjs\n');
+// The agent other hosts install (served at /services/agent/agent.mjs): one file, Node >= 18.
+await bundleStandaloneAgent(dist, `${dist}agent-bundle`, 'js');
+process.stdout.write('bundled dist/agent-bundle/agent.mjs, helper-cli.mjs and ebcli-agent.mjs\n');

@@ -11,6 +11,7 @@ import {
   type ServerMessage,
 } from '../shared/protocol.js';
 import type { AgentLogger } from './logger.js';
+import { proxyForLog, tunnelAgent } from './proxy.js';
 
 export interface ConnectionOptions {
   /** Full `wss://…/services/agent` URL. */
@@ -18,6 +19,8 @@ export interface ConnectionOptions {
   token: string;
   /** Trusted CA certificates (PEM); undefined uses Node's defaults. */
   ca?: string[];
+  /** HTTP proxy URL to tunnel through with CONNECT (proxy.ts); undefined connects directly. */
+  proxy?: string;
   /** Heartbeat interval P; a server silent for 2P + 5 s counts as dead. */
   pingIntervalMs: number;
   backoff?: BackoffOptions;
@@ -47,8 +50,11 @@ export class AgentConnection {
    */
   private readonly secureContext: SecureContext;
 
+  private readonly proxyAgent: ReturnType<typeof tunnelAgent> | undefined;
+
   constructor(private readonly opts: ConnectionOptions) {
     this.backoff = new Backoff(opts.backoff);
+    this.proxyAgent = opts.proxy ? tunnelAgent(opts.proxy) : undefined;
     this.secureContext = createSecureContext({ ca: opts.ca, minVersion: 'TLSv1.2' });
   }
 
@@ -110,6 +116,7 @@ export class AgentConnection {
       handshakeTimeout: 10_000,
       perMessageDeflate: false,
       followRedirects: false,
+      ...(this.proxyAgent ? { agent: this.proxyAgent } : {}),
     };
     const ws = new WebSocket(opts.url, options);
     this.ws = ws;
@@ -120,7 +127,10 @@ export class AgentConnection {
     });
     ws.on('open', () => {
       this.openedAt = Date.now();
-      opts.log('info', 'agent connected', { url: opts.url });
+      opts.log('info', 'agent connected', {
+        url: opts.url,
+        ...(opts.proxy ? { proxy: proxyForLog(opts.proxy) } : {}),
+      });
       this.alive();
       this.heartbeatTimer = setInterval(
         () => this.send({ type: 'heartbeat', sentAt: Date.now() }),

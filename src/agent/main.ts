@@ -41,6 +41,10 @@ export interface AgentOptions {
   token: string;
   /** PEM file of a CA to trust in addition to the system roots. */
   caFile?: string;
+  /** HTTP proxy URL for the connection (see proxy.ts); undefined connects directly. */
+  proxy?: string;
+  /** How scripts run the `elasticbox` helper (argv prefix); default: the helper file beside the agent. */
+  helperCommand?: string[];
   /** Scripts run in `<workdir>/<instanceId>` (CAM: /var/elasticbox). */
   workdir: string;
   /** The on-disk outbox and the agent's private runtime files. */
@@ -96,9 +100,9 @@ function helperCommand(): string[] {
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** Writes `<binDir>/elasticbox`, the CAM helper command scripts call. */
-function writeHelperWrapper(binDir: string): void {
+function writeHelperWrapper(binDir: string, helper: string[] = helperCommand()): void {
   mkdirSync(binDir, { recursive: true, mode: 0o700 });
-  const command = helperCommand().map(shellQuote).join(' ');
+  const command = helper.map(shellQuote).join(' ');
   const wrapper = `#!/bin/sh\n# ElasticBox helper command (elasticbox set|config|notify), installed by the ebcli agent.\nexec ${command} "$@"\n`;
   writeFileSync(join(binDir, 'elasticbox'), wrapper, { mode: 0o755 });
 }
@@ -120,7 +124,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
   let socketTempDir: string | undefined;
   try {
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
-    writeHelperWrapper(binDir);
+    writeHelperWrapper(binDir, opts.helperCommand);
     // Rendered scripts hold secrets; any left by a crash go now.
     rmSync(scriptsDir, { recursive: true, force: true });
     if (socketPath.length > MAX_UNIX_SOCKET_PATH) {
@@ -154,6 +158,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
     url,
     token: opts.token,
     ca,
+    proxy: opts.proxy,
     pingIntervalMs: opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     backoff: opts.reconnect,
     log,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import {
   DEFAULT_OUTPUT_CAP_BYTES,
   DEFAULT_TIMEOUT_SECONDS,
@@ -127,6 +128,18 @@ export class AgentRuntime {
         return this.running.get(message.executionId)?.run?.cancel();
       case 'ping':
         return; // answered by the connection
+      case 'cleanup':
+        return this.cleanup(message.instanceId);
+    }
+  }
+
+  /** Removes an instance's folder (the id is checked by the protocol: `i-` and six characters). */
+  private cleanup(instanceId: string): void {
+    try {
+      rmSync(join(this.opts.workdir, instanceId), { recursive: true, force: true });
+      this.opts.log('info', 'instance folder removed', { instanceId });
+    } catch (err) {
+      this.opts.log('warn', 'could not remove the instance folder', { instanceId, error: (err as Error).message });
     }
   }
 

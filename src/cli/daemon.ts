@@ -14,6 +14,8 @@ export interface ServerStatus {
   dataDir: string;
   pid?: number;
   url?: string;
+  /** The URL other hosts use (`--public-url`; = url when not given). */
+  publicUrl?: string;
   caFile?: string;
   /** Why the server is considered not running, when it is not. */
   reason?: string;
@@ -60,7 +62,7 @@ export async function serverStatus(dir: string): Promise<ServerStatus> {
   const pid = Number(readFileSync(files.pidFile, 'utf8').trim());
   if (!processAlive(pid)) return { running: false, dataDir, reason: 'stale pid file' };
   const healthy = await checkHealth(state);
-  const base = { dataDir, pid, url: state.url, caFile: state.caFile };
+  const base = { dataDir, pid, url: state.url, publicUrl: state.publicUrl ?? state.url, caFile: state.caFile };
   return healthy ? { running: true, ...base } : { running: false, ...base, reason: 'not answering health' };
 }
 
@@ -72,6 +74,10 @@ function logTail(file: string, lines = 20): string {
 export interface DetachOptions {
   dataDir: string;
   port?: number;
+  /** Address to bind (`--listen`); default 127.0.0.1. */
+  host?: string;
+  /** `--public-url`. */
+  publicUrl?: string;
   /** How long to wait for health before giving up. */
   timeoutMs?: number;
 }
@@ -92,6 +98,8 @@ export async function startDetached(opts: DetachOptions): Promise<ServerStatus &
   const log = openSync(files.logFile, 'a', 0o600);
   const args = [BIN, 'server', 'start', '--foreground', '--data-dir', dataDir];
   if (opts.port !== undefined) args.push('--port', String(opts.port));
+  if (opts.host !== undefined) args.push('--listen', opts.host.includes(':') ? `[${opts.host}]` : opts.host);
+  if (opts.publicUrl !== undefined) args.push('--public-url', opts.publicUrl);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
   closeSync(log);
   let exited: number | null = null;

@@ -4,6 +4,7 @@ import { CLIENT_RELEASE, HttpClient, type ClientOptions } from './http.js';
 import { Blobs } from './resources/blobs.js';
 import { Boxes } from './resources/boxes.js';
 import { Instances } from './resources/instances.js';
+import { Machines } from './resources/machines.js';
 import { Providers } from './resources/providers.js';
 import { Profile, Tokens } from './resources/tokens.js';
 import { Workspaces } from './resources/workspaces.js';
@@ -11,7 +12,7 @@ import type { Workspace } from './types.js';
 
 /**
  * Typed client of the CAM 4.0 API. Resources: `workspaces`, `boxes`, `blobs`, `instances`,
- * `providers`, `tokens`, `profile`. Throws typed errors (see `errors.ts`); never prints or exits.
+ * `providers`, `machines`, `tokens`, `profile`. Throws typed errors (see `errors.ts`); never prints or exits.
  *
  * @example
  * const client = new EbClient({ url: 'https://127.0.0.1:8443', token, caFile });
@@ -24,6 +25,7 @@ export class EbClient {
   readonly blobs: Blobs;
   readonly instances: Instances;
   readonly providers: Providers;
+  readonly machines: Machines;
   readonly tokens: Tokens;
   readonly profile: Profile;
 
@@ -34,6 +36,7 @@ export class EbClient {
     this.blobs = new Blobs(this.http);
     this.instances = new Instances(this.http);
     this.providers = new Providers(this.http);
+    this.machines = new Machines(this.http);
     this.tokens = new Tokens(this.http);
     this.profile = new Profile(this.http);
   }

@@ -145,3 +145,36 @@ export interface PullAnswer {
   changes: { kind: string; name: string; change: string; requires: string }[];
   scripts: string[];
 }
+
+/** A host running the installed agent, enrolled with a one-time token (`ebcli machines register`). */
+export interface RegisteredMachine {
+  id: string;
+  owner: string;
+  hostname: string;
+  claims: string[];
+  /** From the agent channel: `online` while its agent is connected. */
+  state: 'online' | 'offline';
+  /** Last connect, disconnect or heartbeat (CAM timestamp, UTC); null before the first. */
+  last_seen: string | null;
+  agent_version: string | null;
+  address: string | null;
+  /** The instance holding the machine, if any. */
+  instance: string | null;
+  created: string;
+  updated: string;
+}
+
+/** A minted enrollment token and the commands that install an agent with it. */
+export interface Enrollment {
+  id: string;
+  owner: string;
+  claims: string[];
+  expires: string;
+  /** One-time secret; shown once. */
+  token: string;
+  bootstrap_url: string;
+  /** The one-liner, as root: `curl … | sudo env EBCLI_ENROLL_TOKEN=… sh`. */
+  command: string;
+  /** The one-liner installing for the current user. */
+  user_command: string;
+}

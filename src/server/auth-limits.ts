@@ -19,6 +19,8 @@ export interface AuthLimitTunables {
   tokenPerAddress: FailureBudget;
   /** Agent upgrades with an unknown machine token, per client address (kept apart from users'). */
   machineTokenPerAddress: FailureBudget;
+  /** Refused enrollments (unknown, used or expired token), per client address (quality.md A4). */
+  enrollPerAddress: FailureBudget;
   /** Keys remembered per limiter; the oldest is forgotten past it (bounded memory). */
   maxKeys: number;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_AUTH_LIMITS: AuthLimitTunables = {
   loginPerAccount: { max: 10, windowMs: 15 * 60_000 },
   tokenPerAddress: { max: 30, windowMs: 60_000 },
   machineTokenPerAddress: { max: 30, windowMs: 60_000 },
+  enrollPerAddress: { max: 10, windowMs: 5 * 60_000 },
   maxKeys: 10_000,
 };
 
@@ -93,6 +96,7 @@ export interface AuthLimits {
   loginPerAccount: FailureLimiter;
   tokenPerAddress: FailureLimiter;
   machineTokenPerAddress: FailureLimiter;
+  enrollPerAddress: FailureLimiter;
 }
 
 export function authLimits(overrides: Partial<AuthLimitTunables> = {}): AuthLimits {
@@ -102,5 +106,6 @@ export function authLimits(overrides: Partial<AuthLimitTunables> = {}): AuthLimi
     loginPerAccount: new FailureLimiter(t.loginPerAccount, t.maxKeys),
     tokenPerAddress: new FailureLimiter(t.tokenPerAddress, t.maxKeys),
     machineTokenPerAddress: new FailureLimiter(t.machineTokenPerAddress, t.maxKeys),
+    enrollPerAddress: new FailureLimiter(t.enrollPerAddress, t.maxKeys),
   };
 }

@@ -19,6 +19,8 @@ export interface ServerContext {
   bus: EventBus;
   /** Base URL the server is reachable at, once known (used in agent bootstraps and logs). */
   publicUrl?: string;
+  /** URL on this host (loopback for a wildcard listen address): what local machines' agents use. */
+  localUrl?: string;
   /** Overrides how local machines' agents are started (tests). */
   agentCommand?: LocalProviderOptions['agentCommand'];
   /** The tunables, read once (server/config.ts); read from the environment when the app is built if unset. */

@@ -76,8 +76,12 @@ export const TYPE_FIELDS: readonly string[] = [
 ];
 const SECRET_FIELDS: readonly string[] = [...new Set(Object.values(CLOUD_TYPES).flatMap((t) => t.secret))];
 
+/** A pool of registered machines (`ebcli machines register`): deploys take a free one. */
+export const EXISTING_MACHINES_TYPE = 'Existing Machines';
+
 export const PROVIDER_TYPES: Readonly<Record<string, ProviderType>> = {
   ...CLOUD_TYPES,
+  [EXISTING_MACHINES_TYPE]: { schema: 'existing/provider', public: [], secret: [], required: [] },
   /**
    * The `Test Provider` stands in for any cloud, so CAM clients send it whatever their tests hold
    * (a `secret`, a `username` and `password`…). It takes every type field; one that is a secret

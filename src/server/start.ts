@@ -17,6 +17,7 @@ import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
 import { openStore, type Db } from './store/db.js';
 import { ensureTls } from './tls.js';
+import { certificateHostsFor, localUrl, resolvePublicUrl } from './public-url.js';
 import type { Tunables } from './workflows/env.js';
 
 export { readServerState, type ServerState } from '../shared/server-state.js';
@@ -32,6 +33,11 @@ export interface StartOptions {
   /** 0 picks a free port. Undefined reuses the last port this data directory used, if free. */
   port?: number;
   host?: string;
+  /**
+   * URL agents on other hosts and remote CLIs use (`--public-url`); the server certificate names
+   * its host. Without a port, the listening port. Default: the local URL.
+   */
+  publicUrl?: string;
   logger?: FastifyServerOptions['logger'];
   /** Write `server.json` and `server.pid` so the CLI can find this server (the embedded default). */
   writeStateFiles?: boolean;
@@ -47,6 +53,7 @@ export interface StartOptions {
 
 export interface RunningServer {
   url: string;
+  publicUrl: string;
   port: number;
   dataDir: string;
   ca: string;
@@ -88,7 +95,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   let bridge: ReplicaBridge | undefined;
   try {
     tightenSecretFiles(dataDir);
-    const tls = await ensureTls(dataDir);
+    const tls = await ensureTls(dataDir, certificateHostsFor(host, opts.publicUrl));
     db = await openStore({ database: opts.database, sqliteFile: files.database });
     await bootstrap(db, dataDir);
     const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand, config };
@@ -112,14 +119,17 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await app.listen({ port: 0, host });
     }
     const port = (app.server.address() as AddressInfo).port;
-    const url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    context.publicUrl = url;
+    const url = localUrl(host, port);
+    const publicUrl = resolvePublicUrl(opts.publicUrl, port) ?? url;
+    context.publicUrl = publicUrl;
+    context.localUrl = url;
     app.orchestration.configure(opts.tunables);
     await app.orchestration.start();
     if (opts.writeStateFiles) {
       const state: ServerState = {
         pid: process.pid,
         url,
+        publicUrl,
         port,
         host,
         dataDir,
@@ -133,6 +143,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const store = db;
     return {
       url,
+      publicUrl,
       port,
       dataDir,
       ca: tls.ca,

@@ -57,7 +57,7 @@ async function createServerCert(caCertPem: string, caKeyPem: string, hosts: stri
   const caCert = new x509.X509Certificate(caCertPem);
   const caKey = await importKeyPem(caKeyPem);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
-  const names = hosts.map((h) =>
+  const names = normalizedHosts(hosts).map((h) =>
     /^[\d.]+$/.test(h) || h.includes(':') ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h },
   );
   const cert = await x509.X509CertificateGenerator.create({
@@ -80,17 +80,50 @@ async function createServerCert(caCertPem: string, caKeyPem: string, hosts: stri
   return { certPem: `${cert.toString('pem').trimEnd()}\n`, keyPem: await exportKeyPem(keys.privateKey) };
 }
 
-function stillValid(certFile: string): boolean {
-  if (!existsSync(certFile)) return false;
-  const cert = new NodeX509(readFileSync(certFile));
-  return Date.parse(cert.validTo) - Date.now() > 7 * DAY;
+/** The names a certificate's subjectAltName lists (`DNS:…`, `IP Address:…`), as plain hosts. */
+export function certificateHosts(pem: string | Buffer): string[] {
+  const cert = new NodeX509(pem);
+  return (cert.subjectAltName ?? '')
+    .split(',')
+    .map((s) => s.trim().replace(/^(DNS|IP Address):/, ''))
+    .filter(Boolean);
 }
+
+/** Hosts as the certificate states them (IPv6 without brackets, DNS names lower case), unique and sorted. */
+export function normalizedHosts(hosts: string[]): string[] {
+  return [...new Set(hosts.map((h) => h.replace(/^\[|\]$/g, '').toLowerCase()))].sort();
+}
+
+/** The server certificate exists, is not near expiry, and names exactly `hosts`. */
+function stillValid(certFile: string, hosts: string[]): boolean {
+  if (!existsSync(certFile)) return false;
+  const pem = readFileSync(certFile);
+  const cert = new NodeX509(pem);
+  if (Date.parse(cert.validTo) - Date.now() <= 7 * DAY) return false;
+  const named = normalizedHosts(certificateHosts(pem).map(canonicalIp));
+  return named.join(',') === normalizedHosts(hosts.map(canonicalIp)).join(',');
+}
+
+/** `::1` and `0:0:0:0:0:0:0:1` are one address: compare IPv6 in Node's canonical form. */
+function canonicalIp(host: string): string {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (!h.includes(':')) return h;
+  try {
+    return new URL(`http://[${h}]/`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return h;
+  }
+}
+
+/** Names every server certificate carries: the loopback addresses the CLI and local machines use. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1'];
 
 /**
  * Loads the embedded CA and server certificate from the data directory, creating them on
- * first start (and renewing the server certificate when it nears expiry).
+ * first start. The server certificate (signed by the same CA) is issued again when it nears
+ * expiry or when the hosts it must name change (a new `--listen` address or `--public-url` host).
  */
-export async function ensureTls(dataDir: string, hosts = ['127.0.0.1', 'localhost', '::1']): Promise<TlsMaterial> {
+export async function ensureTls(dataDir: string, hosts = LOOPBACK_HOSTS): Promise<TlsMaterial> {
   const files = dataFiles(dataDir);
   if (!existsSync(files.caCert) || !existsSync(files.caKey)) {
     const ca = await createCa();
@@ -98,7 +131,7 @@ export async function ensureTls(dataDir: string, hosts = ['127.0.0.1', 'localhos
     writeFileSync(files.caCert, ca.certPem, { mode: 0o644 });
   }
   const caPem = readFileSync(files.caCert, 'utf8');
-  if (!stillValid(files.serverCert) || !existsSync(files.serverKey)) {
+  if (!stillValid(files.serverCert, hosts) || !existsSync(files.serverKey)) {
     const server = await createServerCert(caPem, readFileSync(files.caKey, 'utf8'), hosts);
     writePrivate(files.serverKey, server.keyPem);
     writeFileSync(files.serverCert, server.certPem + caPem, { mode: 0o644 });

@@ -42,6 +42,33 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 export const PROTOCOL_VERSION = 1;
 /** Path of the agent websocket endpoint on the control plane. */
 export const AGENT_PATH = '/services/agent';
+/**
+ * Enrollment (quality.md A4), plain HTTPS before any websocket: a new agent POSTs
+ * {@link EnrollRequest} (its one-time enrollment token, in the body, never the URL) to
+ * {@link ENROLL_PATH} and receives {@link EnrollResponse}: the machine id the server assigned and
+ * the machine credential it uses as its Bearer token from then on. The server keeps hashes only;
+ * a token is traded once, before it expires.
+ */
+export const ENROLL_PATH = `${AGENT_PATH}/enroll`;
+/** The agent program (one file, Node ≥ 18) and its sha256 (`sha256sum` format). */
+export const AGENT_PROGRAM_PATH = `${AGENT_PATH}/agent.mjs`;
+export const AGENT_PROGRAM_SHA256_PATH = `${AGENT_PATH}/agent.mjs.sha256`;
+/** Response header carrying the agent program's sha256 (hex). */
+export const AGENT_SHA256_HEADER = 'x-ebcli-agent-sha256';
+/** The POSIX sh installer (`curl … | sh`). */
+export const BOOTSTRAP_PATH = `${AGENT_PATH}/bootstrap.sh`;
+export const EnrollRequest = Type.Object({
+  token: Type.String({ minLength: 16, maxLength: 256 }),
+  /** The host's name, shown in `machines list` (the id is the server's). */
+  hostname: Type.Optional(Type.String({ minLength: 1, maxLength: 253 })),
+  agentVersion: Type.Optional(Type.String({ maxLength: 64 })),
+});
+export const EnrollResponse = Type.Object({
+  machine: Type.String({ minLength: 1, maxLength: 256 }),
+  token: Type.String({ minLength: 16 }),
+});
+export type EnrollRequest = Static<typeof EnrollRequest>;
+export type EnrollResponse = Static<typeof EnrollResponse>;
 /** Largest frame either end accepts (ws `maxPayload`). */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 /** Largest `output.line`, in UTF-8 bytes; longer lines arrive as several records with `partial`. */
@@ -203,6 +230,14 @@ export const ResultAckMessage = Type.Object({ type: Type.Literal('result_ack'), 
 export const CancelMessage = Type.Object({ type: Type.Literal('cancel'), executionId: ExecutionId });
 /** Application-level ping for transports that hide ws ping frames; the agent answers `pong`. */
 export const PingMessage = Type.Object({ type: Type.Literal('ping'), sentAt: EpochMs });
+/**
+ * The instance no longer runs on this machine (a registered machine freed at terminate): the
+ * agent removes `<workdir>/<instanceId>` and nothing else.
+ */
+export const CleanupMessage = Type.Object({
+  type: Type.Literal('cleanup'),
+  instanceId: Type.String({ pattern: '^i-[a-z0-9]{6}$' }),
+});
 
 export const AgentMessage = Type.Union([
   HelloMessage,
@@ -214,7 +249,14 @@ export const AgentMessage = Type.Union([
   ResultMessage,
   RejectedMessage,
 ]);
-export const ServerMessage = Type.Union([ExecuteMessage, AckMessage, ResultAckMessage, CancelMessage, PingMessage]);
+export const ServerMessage = Type.Union([
+  ExecuteMessage,
+  AckMessage,
+  ResultAckMessage,
+  CancelMessage,
+  PingMessage,
+  CleanupMessage,
+]);
 
 export type HelloMessage = Static<typeof HelloMessage>;
 export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
@@ -229,6 +271,7 @@ export type AckMessage = Static<typeof AckMessage>;
 export type ResultAckMessage = Static<typeof ResultAckMessage>;
 export type CancelMessage = Static<typeof CancelMessage>;
 export type PingMessage = Static<typeof PingMessage>;
+export type CleanupMessage = Static<typeof CleanupMessage>;
 /** Any message an agent sends. */
 export type AgentMessage = Static<typeof AgentMessage>;
 /** Any message the server sends to an agent. */

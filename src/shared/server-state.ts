@@ -7,7 +7,10 @@ import { dataFiles } from './paths.js';
  */
 export interface ServerState {
   pid: number;
+  /** The URL on this host (loopback when listening on every address). */
   url: string;
+  /** The URL other hosts use (`--public-url`), = `url` when not given. */
+  publicUrl: string;
   port: number;
   host: string;
   dataDir: string;

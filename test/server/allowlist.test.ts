@@ -22,6 +22,12 @@ const PUBLIC = [
   'POST /services/session',
   'GET /',
   'GET /console/:file',
+  // The agent program, its checksum and installer hold nothing secret; enrollment authenticates
+  // its one-time token itself, rate-limited per address (enrollment.test.ts).
+  'GET /services/agent/agent.mjs',
+  'GET /services/agent/agent.mjs.sha256',
+  'GET /services/agent/bootstrap.sh',
+  'POST /services/agent/enroll',
 ];
 
 /** Console routes that authenticate the session cookie themselves (src/server/session/routes.ts). */
@@ -83,6 +89,10 @@ const USER_ROUTES: Record<string, 'own' | 'foreign'> = {
   'GET /services/instances/:inst/service': 'foreign',
   'GET /services/instances/:inst/machine_logs': 'foreign',
   'GET /services/events': 'own',
+  'POST /services/machines/enrollments': 'own',
+  'GET /services/machines': 'own',
+  'GET /services/machines/:id': 'foreign',
+  'DELETE /services/machines/:id': 'foreign',
 };
 
 /** Routes that authenticate a machine token themselves (agent channel). */

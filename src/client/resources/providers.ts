@@ -14,6 +14,7 @@ export const PROVIDER_SCHEMAS: Readonly<Record<string, string>> = {
   Cloudstack: 'cloudstack/provider',
   SoftLayer: 'softlayer/provider',
   'Test Provider': 'test/provider',
+  'Existing Machines': 'existing/provider',
 };
 
 export class Providers extends Resource {

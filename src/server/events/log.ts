@@ -21,6 +21,8 @@ type Conn = Db | Transaction<Database>;
  * - `agent.connect` | `agent.disconnect` | `agent.lost`  `{machine, …}`
  * - `agent.refused`    `{machine, message, executionId, reason}` — an agent named another machine's
  *                      execution; its message was refused and its socket closed (never the payload)
+ * - `machine.enrolled` `{machine, hostname, claims}` — a host traded an enrollment token
+ * - `machine.removed`  `{machine}` — a registered machine was removed (its credential revoked)
  */
 export type EventType =
   | 'instance.state'
@@ -31,7 +33,9 @@ export type EventType =
   | 'agent.connect'
   | 'agent.disconnect'
   | 'agent.lost'
-  | 'agent.refused';
+  | 'agent.refused'
+  | 'machine.enrolled'
+  | 'machine.removed';
 
 export interface NewEvent {
   workspace: string;

@@ -43,6 +43,41 @@ export async function bundleAgentProgram(srcRoot: string, outDir: string, ext: '
   });
 }
 
+/** The agent program other hosts install (src/agent/program.ts), in dist/agent-bundle/. */
+export const STANDALONE_AGENT_FILE = 'ebcli-agent.mjs';
+
+/** Where the build put the standalone agent (undefined without a build). */
+export function builtStandaloneAgent(): string | undefined {
+  const file = join(builtDir, STANDALONE_AGENT_FILE);
+  return existsSync(file) ? file : undefined;
+}
+
+/**
+ * Bundles src/agent/program into ONE file that needs nothing but Node ≥ 18: its dependencies
+ * inlined, and the `elasticbox` helper (bundled first, by {@link bundleAgentProgram}, into
+ * `outDir`) carried as a string the agent writes out on start.
+ */
+export async function bundleStandaloneAgent(srcRoot: string, outDir: string, ext: 'ts' | 'js'): Promise<string> {
+  const { build } = await import('esbuild');
+  const helperSource = readFileSync(join(outDir, HELPER_FILE), 'utf8');
+  const outfile = join(outDir, STANDALONE_AGENT_FILE);
+  await build({
+    entryPoints: [join(srcRoot, 'agent', `program.${ext}`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node18',
+    define: { __EBCLI_HELPER_SOURCE__: JSON.stringify(helperSource) },
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __ebcliRequire } from 'node:module'; const require = __ebcliRequire(import.meta.url);",
+    },
+    external: ['bufferutil', 'utf-8-validate', 'chokidar', 'fsevents'],
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
 const sameFile = (a: string, b: string): boolean => {
   try {
     return readFileSync(a).equals(readFileSync(b));

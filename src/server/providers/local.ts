@@ -48,6 +48,8 @@ export interface LocalProviderOptions {
   agentCommand?: (flags: string[]) => { command: string; args: string[] };
   /** Isolation of machines; default: probed (machine-sandbox.ts), `off` with EBCLI_LOCAL_ISOLATION=off. */
   isolation?: IsolationMode;
+  /** The server's URL on this host (its public URL may name an address local machines cannot reach). */
+  localUrl?: () => string | undefined;
 }
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -182,7 +184,7 @@ export class LocalProvider implements Provider {
     const f = this.files(spec.name);
     const p = spec.pingIntervalMs;
     const flags = [
-      ...['--url', spec.serverUrl, '--token-file', f.token, '--ca-file', f.ca],
+      ...['--url', this.opts.localUrl?.() ?? spec.serverUrl, '--token-file', f.token, '--ca-file', f.ca],
       ...['--workdir', f.work, '--spool-dir', f.spool, '--machine', spec.name, '--ping-interval', String(p)],
       ...[
         '--reconnect-base',

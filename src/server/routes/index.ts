@@ -6,6 +6,8 @@ import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { instanceOperationRoutes } from './instance-operations.js';
 import { instanceRoutes } from './instances.js';
+import { machineRoutes } from './machines.js';
+import { agentInstallRoutes } from '../agent-install/routes.js';
 import { providerRoutes } from './providers.js';
 import { tokenRoutes } from './tokens.js';
 import { workspaceRoutes } from './workspaces.js';
@@ -23,6 +25,8 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   await providerRoutes(app, ctx);
   await instanceRoutes(app, ctx);
   await instanceOperationRoutes(app, ctx);
+  await machineRoutes(app, ctx);
+  await agentInstallRoutes(app, ctx);
   await registerOrchestration(app, ctx);
   await eventRoutes(app, ctx);
 }

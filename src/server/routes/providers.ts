@@ -7,7 +7,13 @@ import type { AuthUser, ServerContext } from '../context.js';
 import { schemaUrl } from '../docs.js';
 import { badRequest, alreadyExists, forbidden, notFound } from '../errors.js';
 import { providerRole, type ProviderMember } from '../provider-access.js';
-import { PROVIDER_TYPES, pickTypeFields, providerType, splitTypeFields } from '../provider-types.js';
+import {
+  EXISTING_MACHINES_TYPE,
+  PROVIDER_TYPES,
+  pickTypeFields,
+  providerType,
+  splitTypeFields,
+} from '../provider-types.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { CreateProvider, ProviderLog, ProviderParams, UpdateProvider } from '../schemas/providers.js';
 import type { Db } from '../store/db.js';
@@ -109,7 +115,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
       await checkMembers(db, body.members);
       const now = timestamp();
       const id = newUuid();
-      const local = body.type === LOCAL_PROVIDER_TYPE;
+      const local = body.type === LOCAL_PROVIDER_TYPE || body.type === EXISTING_MACHINES_TYPE;
       const base = localProviderDoc(owner, id, now);
       const doc: ProviderDoc = {
         ...base,
@@ -128,7 +134,11 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
           throw alreadyExists(`A provider named '${body.name}' already exists in workspace ${owner}`);
         }
         await insertProvider(trx, doc, secrets);
-        const text = local ? 'Provider ready: machines are created on this host.' : unsupportedText(body.type);
+        const text = !local
+          ? unsupportedText(body.type)
+          : body.type === EXISTING_MACHINES_TYPE
+            ? 'Provider ready: deploys take a free registered machine (ebcli machines register).'
+            : 'Provider ready: machines are created on this host.';
         await insertProviderLog(trx, logEntry(doc, local ? INFO : ERROR, text, 'sync'));
       });
       return reply.code(202).send(doc);
@@ -197,9 +207,11 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
     { config: user, schema: { tags, params: ProviderParams, response: { 202: Document, ...errors(403, 404) } } },
     async (req, reply) => {
       const current = await writableProvider(db, userOf(req), req.params.prov);
-      const local = current.type === LOCAL_PROVIDER_TYPE;
+      const local = current.type === LOCAL_PROVIDER_TYPE || current.type === EXISTING_MACHINES_TYPE;
       const doc: ProviderDoc = { ...current, state: local ? 'ready' : 'unavailable', updated: timestamp() };
-      const text = local ? 'Synchronized: the local provider has nothing to refresh.' : unsupportedText(doc.type);
+      const text = local
+        ? `Synchronized: the ${current.type} provider has nothing to refresh.`
+        : unsupportedText(doc.type);
       await db.transaction().execute(async (trx) => {
         await updateProvider(trx, doc);
         await insertProviderLog(trx, logEntry(doc, local ? INFO : ERROR, text, 'sync'));

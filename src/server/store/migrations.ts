@@ -5,6 +5,7 @@ import { workflows } from './migrations/0003-workflows.js';
 import { reconfigure } from './migrations/0004-reconfigure.js';
 import { activityCodes } from './migrations/0005-activity-codes.js';
 import { consoleSessions } from './migrations/0006-console-sessions.js';
+import { registeredMachines } from './migrations/0007-registered-machines.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_reconfigure': reconfigure,
   '0005_activity_codes': activityCodes,
   '0006_console_sessions': consoleSessions,
+  '0007_registered_machines': registeredMachines,
 };
 
 class StaticProvider implements MigrationProvider {

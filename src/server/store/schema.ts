@@ -242,6 +242,34 @@ export interface ConsoleSessionsTable {
   expires: string;
 }
 
+export interface EnrollmentTokensTable {
+  id: string;
+  workspace: string;
+  token_hash: string;
+  claims: string;
+  expires: string;
+  used: number;
+  machine_id: string | null;
+  created_by: string;
+  created: string;
+}
+
+export interface RegisteredMachinesTable {
+  id: string;
+  workspace: string;
+  hostname: string;
+  claims: string;
+  token_hash: string;
+  agent_version: string | null;
+  address: string | null;
+  connected: number;
+  last_seen: string | null;
+  instance_id: string | null;
+  machine_name: string | null;
+  created: string;
+  updated: string;
+}
+
 export interface Database {
   stream_heads: StreamHeadsTable;
   events: EventsTable;
@@ -264,4 +292,6 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   pending_reconfigures: PendingReconfiguresTable;
   console_sessions: ConsoleSessionsTable;
+  enrollment_tokens: EnrollmentTokensTable;
+  registered_machines: RegisteredMachinesTable;
 }

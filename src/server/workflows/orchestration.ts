@@ -41,6 +41,8 @@ export class Orchestration {
     const providers = new ProviderRegistry(ctx.db, {
       dataDir: ctx.dataDir,
       agentCommand: opts.agentCommand ?? ctx.agentCommand,
+      localUrl: () => ctx.localUrl,
+      agents: () => this.hub,
     });
     this.hub = new AgentHub(ctx.db, ctx.bus, {
       onNotify: (id) => void reconfigureDependents(this.env, id).catch(report('notify')),

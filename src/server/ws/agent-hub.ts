@@ -5,6 +5,7 @@ import { appendEvents, type EventBus, type EventType } from '../events/log.js';
 import type { Db } from '../store/db.js';
 import type { AgentChannel, AgentSessionView } from '../workflows/env.js';
 import { markConnected, markDisconnected, recordPing, type Machine } from '../workflows/store/machines.js';
+import { markRegisteredSeen } from '../store/registered-machines.js';
 import {
   CloseCode,
   type ExecutionRecord,
@@ -118,11 +119,16 @@ export class AgentHub implements AgentChannel, SessionHost {
     await this.db.transaction().execute(async (trx) => {
       if (type === 'agent.connect') await markConnected(trx, machine.name, String(data.agentVersion ?? ''));
       else await markDisconnected(trx, machine.name);
+      // A registered machine (no machines row until a deploy takes it) keeps its own presence.
+      await markRegisteredSeen(trx, machine.name, {
+        connected: type === 'agent.connect',
+        ...(type === 'agent.connect' ? { agentVersion: String(data.agentVersion ?? '') } : {}),
+      });
       await appendEvents(trx, [
         {
           workspace: machine.workspace,
           type,
-          instanceId: machine.instanceId,
+          instanceId: machine.instanceId || null,
           data: { machine: machine.name, ...data },
         },
       ]);
@@ -156,6 +162,7 @@ export class AgentHub implements AgentChannel, SessionHost {
 
   async heartbeat(s: AgentSession): Promise<void> {
     await recordPing(this.db, s.name);
+    await markRegisteredSeen(this.db, s.name, {});
   }
 
   /** Stores a batch of output, set and notify records in one transaction, then acks each execution. */

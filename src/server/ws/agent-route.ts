@@ -4,6 +4,7 @@ import { AGENT_PATH } from '../../shared/protocol.js';
 import { unauthorized } from '../errors.js';
 import { errors } from '../schemas/common.js';
 import type { Db } from '../store/db.js';
+import { getRegisteredMachineByToken } from './registered-agent.js';
 import { machineForToken, type Machine } from '../workflows/store/machines.js';
 import type { AgentHub } from './agent-hub.js';
 import { ensureWebsocket } from './plugin.js';
@@ -40,7 +41,7 @@ export async function agentRoute(app: FastifyInstance, db: Db, hub: AgentHub): P
       const token = bearer(req);
       if (!token) throw unauthorized('Machine token required: send Authorization: Bearer <token>');
       app.authLimits.machineTokenPerAddress.check(req.ip);
-      const machine = await machineForToken(db, token);
+      const machine = (await machineForToken(db, token)) ?? (await getRegisteredMachineByToken(db, token));
       if (!machine || machine.state === 'terminated') {
         app.authLimits.machineTokenPerAddress.fail(req.ip);
         throw unauthorized('Invalid machine token');

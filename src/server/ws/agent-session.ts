@@ -166,7 +166,8 @@ export class AgentSession {
     if (this.socket.readyState !== this.socket.OPEN) return;
     if (!this.ready) {
       if (msg.type !== 'hello') return this.close(CloseCode.policy, 'hello expected first');
-      if (msg.machine !== this.machine.name) return this.close(CloseCode.policy, 'hello names another machine');
+      if (msg.machine !== (this.machine.agentName ?? this.machine.name))
+        return this.close(CloseCode.policy, 'hello names another machine');
       this.hello = msg;
       this.held = new Set([...msg.pending, ...msg.running]);
       clearTimeout(this.deadline);

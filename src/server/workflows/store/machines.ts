@@ -30,6 +30,8 @@ export interface Machine {
   hasToken: boolean;
   created: string;
   updated: string;
+  /** The name the agent says in `hello` when it differs (a registered machine serving a deploy). */
+  agentName?: string;
 }
 
 export function toMachine(r: MachinesTable): Machine {
@@ -71,6 +73,41 @@ export async function machinesOf(db: Conn, instanceId: string): Promise<Machine[
 export async function machineForToken(db: Conn, token: string): Promise<Machine | undefined> {
   const r = await db.selectFrom('machines').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
   return r ? toMachine(r) : undefined;
+}
+
+/**
+ * The agent-channel view of a registered machine (store/registered-machines.ts): it has no
+ * machines row until a deploy takes it, and its sessions are keyed by its id.
+ */
+export function registeredAsMachine(m: {
+  id: string;
+  workspace: string;
+  instanceId: string | null;
+  address: string | null;
+  agentVersion: string | null;
+  connected: boolean;
+  lastSeen: string | null;
+  created: string;
+  updated: string;
+}): Machine {
+  const address = m.address ?? '';
+  return {
+    name: m.id,
+    instanceId: m.instanceId ?? '',
+    workspace: m.workspace,
+    serviceId: '',
+    providerId: '',
+    state: 'running',
+    address: { public: address, private: address },
+    agentPid: null,
+    agentVersion: m.agentVersion,
+    connected: m.connected,
+    connections: 0,
+    lastAgentPing: m.lastSeen,
+    hasToken: true,
+    created: m.created,
+    updated: m.updated,
+  };
 }
 
 export interface NewMachine {
@@ -162,4 +199,5 @@ export async function recordPing(db: Conn, name: string): Promise<void> {
 /** On start no agent is connected to this process yet. */
 export async function resetConnections(db: Conn): Promise<void> {
   await db.updateTable('machines').set({ connected: 0 }).where('connected', '=', 1).execute();
+  await db.updateTable('registered_machines').set({ connected: 0 }).where('connected', '=', 1).execute();
 }
