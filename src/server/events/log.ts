@@ -21,6 +21,9 @@ type Conn = Db | Transaction<Database>;
  * - `agent.connect` | `agent.disconnect` | `agent.lost`  `{machine, …}`
  * - `agent.refused`    `{machine, message, executionId, reason}` — an agent named another machine's
  *                      execution; its message was refused and its socket closed (never the payload)
+ * - `alert.open` | `alert.update` | `alert.resolve`  `{alert, machine, check, checkId, status, severity,
+ *                      occurrences, flapping, message}` — monitoring (src/server/monitoring/ingest.ts);
+ *                      `alert.update` only when the severity or the flapping flag changed
  */
 export type EventType =
   | 'instance.state'
@@ -31,7 +34,10 @@ export type EventType =
   | 'agent.connect'
   | 'agent.disconnect'
   | 'agent.lost'
-  | 'agent.refused';
+  | 'agent.refused'
+  | 'alert.open'
+  | 'alert.update'
+  | 'alert.resolve';
 
 export interface NewEvent {
   workspace: string;

@@ -11,6 +11,7 @@ import { tokenRoutes } from './tokens.js';
 import { workspaceRoutes } from './workspaces.js';
 import { idempotencyHooks } from '../workflows/idempotency.js';
 import { registerOrchestration } from '../workflows/orchestration.js';
+import { monitoringRoutes } from '../monitoring/routes.js';
 
 /** Registers every route of the CAM 4.0 API under `/services`. */
 export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -25,4 +26,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   await instanceOperationRoutes(app, ctx);
   await registerOrchestration(app, ctx);
   await eventRoutes(app, ctx);
+  await monitoringRoutes(app, ctx);
 }

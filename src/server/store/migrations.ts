@@ -3,6 +3,7 @@ import { initial } from './migrations/0001-initial.js';
 import { events } from './migrations/0002-events.js';
 import { workflows } from './migrations/0003-workflows.js';
 import { reconfigure } from './migrations/0004-reconfigure.js';
+import { monitoring } from './migrations/0005-monitoring.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0002_events': events,
   '0003_workflows': workflows,
   '0004_reconfigure': reconfigure,
+  '0005_monitoring': monitoring,
 };
 
 class StaticProvider implements MigrationProvider {

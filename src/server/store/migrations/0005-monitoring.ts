@@ -1,0 +1,107 @@
+import type { Kysely, Migration } from 'kysely';
+
+/**
+ * Monitoring (issue 14, MSA): the checks repository (`checks`, every version in `check_versions`),
+ * the state of each (machine, check) pair, the alerts those states open and resolve, and metric
+ * samples: raw rows kept for a configurable time, minute and hour roll-ups kept longer.
+ *
+ * - `check_states.history` is a JSON array of the last statuses (flap detection).
+ * - `metric_samples.ts` and roll-up `bucket`s are epoch milliseconds.
+ * - `monitoring_marks` holds the roll-up watermarks (`rollup.minute`, `rollup.hour`).
+ */
+export const monitoring: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable('checks')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('doc', 'text', (c) => c.notNull())
+      .addColumn('created', 'text', (c) => c.notNull())
+      .addColumn('updated', 'text', (c) => c.notNull())
+      .addUniqueConstraint('checks_name', ['workspace', 'name'])
+      .execute();
+    await db.schema
+      .createTable('check_versions')
+      .addColumn('check_id', 'text', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('doc', 'text', (c) => c.notNull())
+      .addColumn('created', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('check_versions_pk', ['check_id', 'version'])
+      .execute();
+    await db.schema
+      .createTable('check_states')
+      .addColumn('machine', 'text', (c) => c.notNull())
+      .addColumn('check_id', 'text', (c) => c.notNull())
+      .addColumn('workspace', 'text', (c) => c.notNull())
+      .addColumn('instance_id', 'text', (c) => c.notNull())
+      .addColumn('status', 'integer', (c) => c.notNull())
+      .addColumn('occurrences', 'integer', (c) => c.notNull())
+      .addColumn('history', 'text', (c) => c.notNull())
+      .addColumn('flapping', 'integer', (c) => c.notNull())
+      .addColumn('output', 'text', (c) => c.notNull())
+      .addColumn('executed', 'text', (c) => c.notNull())
+      .addColumn('silenced_until', 'text')
+      .addColumn('silenced_by', 'text')
+      .addColumn('updated', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('check_states_pk', ['machine', 'check_id'])
+      .execute();
+    await db.schema.createIndex('check_states_instance').on('check_states').column('instance_id').execute();
+    await db.schema
+      .createTable('alerts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('workspace', 'text', (c) => c.notNull())
+      .addColumn('machine', 'text', (c) => c.notNull())
+      .addColumn('instance_id', 'text', (c) => c.notNull())
+      .addColumn('check_id', 'text', (c) => c.notNull())
+      .addColumn('check_name', 'text', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addColumn('severity', 'integer', (c) => c.notNull())
+      .addColumn('occurrences', 'integer', (c) => c.notNull())
+      .addColumn('flapping', 'integer', (c) => c.notNull())
+      .addColumn('silenced', 'integer', (c) => c.notNull())
+      .addColumn('output', 'text', (c) => c.notNull())
+      .addColumn('acked_by', 'text')
+      .addColumn('acked_at', 'text')
+      .addColumn('opened', 'text', (c) => c.notNull())
+      .addColumn('resolved', 'text')
+      .addColumn('updated', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('alerts_workspace').on('alerts').columns(['workspace', 'state']).execute();
+    await db.schema.createIndex('alerts_pair').on('alerts').columns(['machine', 'check_id', 'state']).execute();
+    await db.schema
+      .createTable('metric_samples')
+      .addColumn('machine', 'text', (c) => c.notNull())
+      .addColumn('metric', 'text', (c) => c.notNull())
+      .addColumn('ts', 'integer', (c) => c.notNull())
+      .addColumn('value', 'real', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('metric_samples_series')
+      .on('metric_samples')
+      .columns(['machine', 'metric', 'ts'])
+      .execute();
+    await db.schema.createIndex('metric_samples_ts').on('metric_samples').column('ts').execute();
+    for (const table of ['metric_minute', 'metric_hour']) {
+      await db.schema
+        .createTable(table)
+        .addColumn('machine', 'text', (c) => c.notNull())
+        .addColumn('metric', 'text', (c) => c.notNull())
+        .addColumn('bucket', 'integer', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('sum', 'real', (c) => c.notNull())
+        .addColumn('min', 'real', (c) => c.notNull())
+        .addColumn('max', 'real', (c) => c.notNull())
+        .addColumn('last', 'real', (c) => c.notNull())
+        .addColumn('p95', 'real', (c) => c.notNull())
+        .addPrimaryKeyConstraint(`${table}_pk`, ['machine', 'metric', 'bucket'])
+        .execute();
+    }
+    await db.schema
+      .createTable('monitoring_marks')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'integer', (c) => c.notNull())
+      .execute();
+  },
+};
