@@ -12,9 +12,9 @@ export interface MetricPoint {
   ts?: number;
 }
 
-/** Metric names as stored: letters, digits and `._-:`; anything else becomes `_`. */
+/** Metric names as stored: letters, digits and `._-:/` (mount paths); anything else becomes `_`. */
 export function metricName(raw: string): string {
-  return raw.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 200);
+  return raw.replace(/[^A-Za-z0-9._:/-]/g, '_').slice(0, 200);
 }
 
 /**
