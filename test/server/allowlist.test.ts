@@ -12,6 +12,7 @@ import { addUser } from '../helpers/users.js';
 import { seedInstance } from '../cli/helpers.js';
 import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 import { AGENT_PATH, AgentMessage, TailClientMessage } from '../../src/shared/protocol.js';
+import { WATCHER_ENROLL_PATH, WATCHER_PATH } from '../../src/shared/monitoring/watcher-protocol.js';
 
 /** Answers without any credential. */
 const PUBLIC = [
@@ -89,10 +90,15 @@ const USER_ROUTES: Record<string, 'own' | 'foreign'> = {
   'GET /services/msa/alerts': 'own',
   'PUT /services/msa/alerts/:alert/ack': 'foreign',
   'PUT /services/msa/alerts/:alert/silence': 'foreign',
+  'GET /services/msa/watchers': 'foreign',
+  'DELETE /services/msa/watchers/:watcher': 'foreign',
 };
 
-/** Routes that authenticate a machine token themselves (agent channel). */
-const AGENT_ROUTES = [`GET ${AGENT_PATH}`];
+/**
+ * Routes that authenticate a machine credential themselves: the agent channel and Watcher
+ * enrollment (machine token), the Watcher channel (the Watcher's own username and password).
+ */
+const AGENT_ROUTES = [`GET ${AGENT_PATH}`, `POST ${WATCHER_ENROLL_PATH}`, `GET ${WATCHER_PATH}`];
 
 /**
  * Agent → server message types: `handshake` is the only one accepted before the machine has

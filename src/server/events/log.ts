@@ -24,6 +24,8 @@ type Conn = Db | Transaction<Database>;
  * - `alert.open` | `alert.update` | `alert.resolve`  `{alert, machine, check, checkId, status, severity,
  *                      occurrences, flapping, message}` — monitoring (src/server/monitoring/ingest.ts);
  *                      `alert.update` only when the severity or the flapping flag changed
+ * - `watcher.refused`  `{machine, watcher, reason, type, by}` — a signed Watcher frame was refused
+ *                      (`by: 'server'`) or the Watcher refused one of the server's (`by: 'watcher'`)
  */
 export type EventType =
   | 'instance.state'
@@ -37,7 +39,8 @@ export type EventType =
   | 'agent.refused'
   | 'alert.open'
   | 'alert.update'
-  | 'alert.resolve';
+  | 'alert.resolve'
+  | 'watcher.refused';
 
 export interface NewEvent {
   workspace: string;

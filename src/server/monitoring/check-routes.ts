@@ -20,6 +20,7 @@ import {
   updateCheck,
 } from './checks-store.js';
 import { ChecksQuery, CheckParams, Record_ } from './schemas.js';
+import type { WatcherHub } from './watcher-hub.js';
 
 const CreateCheck = Type.Object(
   { ...CheckSpec.properties, owner: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
@@ -51,7 +52,7 @@ export async function readableCheck(db: Db, user: AuthUser, ref: string): Promis
 }
 
 /** `/services/msa/checks`: the checks repository (versioned definitions). */
-export async function checkRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+export async function checkRoutes(app: FastifyInstance, ctx: ServerContext, watchers: WatcherHub): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx;
   const tags = ['msa'];
@@ -98,6 +99,7 @@ export async function checkRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         updated: now,
       };
       await db.transaction().execute((trx) => insertCheck(trx, doc));
+      await watchers.refresh(owner);
       return reply.code(201).send(doc);
     },
   );
@@ -139,6 +141,7 @@ export async function checkRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         updated: timestamp(),
       };
       await db.transaction().execute((trx) => updateCheck(trx, doc));
+      await watchers.refresh(doc.owner);
       return doc;
     },
   );
@@ -151,6 +154,7 @@ export async function checkRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       const current = await readableCheck(db, me, req.params.check);
       await assertCanWrite(db, me, current.owner);
       await db.transaction().execute((trx) => deleteCheck(trx, current.id));
+      await watchers.refresh(current.owner);
       return reply.code(204).send();
     },
   );

@@ -71,7 +71,25 @@ export interface MetricRollupsTable {
   p95: number;
 }
 
+export interface WatchersTable {
+  username: string;
+  machine: string;
+  instance_id: string;
+  workspace: string;
+  password_hash: string;
+  public_key: string;
+  last_seq: number;
+  accepted: number;
+  rejected: number;
+  emitted: number;
+  dropped: number;
+  last_seen: number | null;
+  revoked: number;
+  created: string;
+}
+
 export interface MonitoringTables {
+  watchers: WatchersTable;
   checks: ChecksTable;
   check_versions: CheckVersionsTable;
   check_states: CheckStatesTable;

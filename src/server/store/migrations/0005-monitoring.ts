@@ -8,6 +8,9 @@ import type { Kysely, Migration } from 'kysely';
  * - `check_states.history` is a JSON array of the last statuses (flap detection).
  * - `metric_samples.ts` and roll-up `bucket`s are epoch milliseconds.
  * - `monitoring_marks` holds the roll-up watermarks (`rollup.minute`, `rollup.hour`).
+ * - `watchers`: one per enrolled Watcher: its public key (base64 SPKI), its password's hash, the
+ *   last seq accepted from it, and its NL-6 ledger (accepted and rejected results
+ *   counted here, emitted and dropped as it last reported them).
  */
 export const monitoring: Migration = {
   async up(db: Kysely<unknown>) {
@@ -98,6 +101,24 @@ export const monitoring: Migration = {
         .addPrimaryKeyConstraint(`${table}_pk`, ['machine', 'metric', 'bucket'])
         .execute();
     }
+    await db.schema
+      .createTable('watchers')
+      .addColumn('username', 'text', (c) => c.primaryKey())
+      .addColumn('machine', 'text', (c) => c.notNull())
+      .addColumn('instance_id', 'text', (c) => c.notNull())
+      .addColumn('workspace', 'text', (c) => c.notNull())
+      .addColumn('password_hash', 'text', (c) => c.notNull())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('last_seq', 'integer', (c) => c.notNull())
+      .addColumn('accepted', 'integer', (c) => c.notNull())
+      .addColumn('rejected', 'integer', (c) => c.notNull())
+      .addColumn('emitted', 'integer', (c) => c.notNull())
+      .addColumn('dropped', 'integer', (c) => c.notNull())
+      .addColumn('last_seen', 'integer')
+      .addColumn('revoked', 'integer', (c) => c.notNull())
+      .addColumn('created', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('watchers_machine').on('watchers').column('machine').execute();
     await db.schema
       .createTable('monitoring_marks')
       .addColumn('key', 'text', (c) => c.primaryKey())
