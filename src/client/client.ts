@@ -3,6 +3,7 @@ import { CLIENT_RELEASE, HttpClient, type ClientOptions } from './http.js';
 import { Blobs } from './resources/blobs.js';
 import { Boxes } from './resources/boxes.js';
 import { Instances } from './resources/instances.js';
+import { Msa } from './resources/msa.js';
 import { Providers } from './resources/providers.js';
 import { Profile, Tokens } from './resources/tokens.js';
 import { Workspaces } from './resources/workspaces.js';
@@ -25,6 +26,8 @@ export class EbClient {
   readonly providers: Providers;
   readonly tokens: Tokens;
   readonly profile: Profile;
+  /** Monitoring (MSA): checks, results, metrics, alerts. */
+  readonly msa: Msa;
 
   constructor(opts: ClientOptions) {
     this.http = new HttpClient(opts);
@@ -35,6 +38,7 @@ export class EbClient {
     this.providers = new Providers(this.http);
     this.tokens = new Tokens(this.http);
     this.profile = new Profile(this.http);
+    this.msa = new Msa(this.http);
   }
 
   get baseUrl(): string {
