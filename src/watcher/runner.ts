@@ -13,12 +13,13 @@ const MAX_OUTPUT = 64 * 1024;
 /**
  * Runs a check command with `/bin/sh -c` in its own process group. Past `timeoutMs` the whole
  * group is killed (SIGKILL to -pgid), so a check's children die with it; a timed-out check is
- * CRITICAL. Status follows the Nagios convention (exit 0..3, anything else UNKNOWN).
+ * CRITICAL; aborting `signal` kills the group too. Status follows the Nagios convention (exit 0..3, anything else UNKNOWN).
  */
 export function runCommand(
   command: string,
   timeoutMs: number,
   env: NodeJS.ProcessEnv = process.env,
+  signal?: AbortSignal,
 ): Promise<RunOutcome> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -41,12 +42,15 @@ export function runCommand(
       timedOut = true;
       killGroup();
     }, timeoutMs);
+    // The Watcher stopping ends its running checks, children included.
+    signal?.addEventListener('abort', killGroup, { once: true });
     child.on('error', (err) => {
       clearTimeout(timer);
       resolve({ status: 3, output: `UNKNOWN: cannot run check: ${err.message}`, durationMs: Date.now() - started });
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', killGroup);
       // A group member that outlived the shell would keep running: end it too.
       killGroup();
       const durationMs = Date.now() - started;

@@ -58,6 +58,7 @@ export class Watcher {
   private keepalive: NodeJS.Timeout | undefined;
   private reconnect: NodeJS.Timeout | undefined;
   private backoffMs = 250;
+  private readonly aborter = new AbortController();
   /** The config in force (tests read it). */
   config: ConfigPayload | undefined;
 
@@ -220,7 +221,7 @@ export class Watcher {
         metrics: o.metrics,
       };
     } else {
-      const o = await runCommand(check.command ?? 'exit 3', check.timeout * 1000);
+      const o = await runCommand(check.command ?? 'exit 3', check.timeout * 1000, process.env, this.aborter.signal);
       const metrics = extractMetrics(check.output_metric_format as MetricFormat | undefined, o.output);
       result = { check: check.id, status: o.status, output: o.output, executed, durationMs: o.durationMs, metrics };
     }
@@ -251,6 +252,7 @@ export class Watcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.aborter.abort();
     clearTimeout(this.reconnect);
     clearInterval(this.keepalive);
     for (const t of this.timers.values()) clearTimeout(t.timer);

@@ -37,6 +37,8 @@ export async function seedMachine(t: TestServer, tags: string[] = []): Promise<S
     token,
     address: { public: '127.0.0.1', private: '127.0.0.1' },
   });
+  // A machine that should be up: the keepalive monitor watches only running machines.
+  await t.server.db.updateTable('machines').set({ state: 'running' }).where('name', '=', machine).execute();
   const dir = mkdtempSync(join(tmpdir(), 'ebcli-watcher-'));
   const tokenFile = join(dir, 'machine-token');
   writeFileSync(tokenFile, token, { mode: 0o600 });

@@ -90,9 +90,12 @@ export class WatcherHub {
 
   /** Opens a CRITICAL keepalive alert for every Watcher silent past the timeout. */
   async sweep(now = Date.now()): Promise<void> {
+    // Only machines that should be up: a stopped or terminated machine's Watcher is silent by design.
     const silent = await this.db
       .selectFrom('watchers')
-      .selectAll()
+      .selectAll('watchers')
+      .innerJoin('machines', 'machines.name', 'watchers.machine')
+      .where('machines.state', '=', 'running')
       .where('revoked', '=', 0)
       .where('last_seen', 'is not', null)
       .where('last_seen', '<', now - this.tunables.keepaliveTimeoutMs)
