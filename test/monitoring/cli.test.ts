@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runCli, seedInstance, useCliServer } from '../cli/helpers.js';
+import { BIN, runCli, seedInstance, useCliServer } from '../cli/helpers.js';
+import { until } from './watcher-helpers.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { postResult } from './helpers.js';
 
@@ -86,6 +88,38 @@ describe('ebcli checks / alerts / metrics', () => {
     expect(line!.split('\t')).toEqual(['latency', inst.id, expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), '250']);
     const json = await runCli(['metrics', inst.id, '--json'], { env: cli.env });
     expect(json.json()).toMatchObject({ metrics: ['latency'], aggregate: 'avg', step: 60 });
+  });
+});
+
+describe('ebcli alerts -f and instances show', () => {
+  it('streams alert events as they happen, and shows check states on the instance', { timeout: 60_000 }, async () => {
+    const inst = await seedInstance(cli.t, { name: 'followed' });
+    await runCli(['checks', 'create', 'followed-check', '--command', 'x'], { env: cli.env });
+    const first = await postResult(cli.t, inst.id, 'followed-check', 1, 'WARNING: getting slow');
+    const child = spawn(process.execPath, [BIN, 'alerts', '-f', '--instance', inst.id], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...cli.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((r) => child.on('exit', r));
+    try {
+      // The listing comes first (a tab-separated row in a pipe), then the live events.
+      await until(() => out.includes(first.alert.id) || undefined, 20_000, 'listing');
+      await postResult(cli.t, inst.id, 'followed-check', 2, 'CRITICAL: down');
+      await until(
+        () => /alert: followed-check CRITICAL CRITICAL: down/.test(out) || undefined,
+        20_000,
+        'alert.update line',
+      );
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
+    const shown = await runCli(['instances', 'show', inst.id, '--json'], { env: cli.env });
+    expect(shown.json().checks).toEqual([expect.objectContaining({ check: 'followed-check', status: 'critical' })]);
+    const human = await runCli(['instances', 'show', inst.id], { env: cli.env });
+    expect(human.stdout).toMatch(/followed-check CRITICAL/);
   });
 });
 
