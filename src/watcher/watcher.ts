@@ -12,6 +12,7 @@ import {
 import {
   checkAck,
   checkConfig,
+  checkRun,
   parseEnvelope,
   WATCHER_PATH,
   type ConfigPayload,
@@ -168,6 +169,10 @@ export class Watcher {
     this.counters.serverSeq = e.seq;
     this.state.writeCounters(this.counters);
     if (e.type === 'config' && checkConfig.Check(payload)) return this.applyConfig(payload);
+    if (e.type === 'run' && checkRun.Check(payload)) {
+      for (const check of this.config?.checks ?? []) if (payload.checks.includes(check.id)) this.runOnce(check);
+      return;
+    }
     if (e.type === 'ack' && checkAck.Check(payload)) {
       for (const seq of [...this.inFlight.keys()]) if (seq <= payload.seq) this.inFlight.delete(seq);
       return this.flush();
@@ -199,12 +204,18 @@ export class Watcher {
     const entry = { version: check.version, timer: undefined as unknown as NodeJS.Timeout, running: false };
     const tick = () => {
       entry.timer = setTimeout(tick, intervalMs);
-      if (entry.running) return;
-      entry.running = true;
-      void this.run(check).finally(() => (entry.running = false));
+      this.runOnce(check);
     };
     entry.timer = setTimeout(tick, hash % intervalMs);
     this.timers.set(check.id, entry);
+  }
+
+  /** Runs a check unless a run of it is still going. */
+  private runOnce(check: WatcherCheck): void {
+    const entry = this.timers.get(check.id);
+    if (!entry || entry.running) return;
+    entry.running = true;
+    void this.run(check).finally(() => (entry.running = false));
   }
 
   private async run(check: WatcherCheck): Promise<void> {

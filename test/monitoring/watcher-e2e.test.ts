@@ -7,7 +7,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { BIN, ensureBuilt, serverEnv, tempHome, type TempHome } from '../cli/helpers.js';
+import { BIN, ensureBuilt, runCli, serverEnv, tempHome, type TempHome } from '../cli/helpers.js';
 import { createCheck } from './helpers.js';
 import { fastMonitoring, seedMachine, spawnWatcher, until, type SeededMachine } from './watcher-helpers.js';
 
@@ -119,4 +119,44 @@ describe('Watcher end to end', () => {
       tail.child.kill('SIGINT');
     },
   );
+
+  it('`ebcli checks run` has the Watcher run a check at once, outside its schedule', { timeout: 60_000 }, async () => {
+    const n = await seedMachine(t, ['on-demand']);
+    try {
+      await createCheck(t, {
+        name: 'daily',
+        command: 'echo "OK: ran on demand"',
+        interval: 86_400,
+        target: { tags: ['on-demand'] },
+      });
+      const env = { ...home.env, ...serverEnv(t) };
+      const none = await runCli(['checks', 'run', n.instance], { env });
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toMatch(/no Watcher of instance .* is connected/);
+
+      const watcher = spawnWatcher(t, n);
+      children.push(watcher);
+      await until(
+        async () =>
+          (await t.call('GET', `/services/msa/watchers?instance=${n.instance}`)).body[0]?.last_seen ?? undefined,
+        30_000,
+        'watcher connected',
+      );
+      const run = await runCli(['checks', 'run', n.instance, '--check', 'daily', '--json'], { env });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.json()).toMatchObject({ machines: [n.machine], checks: ['daily'] });
+      const state = await until(
+        async () =>
+          (await t.call('GET', `/services/msa/results?instance=${n.instance}`)).body.find(
+            (x: any) => x.check === 'daily',
+          ),
+        30_000,
+        'on-demand result',
+      );
+      expect(state).toMatchObject({ status: 'ok', output: 'OK: ran on demand\n' });
+      watcher.kill('SIGTERM');
+    } finally {
+      rmSync(n.dir, { recursive: true, force: true });
+    }
+  });
 });

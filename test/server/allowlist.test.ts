@@ -91,6 +91,7 @@ const USER_ROUTES: Record<string, 'own' | 'foreign'> = {
   'PUT /services/msa/alerts/:alert/ack': 'foreign',
   'PUT /services/msa/alerts/:alert/silence': 'foreign',
   'GET /services/msa/watchers': 'foreign',
+  'POST /services/msa/run': 'foreign',
   'DELETE /services/msa/watchers/:watcher': 'foreign',
 };
 

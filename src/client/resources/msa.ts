@@ -97,6 +97,11 @@ export class Msa extends Resource {
     return this.send('DELETE', servicePath('msa', 'checks', ref));
   }
 
+  /** Asks the instance's Watchers to run its checks (or one) now. */
+  run(instance: string, check?: string): Promise<{ instance: string; machines: string[]; checks: string[] }> {
+    return this.send('POST', servicePath('msa', 'run'), { body: { instance, ...(check ? { check } : {}) } });
+  }
+
   results(instance: string): Promise<CheckState[]> {
     return this.get(servicePath('msa', 'results'), { query: { instance } });
   }

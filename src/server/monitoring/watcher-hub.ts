@@ -50,6 +50,17 @@ export class WatcherHub {
     for (const s of this.sessions.values()) if (s.row.workspace === workspace) await s.sendConfig();
   }
 
+  /** Asks the connected Watchers of these machines to run checks now; returns the machines asked. */
+  runNow(machines: string[], checkIds: string[]): string[] {
+    const asked: string[] = [];
+    for (const s of this.sessions.values()) {
+      if (!machines.includes(s.row.machine) || s.closed) continue;
+      s.requestRun(checkIds);
+      asked.push(s.row.machine);
+    }
+    return asked;
+  }
+
   disconnect(username: string, reason: string): void {
     this.sessions.get(username)?.close(4001, reason);
   }

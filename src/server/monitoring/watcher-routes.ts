@@ -4,11 +4,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { assertCanWrite, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
-import { badRequest, notFound, unauthorized } from '../errors.js';
+import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { readableInstance } from '../resource-access.js';
 import { errors } from '../schemas/common.js';
 import { hashPassword, verifyPassword } from '../security.js';
-import { machineForToken } from '../workflows/store/machines.js';
+import { machineForToken, machinesOf } from '../workflows/store/machines.js';
+import { checksForInstance } from './checks-store.js';
 import { ensureWebsocket } from '../ws/plugin.js';
 import { timestamp } from '../../shared/time.js';
 import { publicKeyOf } from '../../shared/monitoring/signing.js';
@@ -150,6 +151,43 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
     async (req) => {
       const instance = await readableInstance(db, userOf(req), req.query.instance);
       return (await watchersOfInstance(db, instance.id)).map(serveWatcher);
+    },
+  );
+
+  api.post(
+    '/services/msa/run',
+    {
+      config: { auth: 'user' },
+      schema: {
+        tags,
+        summary: "Asks an instance's Watchers to run its checks (or one of them) now",
+        body: Type.Object(
+          {
+            instance: Type.String({ minLength: 1, maxLength: 128 }),
+            check: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 202: Record_, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req, reply) => {
+      const me = userOf(req);
+      const instance = await readableInstance(db, me, req.body.instance);
+      await assertCanWrite(db, me, instance.owner);
+      let checks = await checksForInstance(db, instance);
+      if (req.body.check) {
+        checks = checks.filter((c) => c.id === req.body.check || c.name === req.body.check);
+        if (!checks.length) throw badRequest(`check ${req.body.check} is not assigned to instance ${instance.id}`);
+      }
+      if (!checks.length) throw badRequest(`instance ${instance.id} has no checks`);
+      const machines = (await machinesOf(db, instance.id)).map((m) => m.name);
+      const asked = hub.runNow(
+        machines,
+        checks.map((c) => c.id),
+      );
+      if (!asked.length) throw conflict(`no Watcher of instance ${instance.id} is connected`);
+      return reply.code(202).send({ instance: instance.id, machines: asked, checks: checks.map((c) => c.name) });
     },
   );
 

@@ -154,6 +154,11 @@ export class WatcherSession {
     this.send('config', config);
   }
 
+  /** A signed request to run these checks now (`ebcli checks run`). */
+  requestRun(checkIds: string[]): void {
+    this.send('run', { checks: checkIds });
+  }
+
   private send(type: string, payload: unknown): void {
     if (this.closed) return;
     const seq = this.hub.nextServerSeq(this.row.username);

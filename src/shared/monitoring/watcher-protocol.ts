@@ -11,7 +11,7 @@ import type { Envelope } from './signing.js';
  *
  * Watcher → server: `hello` (first frame), `results`, `keepalive`, `refused` (a server frame it
  * would not accept). Server → Watcher: `config` (the machine's checks and timings), `ack` (results
- * up to a seq are stored). Refusals on either side are audited; the server closes the socket (1008).
+ * up to a seq are stored), `run` (run these checks now). Refusals on either side are audited; the server closes the socket (1008).
  */
 export const WATCHER_PATH = '/services/msa/watcher';
 export const WATCHER_ENROLL_PATH = '/services/msa/watchers/enroll';
@@ -84,6 +84,8 @@ export const ConfigPayload = Type.Object({
 });
 export type ConfigPayload = Static<typeof ConfigPayload>;
 export const AckPayload = Type.Object({ seq: Type.Integer({ minimum: 0 }) });
+/** Server → Watcher: run these checks (ids) now, outside their schedule. */
+export const RunPayload = Type.Object({ checks: Type.Array(Type.String(), { maxItems: 1000 }) });
 
 export const checkEnvelope = TypeCompiler.Compile(EnvelopeSchema);
 export const checkResults = TypeCompiler.Compile(ResultsPayload);
@@ -91,6 +93,7 @@ export const checkHello = TypeCompiler.Compile(HelloPayload);
 export const checkRefused = TypeCompiler.Compile(RefusedPayload);
 export const checkConfig = TypeCompiler.Compile(ConfigPayload);
 export const checkAck = TypeCompiler.Compile(AckPayload);
+export const checkRun = TypeCompiler.Compile(RunPayload);
 
 /** Parses a frame into an envelope, or undefined when it is not one. */
 export function parseEnvelope(data: string): Envelope | undefined {
