@@ -268,6 +268,12 @@ export class Watcher {
     clearInterval(this.keepalive);
     for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
-    this.ws?.close(1000, 'watcher stopping');
+    const ws = this.ws;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      // Resolves once the close handler has put in-flight results back in the spool (on disk).
+      const closed = new Promise<void>((r) => ws.once('close', () => r()));
+      ws.close(1000, 'watcher stopping');
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
   }
 }

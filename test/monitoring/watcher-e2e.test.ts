@@ -23,8 +23,16 @@ beforeAll(async () => {
   home = tempHome();
   m = await seedMachine(t, ['web']);
 });
+/** Stops a child and waits for it to be gone (it may still be writing into its state folder). */
+async function stopChild(c: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const gone = new Promise((r) => c.once('exit', r));
+  c.kill(signal);
+  await gone;
+}
+
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of children) await stopChild(c, 'SIGKILL');
   await t.stop();
   home.cleanup();
   rmSync(m.dir, { recursive: true, force: true });
@@ -122,6 +130,7 @@ describe('Watcher end to end', () => {
 
   it('`ebcli checks run` has the Watcher run a check at once, outside its schedule', { timeout: 60_000 }, async () => {
     const n = await seedMachine(t, ['on-demand']);
+    let watcher: ChildProcess | undefined;
     try {
       await createCheck(t, {
         name: 'daily',
@@ -134,7 +143,7 @@ describe('Watcher end to end', () => {
       expect(none.code).not.toBe(0);
       expect(none.stderr).toMatch(/no Watcher of instance .* is connected/);
 
-      const watcher = spawnWatcher(t, n);
+      watcher = spawnWatcher(t, n);
       children.push(watcher);
       await until(
         async () =>
@@ -154,8 +163,8 @@ describe('Watcher end to end', () => {
         'on-demand result',
       );
       expect(state).toMatchObject({ status: 'ok', output: 'OK: ran on demand\n' });
-      watcher.kill('SIGTERM');
     } finally {
+      if (watcher) await stopChild(watcher);
       rmSync(n.dir, { recursive: true, force: true });
     }
   });
