@@ -224,6 +224,7 @@ export class Watcher {
     if (check.builtin) {
       const o = await runBuiltin(check);
       result = {
+        n: 0, // numbered when emitted
         check: check.id,
         status: o.status,
         output: o.output,
@@ -234,10 +235,19 @@ export class Watcher {
     } else {
       const o = await runCommand(check.command ?? 'exit 3', check.timeout * 1000, process.env, this.aborter.signal);
       const metrics = extractMetrics(check.output_metric_format as MetricFormat | undefined, o.output);
-      result = { check: check.id, status: o.status, output: o.output, executed, durationMs: o.durationMs, metrics };
+      result = {
+        n: 0,
+        check: check.id,
+        status: o.status,
+        output: o.output,
+        executed,
+        durationMs: o.durationMs,
+        metrics,
+      };
     }
     if (this.stopped) return;
     this.counters.emitted += 1;
+    result.n = this.counters.emitted;
     this.state.writeCounters(this.counters);
     this.spool.push(result);
     this.flush();

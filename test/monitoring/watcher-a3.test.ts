@@ -140,7 +140,9 @@ async function open(w: Enrolled): Promise<Client> {
 }
 
 const refusals = async () => (await eventsOf(t, ['watcher.refused'])).map((e) => e.data);
+let emitted = 0;
 const result = (check: string, status = 0) => ({
+  n: ++emitted,
   check,
   status,
   output: 'OK',
@@ -262,6 +264,34 @@ describe('A3 Watcher channel', () => {
         await watcher.stop();
         await t.call('DELETE', '/services/msa/checks/a3-second');
       }
+    },
+  );
+
+  it(
+    'stores a result sent again after a lost ack once (NL-6: accepted counts it once)',
+    { timeout: 30_000 },
+    async () => {
+      const w = await enroll(a);
+      const c = await open(w);
+      const checkId = JSON.parse(c.frames.find((f) => f.type === 'config')!.payload).checks[0].id;
+      const r = result(checkId, 1);
+      const r1 = { ...r, n: 1 };
+      c.send('results', { results: [r1], ledger: { emitted: 1, dropped: 0 } });
+      await until(() => c.frames.find((f) => f.type === 'ack'), 10_000, 'first ack');
+      // The same result in a new, validly signed frame (as after a reconnect that lost the ack).
+      c.send('results', { results: [r1, { ...r, n: 2 }], ledger: { emitted: 2, dropped: 0 } });
+      await until(() => c.frames.filter((f) => f.type === 'ack').length === 2 || undefined, 10_000, 'second ack');
+      const row = await t.server.db
+        .selectFrom('watchers')
+        .selectAll()
+        .where('username', '=', w.username)
+        .executeTakeFirstOrThrow();
+      expect({ accepted: row.accepted, rejected: row.rejected, emitted: row.emitted }).toEqual({
+        accepted: 2,
+        rejected: 0,
+        emitted: 2,
+      });
+      c.ws.close();
     },
   );
 

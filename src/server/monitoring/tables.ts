@@ -79,6 +79,7 @@ export interface WatchersTable {
   password_hash: string;
   public_key: string;
   last_seq: number;
+  last_result: number;
   accepted: number;
   rejected: number;
   emitted: number;

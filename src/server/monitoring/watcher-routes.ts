@@ -96,6 +96,7 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
             password_hash: await hashPassword(password),
             public_key: req.body.public_key,
             last_seq: 0,
+            last_result: 0,
             accepted: 0,
             rejected: 0,
             emitted: 0,

@@ -22,6 +22,7 @@ const POLICY = 1008;
 export class WatcherSession {
   private readonly guard: SequenceGuard;
   private helloDone = false;
+  private lastResult: number;
   private queue: Promise<void> = Promise.resolve();
   closed = false;
 
@@ -32,6 +33,7 @@ export class WatcherSession {
     private readonly publicKey: KeyObject,
   ) {
     this.guard = new SequenceGuard(row.last_seq, hub.tunables.watcherToleranceMs);
+    this.lastResult = row.last_result;
     socket.on('message', (data) => {
       // Frames are handled one at a time, in arrival order.
       this.queue = this.queue
@@ -99,6 +101,9 @@ export class WatcherSession {
     let accepted = 0;
     let rejected = 0;
     for (const r of payload.results) {
+      // Sent again after its ack was lost: stored already, counted already.
+      if (r.n <= this.lastResult) continue;
+      this.lastResult = r.n;
       const check = instance ? (await checksForInstance(db, instance)).find((c) => c.id === r.check) : undefined;
       if (!instance || !check || !checkTargets(check, instance)) {
         rejected++;
@@ -126,6 +131,7 @@ export class WatcherSession {
         emitted: l.emitted,
         dropped: l.dropped,
         accepted: eb('accepted', '+', accepted),
+        last_result: this.lastResult,
         rejected: eb('rejected', '+', rejected),
       }))
       .where('username', '=', this.row.username)

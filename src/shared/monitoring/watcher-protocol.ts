@@ -35,6 +35,8 @@ const Metric = Type.Object({
 });
 
 export const WatcherResult = Type.Object({
+  /** Emission number (1, 2, …, per Watcher): a result sent again after a lost ack is stored once. */
+  n: Type.Integer({ minimum: 1 }),
   check: Type.String({ maxLength: 128 }),
   status: Type.Integer({ minimum: 0, maximum: 255 }),
   output: Type.String({ maxLength: 65_536 }),

@@ -9,7 +9,8 @@ import type { Kysely, Migration } from 'kysely';
  * - `metric_samples.ts` and roll-up `bucket`s are epoch milliseconds.
  * - `monitoring_marks` holds the roll-up watermarks (`rollup.minute`, `rollup.hour`).
  * - `watchers`: one per enrolled Watcher: its public key (base64 SPKI), its password's hash, the
- *   last seq accepted from it, and its NL-6 ledger (accepted and rejected results
+ *   last seq accepted from it, the emission number of the last result stored (a result sent again
+ *   after a lost ack is not stored twice), and its NL-6 ledger (accepted and rejected results
  *   counted here, emitted and dropped as it last reported them).
  */
 export const monitoring: Migration = {
@@ -110,6 +111,7 @@ export const monitoring: Migration = {
       .addColumn('password_hash', 'text', (c) => c.notNull())
       .addColumn('public_key', 'text', (c) => c.notNull())
       .addColumn('last_seq', 'integer', (c) => c.notNull())
+      .addColumn('last_result', 'integer', (c) => c.notNull())
       .addColumn('accepted', 'integer', (c) => c.notNull())
       .addColumn('rejected', 'integer', (c) => c.notNull())
       .addColumn('emitted', 'integer', (c) => c.notNull())
