@@ -14,6 +14,20 @@ beforeAll(async () => {
 afterAll(async () => t.stop());
 
 describe('MSA checks repository', () => {
+  it('is in the OpenAPI document with the rest of the MSA API', async () => {
+    const paths = Object.keys((await t.call('GET', '/services/openapi.json')).body.paths);
+    for (const p of [
+      '/services/msa/checks',
+      '/services/msa/checks/{check}',
+      '/services/msa/results',
+      '/services/msa/metrics',
+      '/services/msa/alerts',
+      '/services/msa/alerts/{alert}/ack',
+    ]) {
+      expect(paths).toContain(p);
+    }
+  });
+
   it('creates, versions, lists and deletes check definitions', async () => {
     const check = await createCheck(t, {
       name: 'disk-root',
