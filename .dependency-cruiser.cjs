@@ -1,6 +1,7 @@
 /**
  * The layers of architecture.md, checked by `npm run lint` (dependency-cruiser):
- *   commands → cli → client → shared;  server → shared;  agent → client, shared.
+ *   commands → cli → client → shared;  server → shared;  agent → client, shared, watcher;
+ *   watcher → shared.
  * A layer may use the layers below it in its chain (commands may call the client directly).
  * Three process hosts are the only other arrows: `ebcli server start --foreground` runs the server
  * (commands/server/start.ts → server/start.ts, and public-url.ts for its flags) and `ebcli agent` runs an agent
@@ -37,7 +38,9 @@ module.exports = {
     layer('shared', []),
     layer('client', ['shared']),
     layer('server', ['shared']),
-    layer('agent', ['client', 'shared']),
+    // The Watcher (issue 14) runs on machines beside the agent, which starts it.
+    layer('watcher', ['shared']),
+    layer('agent', ['client', 'shared', 'watcher']),
     layer('cli', ['client', 'shared']),
     layer('hooks', ['cli', 'client', 'shared']),
     {

@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runAgent, type AgentLogger } from './main.js';
+import { startBesideAgent } from '../watcher/beside-agent.js';
 
 export interface AgentProcessOptions {
   url: string;
@@ -40,6 +42,14 @@ export async function runAgentProcess(opts: AgentProcessOptions): Promise<AgentP
     reconnect: { baseMs: opts.reconnectBaseMs, capMs: opts.reconnectCapMs },
     onLog: opts.onLog,
   });
+  // The Watcher runs beside the agent: its own module, connection and credentials (issue 14).
+  const watcher = startBesideAgent({
+    server: opts.url,
+    ...(opts.caFile ? { ca: readFileSync(opts.caFile, 'utf8') } : {}),
+    stateDir: join(opts.spoolDir, 'watcher'),
+    machineToken: () => readFileSync(opts.tokenFile, 'utf8').trim(),
+    ...(opts.onLog ? { log: (level, msg, data) => opts.onLog!(level, `watcher: ${msg}`, data) } : {}),
+  });
   let stopping: Promise<void> | undefined;
   let finished: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finished = resolve));
@@ -47,6 +57,7 @@ export async function runAgentProcess(opts: AgentProcessOptions): Promise<AgentP
     (stopping ??= (async () => {
       clearInterval(watchdog);
       try {
+        await watcher.stop();
         await handle.stop();
       } finally {
         finished();

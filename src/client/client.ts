@@ -5,6 +5,7 @@ import { Blobs } from './resources/blobs.js';
 import { Boxes } from './resources/boxes.js';
 import { Instances } from './resources/instances.js';
 import { Machines } from './resources/machines.js';
+import { Msa } from './resources/msa.js';
 import { Providers } from './resources/providers.js';
 import { Profile, Tokens } from './resources/tokens.js';
 import { Workspaces } from './resources/workspaces.js';
@@ -28,6 +29,8 @@ export class EbClient {
   readonly machines: Machines;
   readonly tokens: Tokens;
   readonly profile: Profile;
+  /** Monitoring (MSA): checks, results, metrics, alerts. */
+  readonly msa: Msa;
 
   constructor(opts: ClientOptions) {
     this.http = new HttpClient(opts);
@@ -39,6 +42,7 @@ export class EbClient {
     this.machines = new Machines(this.http);
     this.tokens = new Tokens(this.http);
     this.profile = new Profile(this.http);
+    this.msa = new Msa(this.http);
   }
 
   get baseUrl(): string {

@@ -12,6 +12,7 @@ import { addUser } from '../helpers/users.js';
 import { seedInstance } from '../cli/helpers.js';
 import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 import { AGENT_PATH, AgentMessage, TailClientMessage } from '../../src/shared/protocol.js';
+import { WATCHER_ENROLL_PATH, WATCHER_PATH } from '../../src/shared/monitoring/watcher-protocol.js';
 
 /** Answers without any credential. */
 const PUBLIC = [
@@ -93,10 +94,28 @@ const USER_ROUTES: Record<string, 'own' | 'foreign'> = {
   'GET /services/machines': 'own',
   'GET /services/machines/:id': 'foreign',
   'DELETE /services/machines/:id': 'foreign',
+  'GET /services/msa/checks': 'own',
+  'POST /services/msa/checks': 'own',
+  'GET /services/msa/checks/:check': 'foreign',
+  'PUT /services/msa/checks/:check': 'foreign',
+  'DELETE /services/msa/checks/:check': 'foreign',
+  'GET /services/msa/checks/:check/versions': 'foreign',
+  'POST /services/msa/results': 'foreign',
+  'GET /services/msa/results': 'foreign',
+  'GET /services/msa/metrics': 'foreign',
+  'GET /services/msa/alerts': 'own',
+  'PUT /services/msa/alerts/:alert/ack': 'foreign',
+  'PUT /services/msa/alerts/:alert/silence': 'foreign',
+  'GET /services/msa/watchers': 'foreign',
+  'POST /services/msa/run': 'foreign',
+  'DELETE /services/msa/watchers/:watcher': 'foreign',
 };
 
-/** Routes that authenticate a machine token themselves (agent channel). */
-const AGENT_ROUTES = [`GET ${AGENT_PATH}`];
+/**
+ * Routes that authenticate a machine credential themselves: the agent channel and Watcher
+ * enrollment (machine token), the Watcher channel (the Watcher's own username and password).
+ */
+const AGENT_ROUTES = [`GET ${AGENT_PATH}`, `POST ${WATCHER_ENROLL_PATH}`, `GET ${WATCHER_PATH}`];
 
 /**
  * Agent → server message types: `handshake` is the only one accepted before the machine has
@@ -152,6 +171,14 @@ beforeAll(async () => {
   admin.token = (await t.call('POST', '/services/tokens', { body: { description: 'admin only' } })).body.id;
   admin.instance = (await seedInstance(t)).id;
   admin.provider = (await t.call('GET', '/services/workspaces/admin/providers')).body[0].id;
+  admin.check = (
+    await t.call('POST', '/services/msa/checks', { body: { name: 'private-check', command: 'true', interval: 10 } })
+  ).body.id;
+  admin.alert = (
+    await t.call('POST', '/services/msa/results', {
+      body: { instance: admin.instance, check: 'private-check', status: 2, output: 'private failure' },
+    })
+  ).body.alert.id;
   for (const [name, token] of [
     [MACHINE_A, tokenA],
     [MACHINE_B, tokenB],
@@ -186,6 +213,8 @@ const aimedAtAdmin = (url: string) =>
     .replace(':file_name', admin.blobName as string)
     .replace(':inst', admin.instance as string)
     .replace(':prov', admin.provider as string)
+    .replace(':check', admin.check as string)
+    .replace(':alert', admin.alert as string)
     .replace(':id', url.startsWith('/services/tokens') ? (admin.token as string) : (admin.box as string));
 
 describe('A2 classification', () => {
@@ -244,7 +273,15 @@ describe('A2 REST routes', () => {
   });
 
   it("refuses the admin's records to another workspace's user on every route, and never leaks them", async () => {
-    const secrets = [admin.team, admin.blob, admin.token, admin.instance, admin.box] as string[];
+    const secrets = [
+      admin.team,
+      admin.blob,
+      admin.token,
+      admin.instance,
+      admin.box,
+      admin.check,
+      admin.alert,
+    ] as string[];
     for (const r of t.server.app.routeTable.filter((x) => x.auth === 'user')) {
       const res = await t.call(r.method, aimedAtAdmin(r.url), {
         token: bob,

@@ -119,6 +119,16 @@ export class EventFormatter {
         const text = `${what}${str(d.machine) ? ` (${String(d.machine)})` : ''}`;
         return `${head}  ${e.type === 'agent.lost' ? s.red(text) : s.dim(text)}`;
       }
+      case 'alert.open':
+      case 'alert.update':
+      case 'alert.resolve': {
+        const verb = { 'alert.open': 'alert opened', 'alert.update': 'alert', 'alert.resolve': 'alert resolved' }[
+          e.type
+        ];
+        const flap = d.flapping === true ? ' (flapping)' : '';
+        const text = `${verb}: ${String(d.check ?? '?')} ${String(d.status ?? '').toUpperCase()}${flap}${str(d.message) ? ` ${String(d.message)}` : ''}`;
+        return `${head}  ${e.type === 'alert.resolve' ? s.green(text) : d.status === 'critical' ? s.bold(s.red(text)) : s.yellow(text)}`;
+      }
       default:
         return `${head}  ${e.type} ${JSON.stringify(d)}`;
     }

@@ -3,12 +3,15 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { consoleUrl } from '../../cli/console-link.js';
 import { resolveInstance } from '../../cli/instance-refs.js';
 import type { Activity, Instance } from '../../client/types.js';
+import type { CheckState } from '../../client/resources/msa.js';
 import { displayState } from '../../client/wait.js';
 
 export interface InstanceDetail {
   instance: Instance;
   state: string;
   lastActivity?: Activity;
+  /** Monitoring: each machine's check states. */
+  checks?: CheckState[];
 }
 
 const SECRET = /password|secret|token|key/i;
@@ -44,6 +47,7 @@ export default class InstancesShow extends BaseCommand<typeof InstancesShow> {
     const instance = maskSecrets(await resolveInstance(client, this.args.id));
     const activity = await client.instances.activity(instance.id).catch(() => [] as Activity[]);
     const lastActivity = activity.at(-1);
+    const checks = await client.msa.results(instance.id).catch(() => [] as CheckState[]);
     const machines = instance.service?.machines ?? [];
     await this.fields([
       ['id', instance.id],
@@ -60,10 +64,19 @@ export default class InstancesShow extends BaseCommand<typeof InstancesShow> {
           (m) => `${m.name}${m.address?.private ? ` ${m.address.private}` : ''}${m.state ? ` ${m.state}` : ''}`,
         ),
       ],
+      [
+        'checks',
+        checks.map((c) => `${c.check} ${c.status.toUpperCase()}${c.flapping ? ' flapping' : ''} (${c.machine})`),
+      ],
       ['last activity', lastActivity ? `${lastActivity.created} ${lastActivity.text}` : undefined],
       ['updated', instance.updated],
       ...(this.stdoutTty ? [['console', consoleUrl(client.baseUrl, instance)] as [string, unknown]] : []),
     ]);
-    return { instance, state: displayState(instance), ...(lastActivity ? { lastActivity } : {}) };
+    return {
+      instance,
+      state: displayState(instance),
+      ...(lastActivity ? { lastActivity } : {}),
+      ...(checks.length ? { checks } : {}),
+    };
   }
 }

@@ -23,6 +23,11 @@ type Conn = Db | Transaction<Database>;
  *                      execution; its message was refused and its socket closed (never the payload)
  * - `machine.enrolled` `{machine, hostname, claims}` — a host traded an enrollment token
  * - `machine.removed`  `{machine}` — a registered machine was removed (its credential revoked)
+ * - `alert.open` | `alert.update` | `alert.resolve`  `{alert, machine, check, checkId, status, severity,
+ *                      occurrences, flapping, message}` — monitoring (src/server/monitoring/ingest.ts);
+ *                      `alert.update` only when the severity or the flapping flag changed
+ * - `watcher.refused`  `{machine, watcher, reason, type, by}` — a signed Watcher frame was refused
+ *                      (`by: 'server'`) or the Watcher refused one of the server's (`by: 'watcher'`)
  */
 export type EventType =
   | 'instance.state'
@@ -35,7 +40,11 @@ export type EventType =
   | 'agent.lost'
   | 'agent.refused'
   | 'machine.enrolled'
-  | 'machine.removed';
+  | 'machine.removed'
+  | 'alert.open'
+  | 'alert.update'
+  | 'alert.resolve'
+  | 'watcher.refused';
 
 export interface NewEvent {
   workspace: string;

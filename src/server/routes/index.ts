@@ -13,6 +13,7 @@ import { tokenRoutes } from './tokens.js';
 import { workspaceRoutes } from './workspaces.js';
 import { idempotencyHooks } from '../workflows/idempotency.js';
 import { registerOrchestration } from '../workflows/orchestration.js';
+import { monitoringRoutes } from '../monitoring/routes.js';
 
 /** Registers every route of the CAM 4.0 API under `/services`. */
 export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -29,4 +30,5 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   await agentInstallRoutes(app, ctx);
   await registerOrchestration(app, ctx);
   await eventRoutes(app, ctx);
+  await monitoringRoutes(app, ctx);
 }

@@ -6,6 +6,7 @@ import { reconfigure } from './migrations/0004-reconfigure.js';
 import { activityCodes } from './migrations/0005-activity-codes.js';
 import { consoleSessions } from './migrations/0006-console-sessions.js';
 import { registeredMachines } from './migrations/0007-registered-machines.js';
+import { monitoring } from './migrations/0008-monitoring.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005_activity_codes': activityCodes,
   '0006_console_sessions': consoleSessions,
   '0007_registered_machines': registeredMachines,
+  '0008_monitoring': monitoring,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import type { MonitoringTables } from '../monitoring/tables.js';
 
 /** Rows as stored. Documents are kept whole as JSON text next to the columns queries need. */
 export interface UsersTable {
@@ -270,7 +271,7 @@ export interface RegisteredMachinesTable {
   updated: string;
 }
 
-export interface Database {
+export interface Database extends MonitoringTables {
   stream_heads: StreamHeadsTable;
   events: EventsTable;
   users: UsersTable;

@@ -1,0 +1,151 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { EventBus } from '../events/log.js';
+import type { Db } from '../store/db.js';
+import { getInstance } from '../store/instances.js';
+import { publicKeyOf } from '../../shared/monitoring/signing.js';
+import type { CheckDoc } from '../../shared/monitoring/checks.js';
+import type { MonitoringTunables } from './config.js';
+import { ingestResult } from './ingest.js';
+import type { ServerKey } from './server-key.js';
+import type { WatchersTable } from './tables.js';
+import { WatcherSession } from './watcher-session.js';
+
+/** The pseudo-check a silent Watcher fails (one per machine; not in the checks repository). */
+export const KEEPALIVE_CHECK = 'keepalive';
+
+/** Connected Watchers, config pushes, and the keepalive monitor. */
+export class WatcherHub {
+  private readonly sessions = new Map<string, WatcherSession>();
+  private readonly lost = new Set<string>();
+  private lastServerSeq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    readonly db: Db,
+    readonly bus: EventBus,
+    readonly key: ServerKey,
+    readonly tunables: MonitoringTunables,
+    readonly log: FastifyBaseLogger,
+  ) {}
+
+  /** Server frames are numbered from the clock (µs), so they keep increasing across restarts. */
+  nextServerSeq(_username: string): number {
+    this.lastServerSeq = Math.max(this.lastServerSeq + 1, Date.now() * 1000);
+    return this.lastServerSeq;
+  }
+
+  accept(socket: WebSocket, row: WatchersTable): void {
+    this.sessions.get(row.username)?.close(4000, 'replaced by a newer connection');
+    this.sessions.set(row.username, new WatcherSession(this, socket, row, publicKeyOf(row.public_key)));
+  }
+
+  detach(s: WatcherSession): void {
+    if (this.sessions.get(s.row.username) === s) this.sessions.delete(s.row.username);
+  }
+
+  /** Re-sends the checks to every connected Watcher of the workspace (a check changed). */
+  async refresh(workspace: string): Promise<void> {
+    for (const s of this.sessions.values()) if (s.row.workspace === workspace) await s.sendConfig();
+  }
+
+  /** Asks the connected Watchers of these machines to run checks now; returns the machines asked. */
+  runNow(machines: string[], checkIds: string[]): string[] {
+    const asked: string[] = [];
+    for (const s of this.sessions.values()) {
+      if (!machines.includes(s.row.machine) || s.closed) continue;
+      s.requestRun(checkIds);
+      asked.push(s.row.machine);
+    }
+    return asked;
+  }
+
+  disconnect(username: string, reason: string): void {
+    this.sessions.get(username)?.close(4001, reason);
+  }
+
+  private keepaliveCheck(row: WatchersTable): CheckDoc {
+    return {
+      id: KEEPALIVE_CHECK,
+      uri: '',
+      schema: '',
+      name: KEEPALIVE_CHECK,
+      owner: row.workspace,
+      version: 1,
+      interval: Math.max(1, Math.round(this.tunables.keepaliveMs / 1000)),
+      builtin: { type: 'process' },
+      created: row.created,
+      updated: row.created,
+    };
+  }
+
+  private async keepalive(row: WatchersTable, status: 0 | 2, output: string): Promise<void> {
+    const instance = await getInstance(this.db, row.instance_id);
+    if (!instance) return;
+    await ingestResult(this.db, this.bus, {
+      machine: row.machine,
+      instance,
+      check: this.keepaliveCheck(row),
+      exitCode: status,
+      output,
+      executed: Date.now(),
+    });
+  }
+
+  /** A verified frame came from this Watcher: a lost one is back. */
+  async seen(row: WatchersTable): Promise<void> {
+    if (!this.lost.delete(row.machine)) return;
+    await this.keepalive(row, 0, `OK: Watcher ${row.username} is sending again`);
+  }
+
+  /** Opens a CRITICAL keepalive alert for every Watcher silent past the timeout. */
+  async sweep(now = Date.now()): Promise<void> {
+    // Only machines that should be up: a stopped or terminated machine's Watcher is silent by design.
+    const silent = await this.db
+      .selectFrom('watchers')
+      .selectAll('watchers')
+      .innerJoin('machines', 'machines.name', 'watchers.machine')
+      .where('machines.state', '=', 'running')
+      .where('revoked', '=', 0)
+      .where('last_seen', 'is not', null)
+      .where('last_seen', '<', now - this.tunables.keepaliveTimeoutMs)
+      .execute();
+    for (const row of silent) {
+      if (this.lost.has(row.machine)) continue;
+      this.lost.add(row.machine);
+      const secs = Math.round((now - row.last_seen!) / 1000);
+      await this.keepalive(row, 2, `CRITICAL: no keepalive from Watcher ${row.username} for ${secs}s`);
+    }
+  }
+
+  async start(): Promise<void> {
+    const open = await this.db
+      .selectFrom('check_states')
+      .select('machine')
+      .where('check_id', '=', KEEPALIVE_CHECK)
+      .where('status', '!=', 0)
+      .execute();
+    for (const r of open) this.lost.add(r.machine);
+    const every = Math.max(100, Math.min(1000, this.tunables.keepaliveTimeoutMs / 4));
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        this.sweeping = this.sweep()
+          .catch((err) => this.log.error({ err }, 'keepalive sweep failed'))
+          .finally(() => {
+            this.sweeping = undefined;
+            if (this.timer) tick();
+          });
+      }, every);
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sweeping;
+    for (const s of this.sessions.values()) s.close(1001, 'server shutting down');
+  }
+}
