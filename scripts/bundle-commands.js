@@ -8,7 +8,8 @@
 //   config and never loads one.
 // - What commands load only on demand stays outside: server and agent code imported dynamically
 //   (the embedded control plane, `server start`, `agent`), undici (streams, proxies), chalk and
-//   cli-table3 (colour and boxed tables on a TTY), typescript (never at run time).
+//   cli-table3 (colour and boxed tables on a TTY), @inquirer/prompts (prompts on a TTY), typescript
+//   (never at run time).
 // - A few oclif modules that only help, error printing and spinners use are loaded on first use
 //   instead of at start (LAZY below), and `debug` is a no-op: a run with DEBUG set goes to oclif.
 // Run after tsc and the manifest.
@@ -92,11 +93,12 @@ module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true :
     }));
     // oclif's own modules require each other at load; most of them only a failing or helping run
     // uses. Each `const x = require("./…")` (with TypeScript's import helpers) becomes a proxy
-    // that requires on first use. Only oclif-internal paths: their exports are plain objects.
+    // that requires on first use. Only oclif-internal paths (their exports are plain objects) and
+    // node:readline (six builtin modules, for flags read from stdin).
     b.onLoad({ filter: /[\\/]@oclif[\\/]core[\\/]lib[\\/].*\.js$/ }, (args) => {
       const source = readFileSync(args.path, 'utf8');
       const contents = source.replace(
-        /^(const|var) (\w+) = ((?:__importDefault|__importStar)\()?require\("(\.\.?\/[^"]+)"\)(\))?;$/gm,
+        /^(const|var) (\w+) = ((?:__importDefault|__importStar)\()?require\("(\.\.?\/[^"]+|node:readline)"\)(\))?;$/gm,
         (line, kind, name, helper, path, close) =>
           (helper ? Boolean(close) : !close)
             ? `${kind} ${name} = __lazyModule(() => ${helper ?? ''}require(${JSON.stringify(path)})${close ?? ''});`
@@ -137,7 +139,7 @@ const result = await build({
       "const __import = (s) => (globalThis.__ebcliImport ?? ((x) => import(x)))(s.startsWith('.') ? new URL(s, __bundleUrl).href : s);",
     ].join('\n'),
   },
-  external: ['undici', 'chalk', 'cli-table3', 'typescript', 'better-sqlite3'],
+  external: ['undici', 'chalk', 'cli-table3', 'typescript', 'better-sqlite3', '@inquirer/prompts'],
   plugins: [wiring],
   logLevel: 'warning',
 });

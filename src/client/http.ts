@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { ApiError, ConnectionError, EbClientError, TimeoutError } from './errors.js';
 import type { SecureContext } from 'node:tls';
 import { parseCas } from './pinned-tls.js';
+import { PlainConnection } from './plain-connection.js';
 import {
   createDispatcher,
   loadUndici,
@@ -133,6 +134,8 @@ export class HttpClient {
   private readonly ownsDispatcher: boolean;
   private ca: string | undefined;
   private trust: PinnedTrust | undefined;
+  /** The kept-alive connection of plain requests (`plainRequests`). */
+  private readonly plain = new PlainConnection();
   /** `ElasticBox-Release` of the last response, if it had one. */
   lastRelease: string | undefined;
 
@@ -208,7 +211,7 @@ export class HttpClient {
       try {
         if (!request || !dispatcher) {
           const url = new URL(fullPath, this.origin);
-          const plainRes = await plainRequest(url, { method, headers, body, signal, trust });
+          const plainRes = await plainRequest(url, { method, headers, body, signal, trust, connection: this.plain });
           res = plainRes;
           if (ro.binary && res.statusCode < 400) {
             bytes = plainRes.body;
@@ -264,6 +267,7 @@ export class HttpClient {
 
   /** Closes the dispatcher this client built (not an injected one). */
   async close(): Promise<void> {
+    this.plain.destroy();
     if (this.ownsDispatcher && this.dispatcher) await this.dispatcher.close();
   }
 }

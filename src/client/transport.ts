@@ -4,6 +4,7 @@ import type { X509Certificate } from 'node:crypto';
 import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { connectPinned } from './pinned-tls.js';
+import type { PlainConnection } from './plain-connection.js';
 
 type RequestFn = (this: Dispatcher, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 type DispatcherCtor = new (opts?: Record<string, unknown>) => Dispatcher;
@@ -134,6 +135,8 @@ export interface PlainRequest {
   signal: AbortSignal;
   /** A CA pinned for the request; without one the default roots decide. */
   trust?: PinnedTrust;
+  /** The client's kept-alive connection (plain-connection.ts); without it, a connection per request. */
+  connection?: PlainConnection;
 }
 
 /** True when a proxy variable is set, i.e. only undici's proxy agent may carry the request. */
@@ -143,33 +146,44 @@ export function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * One request over node:http(s) on a connection of its own (no pool, closed after the response),
- * with the same TLS floor and trusted roots as {@link createDispatcher}. It loads in a fraction
- * of undici's time, so short read-only commands use it when no proxy is configured.
+ * One request over node:http(s), with the same TLS floor and trusted roots as
+ * {@link createDispatcher}. It loads in a fraction of undici's time, so short commands use it when
+ * no proxy is configured. With `connection`, requests share one kept-alive connection.
  */
 export async function plainRequest(url: URL, req: PlainRequest): Promise<PlainResponse> {
   const secure = url.protocol === 'https:';
-  // require, not import(): a CommonJS caller (the bundled fast path) then never starts the ES module loader.
+  // require, not import(): a CommonJS caller (a bundled command) then never starts the ES module loader.
   const mod = createRequire(import.meta.url)(secure ? 'node:https' : 'node:http') as typeof import('node:https');
+  const kept = req.connection;
+  const agent = kept?.agentFor(secure);
+  const reuse = kept?.reusable() ?? false;
   let connection: { createConnection?: () => TLSSocket; secureContext?: SecureContext; minVersion?: 'TLSv1.2' } = {};
-  if (secure) {
+  // A kept connection was verified when it was made: the request then names no TLS options (they
+  // would also give it another pool key than the connection's).
+  if (secure && !reuse) {
     const { trust } = req;
     const pinned = trust?.cas.length
       ? await connectPinned({ host: url.hostname, port: Number(url.port || 443), cas: trust.cas, signal: req.signal })
       : undefined;
-    if (pinned && 'socket' in pinned) connection = { createConnection: () => pinned.socket };
-    else connection = { minVersion: 'TLSv1.2', ...(trust ? { secureContext: trust.context() } : {}) };
+    if (pinned && 'socket' in pinned) {
+      if (kept) kept.offer(pinned.socket);
+      else connection = { createConnection: () => pinned.socket };
+    } else connection = { minVersion: 'TLSv1.2', ...(trust ? { secureContext: trust.context() } : {}) };
   }
   return new Promise((resolve, reject) => {
-    const agent = connection.createConnection ? undefined : false;
-    const r = mod.request(url, { method: req.method, headers: req.headers, signal: req.signal, agent, ...connection });
+    const options = { method: req.method, headers: req.headers, signal: req.signal, ...connection };
+    const r = mod.request(url, { ...options, agent: agent ?? (connection.createConnection ? undefined : false) });
     r.on('error', reject);
     r.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
+      // Resolved a turn later: Node hands a kept-alive socket back to its agent just after `end`,
+      // and the caller's next request should find it free.
       res.on('end', () =>
-        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        setImmediate(() =>
+          resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+        ),
       );
     });
     r.end(req.body);

@@ -115,6 +115,30 @@ describe('EbClient against the server', () => {
     await expect(dead.workspaces.list()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
+  it("keeps one verified connection for a command's plain requests, POSTs included", async () => {
+    const caFile = join(t.dataDir, 'tls', 'ca.pem');
+    let connections = 0;
+    const count = () => connections++;
+    t.server.app.server.on('secureConnection', count);
+    try {
+      const plain = new EbClient({ url: t.url, token: t.token, caFile, plainRequests: true, env: {} });
+      await plain.profile.retrieve();
+      await plain.workspaces.list();
+      const created = await plain.workspaces.create({ name: 'plain-keepalive' });
+      expect(created).toMatchObject({ name: 'plain-keepalive' });
+      await plain.close();
+      expect(connections).toBe(1);
+      // Concurrent requests open their own connections (each checked) instead of queueing.
+      const again = new EbClient({ url: t.url, token: t.token, caFile, plainRequests: true, env: {} });
+      connections = 0;
+      await Promise.all([again.profile.retrieve(), again.workspaces.list(), again.boxes.list()]);
+      await again.close();
+      expect(connections).toBeGreaterThanOrEqual(2);
+    } finally {
+      t.server.app.server.off('secureConnection', count);
+    }
+  });
+
   it('normalises URLs', () => {
     expect(normaliseUrl('cam.example.com/')).toBe('https://cam.example.com');
     expect(normaliseUrl('http://127.0.0.1:8080//')).toBe('http://127.0.0.1:8080');
