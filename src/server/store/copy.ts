@@ -90,7 +90,15 @@ export async function copySqliteToPostgres(dataDir: string, url: string): Promis
         let batch: Record<string, unknown>[] = [];
         let bytes = 0;
         const flush = async () => {
-          if (batch.length) await trx.insertInto(table).values(batch).execute();
+          if (batch.length) {
+            await trx
+              .insertInto(table)
+              .values(batch)
+              .execute()
+              .catch((err: Error) => {
+                throw new Error(`copying table ${table}: ${err.message}`, { cause: err });
+              });
+          }
           rows += batch.length;
           batch = [];
           bytes = 0;

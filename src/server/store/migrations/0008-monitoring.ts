@@ -113,13 +113,13 @@ export const monitoring: Migration = {
       .addColumn('workspace', 'text', (c) => c.notNull())
       .addColumn('password_hash', 'text', (c) => c.notNull())
       .addColumn('public_key', 'text', (c) => c.notNull())
-      .addColumn('last_seq', 'integer', (c) => c.notNull())
-      .addColumn('last_result', 'integer', (c) => c.notNull())
-      .addColumn('accepted', 'integer', (c) => c.notNull())
-      .addColumn('rejected', 'integer', (c) => c.notNull())
-      .addColumn('emitted', 'integer', (c) => c.notNull())
-      .addColumn('dropped', 'integer', (c) => c.notNull())
-      .addColumn('last_seen', 'integer')
+      .addColumn('last_seq', t.int64, (c) => c.notNull())
+      .addColumn('last_result', t.int64, (c) => c.notNull())
+      .addColumn('accepted', t.int64, (c) => c.notNull())
+      .addColumn('rejected', t.int64, (c) => c.notNull())
+      .addColumn('emitted', t.int64, (c) => c.notNull())
+      .addColumn('dropped', t.int64, (c) => c.notNull())
+      .addColumn('last_seen', t.int64)
       .addColumn('revoked', 'integer', (c) => c.notNull())
       .addColumn('created', 'text', (c) => c.notNull())
       .execute();
@@ -127,7 +127,7 @@ export const monitoring: Migration = {
     await db.schema
       .createTable('monitoring_marks')
       .addColumn('key', 'text', (c) => c.primaryKey())
-      .addColumn('value', 'integer', (c) => c.notNull())
+      .addColumn('value', t.int64, (c) => c.notNull())
       .execute();
   },
 };
