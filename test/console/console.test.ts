@@ -282,8 +282,16 @@ describe('console in a browser', () => {
 
   it('is usable with the keyboard alone: sign in, move between pages, open and cancel a confirmation', async () => {
     await page.goto(`${t.url}/`);
-    await page.getByLabel('Email').waitFor({ timeout: 10_000 });
-    // The email field has the focus on load.
+    const email = page.getByLabel('Email');
+    await email.waitFor({ timeout: 10_000 });
+    // The email field takes the focus on load: wait for it (keys typed before would be lost).
+    const handle = await email.elementHandle();
+    await page.waitForFunction(
+      (el: unknown) =>
+        (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement === el,
+      handle,
+      { timeout: 10_000 },
+    );
     await page.keyboard.type(ADMIN_EMAIL);
     await page.keyboard.press('Tab');
     await page.keyboard.type(adminPassword(t));
