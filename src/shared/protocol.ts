@@ -291,8 +291,12 @@ function compile(union: { anyOf: TSchema[] }): Checkers {
   return map;
 }
 
-const FROM_AGENT = compile(AgentMessage);
-const FROM_SERVER = compile(ServerMessage);
+// Compiled on first use: a CLI command that imports this module for its types and tail frames
+// should not pay for compiling every agent message's checker at start-up (T2).
+let fromAgent: Checkers | undefined;
+let fromServer: Checkers | undefined;
+const checkersFrom = (from: 'agent' | 'server'): Checkers =>
+  from === 'agent' ? (fromAgent ??= compile(AgentMessage)) : (fromServer ??= compile(ServerMessage));
 
 /** A frame that failed validation. The message never contains any of the frame's content. */
 export class ProtocolError extends Error {
@@ -364,8 +368,7 @@ export function parseMessage(data: string | Buffer, from: 'agent' | 'server'): A
     throw new ProtocolError('frame is not a JSON object', CloseCode.policy);
   }
   const record = value as Record<string, unknown>;
-  const checker =
-    typeof record.type === 'string' ? (from === 'agent' ? FROM_AGENT : FROM_SERVER).get(record.type) : undefined;
+  const checker = typeof record.type === 'string' ? checkersFrom(from).get(record.type) : undefined;
   if (!checker) throw new ProtocolError('unknown message type', CloseCode.policy);
   if (!checker.check.Check(value)) {
     const first = checker.check.Errors(value).First();

@@ -61,7 +61,9 @@ describe('apply killed at random points and re-run', () => {
     const line = (event: string) => `echo "{{ WHO }}:${event}" >> ${counter}`;
     writeBoxFolder(root, {
       name: 'Retry Box',
-      events: { install: `${line('install')}\nsleep 1.5`, configure: line('configure'), start: line('start') },
+      // Installs outlast the first three kill points (350, 700 and 1200 ms after each start): a CLI
+      // that starts faster must not reach the end between them.
+      events: { install: `${line('install')}\nsleep 3`, configure: line('configure'), start: line('start') },
       variables: [
         { name: 'WHO', value: 'nobody' },
         { name: 'GREETING', value: 'hello' },
