@@ -5,16 +5,14 @@
 // runs in this process with its workflow workers idle (concurrency 0): a deploy is accepted and
 // stored as the CLI sees it, but no machine or agent starts. Prints one JSON line per command and
 // CA setting. Usage: npm run build && npx tsx bench/t02-commands.ts [runs]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../src/server/start.js';
-import { insertInstance, type InstanceDoc } from '../src/server/store/instances.js';
+import { insertInstance } from '../src/server/store/instances.js';
 import { dataFiles } from '../src/shared/paths.js';
-import { newInstanceId } from '../src/shared/ids.js';
-import { timestamp } from '../src/shared/time.js';
+import { benchInstanceDoc, timedRun } from './lib/fixtures.js';
 import { ratioLine } from './lib/ratio.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
@@ -23,50 +21,13 @@ const WARMUP = 3;
 const LIMIT = 3;
 const ROWS = 100;
 
-function timeOnce(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
-    child.stdout.resume();
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${err}`));
-      else resolve(ms);
-    });
-  });
-}
-
-function instanceDoc(i: number): InstanceDoc {
-  const now = timestamp();
-  const id = newInstanceId();
-  return {
-    id,
-    uri: `/services/instances/${id}`,
-    schema: 'http://elasticbox.net/schemas/instance',
-    name: `bench-${i}`,
-    owner: 'admin',
-    box: '00000000-0000-4000-8000-000000000000',
-    state: 'done',
-    operation: { event: 'deploy', workspace: 'admin', created: now },
-    tags: ['bench', `n${i % 10}`],
-    variables: [],
-    bindings: [],
-    members: [],
-    service: { type: 'Linux Compute', id: 'eb-bench', machines: [] },
-    automatic_updates: 'off',
-    created: now,
-    updated: now,
-    deleted: null,
-  };
-}
+const timeOnce = async (args: string[], env: NodeJS.ProcessEnv) => (await timedRun(args, env)).ms;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ebcli-bench-'));
 const home = mkdtempSync(join(tmpdir(), 'ebcli-bench-home-'));
 const server = await startServer({ dataDir, port: 0, tunables: { concurrency: 0 } });
 try {
-  const docs = Array.from({ length: ROWS }, (_, i) => instanceDoc(i));
+  const docs = Array.from({ length: ROWS }, (_, i) => benchInstanceDoc(i));
   for (const doc of docs) await insertInstance(server.db, doc, null);
   const token = readFileSync(dataFiles(dataDir).adminToken, 'utf8').trim();
   const created = await server.app.inject({

@@ -2,16 +2,14 @@
 // render) median ≤ 3× `node -e 0`, both measured in this run. The server runs in this process,
 // seeded with 100 instances straight into its store. Prints one JSON line.
 // Usage: npm run build && npx tsx bench/t02-instances-list.ts [runs]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../src/server/start.js';
-import { insertInstance, type InstanceDoc } from '../src/server/store/instances.js';
+import { insertInstance } from '../src/server/store/instances.js';
 import { dataFiles } from '../src/shared/paths.js';
-import { newInstanceId } from '../src/shared/ids.js';
-import { timestamp } from '../src/shared/time.js';
+import { benchInstanceDoc, timedRun } from './lib/fixtures.js';
 import { interleave, ratioLine } from './lib/ratio.js';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
@@ -20,52 +18,17 @@ const WARMUP = 3;
 const LIMIT = 3;
 const ROWS = 100;
 
-function timeOnce(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${err}`));
-      else if (args[0] === BIN && out.trim().split('\n').length !== ROWS)
-        reject(new Error(`expected ${ROWS} rows, got:\n${out}`));
-      else resolve(ms);
-    });
-  });
+async function timeOnce(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { ms, out } = await timedRun(args, env);
+  if (args[0] === BIN && out.trim().split('\n').length !== ROWS) throw new Error(`expected ${ROWS} rows, got:\n${out}`);
+  return ms;
 }
 
 const dataDir = mkdtempSync(join(tmpdir(), 'ebcli-bench-'));
 const server = await startServer({ dataDir, port: 0 });
 try {
   const owner = 'admin';
-  for (let i = 0; i < ROWS; i++) {
-    const now = timestamp();
-    const id = newInstanceId();
-    const doc: InstanceDoc = {
-      id,
-      uri: `/services/instances/${id}`,
-      schema: 'http://elasticbox.net/schemas/instance',
-      name: `bench-${i}`,
-      owner,
-      box: '00000000-0000-4000-8000-000000000000',
-      state: 'done',
-      operation: { event: 'deploy', workspace: owner, created: now },
-      tags: ['bench', `n${i % 10}`],
-      variables: [],
-      bindings: [],
-      members: [],
-      service: { type: 'Linux Compute', id: `eb-bench`, machines: [] },
-      automatic_updates: 'off',
-      created: now,
-      updated: now,
-      deleted: null,
-    };
-    await insertInstance(server.db, doc, null);
-  }
+  for (let i = 0; i < ROWS; i++) await insertInstance(server.db, benchInstanceDoc(i, owner), null);
   const home = mkdtempSync(join(tmpdir(), 'ebcli-bench-home-'));
   // The environment is inherited (NODE_EXTRA_CA_CERTS included) so baseline and target see the same.
   const env = {

@@ -12,10 +12,10 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../src/server/start.js';
 import { ADMIN_EMAIL } from '../src/server/bootstrap.js';
 import { appendEvents } from '../src/server/events/log.js';
-import { getInstance, insertInstance, updateInstance, type InstanceDoc } from '../src/server/store/instances.js';
+import { getInstance, insertInstance, updateInstance } from '../src/server/store/instances.js';
+import { benchInstanceDoc } from './lib/fixtures.js';
 import { stateEvent } from '../src/server/workflows/instance-doc.js';
 import { dataFiles } from '../src/shared/paths.js';
-import { newInstanceId } from '../src/shared/ids.js';
 import { timestamp } from '../src/shared/time.js';
 import { quantile, round } from './lib/ratio.js';
 import { chromiumPath } from '../test/console/browser.js';
@@ -33,28 +33,8 @@ try {
   const owner = 'admin';
   const ids: string[] = [];
   for (let i = 0; i < ROWS; i++) {
-    const now = timestamp();
-    const id = newInstanceId();
-    ids.push(id);
-    const doc: InstanceDoc = {
-      id,
-      uri: `/services/instances/${id}`,
-      schema: 'http://elasticbox.net/schemas/instance',
-      name: `bench-${i}`,
-      owner,
-      box: '00000000-0000-4000-8000-000000000000',
-      state: 'done',
-      operation: { event: 'deploy', workspace: owner, created: now },
-      tags: ['bench', `n${i % 10}`],
-      variables: [],
-      bindings: [],
-      members: [],
-      service: { type: 'Linux Compute', id: `eb-bench`, machines: [] },
-      automatic_updates: 'off',
-      created: now,
-      updated: now,
-      deleted: null,
-    };
+    const doc = benchInstanceDoc(i, owner);
+    ids.push(doc.id);
     await insertInstance(server.db, doc, null);
   }
   const context = await browser.newContext({ ignoreHTTPSErrors: true });
