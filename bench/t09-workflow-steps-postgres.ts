@@ -13,18 +13,11 @@
  *
  *   node --import tsx bench/t09-workflow-steps-postgres.ts    (T09_WORKFLOWS, T09_STEPS to resize)
  */
-import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { EventBus } from '../src/server/events/log.js';
-import type { Db } from '../src/server/store/db.js';
 import { openPostgresStore } from '../src/server/store/postgres.js';
-import { DEFAULT_TUNABLES, type EngineEnv } from '../src/server/workflows/env.js';
-import { WorkflowWorker } from '../src/server/workflows/worker.js';
-import { insertWorkflow } from '../src/server/workflows/store/workflows.js';
-import type { StepSpec } from '../src/server/workflows/types.js';
-import { newUuid } from '../src/shared/ids.js';
-import { timestamp } from '../src/shared/time.js';
+import { DEFAULT_TUNABLES } from '../src/server/workflows/env.js';
 import { startTestCluster } from '../test/helpers/postgres-cluster.js';
+import { engineRate } from './lib/engine-rate.js';
 import { machineInfo, round } from './lib/ratio.js';
 
 const WORKFLOWS = Number(process.env.T09_WORKFLOWS ?? 200);
@@ -51,58 +44,11 @@ async function rawRate(url: string): Promise<number> {
   }
 }
 
-function env(db: Db, concurrency: number): EngineEnv {
-  const unreachable = async () => {
-    throw new Error('no providers in this benchmark');
-  };
-  return {
-    db,
-    bus: new EventBus(),
-    dataDir: '/nonexistent',
-    publicUrl: () => 'https://127.0.0.1:1',
-    agents: { events: new EventEmitter(), session: () => undefined, send: () => false, disconnect: () => undefined },
-    providerFor: unreachable,
-    tunables: { ...DEFAULT_TUNABLES, pollMs: 20, concurrency },
-  };
-}
-
-const count = async (db: Db, q: 'open' | 'steps'): Promise<number> => {
-  const query =
-    q === 'open'
-      ? db
-          .selectFrom('workflows')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('state', 'in', ['pending', 'running'])
-      : db.selectFrom('step_results').select((eb) => eb.fn.countAll<number>().as('n'));
-  return Number((await query.executeTakeFirstOrThrow()).n);
-};
-
-async function engineRate(url: string, concurrency: number): Promise<{ rate: number; steps: number; seconds: number }> {
+/** The engine over a PostgreSQL store at `concurrency` workflows in flight. */
+async function engineOnPostgres(url: string, concurrency: number) {
   const db = await openPostgresStore(url);
   try {
-    const plan: StepSpec[] = Array.from({ length: STEPS }, () => ({ kind: 'bindings' }));
-    for (let i = 0; i < WORKFLOWS; i++) {
-      const id = newUuid();
-      await insertWorkflow(db, {
-        id,
-        instanceId: `i-b${String(i).padStart(5, '0')}`,
-        workspace: 'admin',
-        operation: 'reconfigure',
-        plan,
-        username: 'admin',
-        requestId: id,
-        created: timestamp(),
-      });
-    }
-    const worker = new WorkflowWorker(env(db, concurrency), { runner: async () => ({ ok: true, result: {} }) });
-    const start = performance.now();
-    await worker.start();
-    while ((await count(db, 'open')) > 0) await new Promise((r) => setTimeout(r, 20));
-    const seconds = (performance.now() - start) / 1000;
-    await worker.stop();
-    const steps = await count(db, 'steps');
-    if (steps !== WORKFLOWS * STEPS) throw new Error(`expected ${WORKFLOWS * STEPS} step results, found ${steps}`);
-    return { rate: steps / seconds, steps, seconds };
+    return await engineRate(db, { workflows: WORKFLOWS, steps: STEPS, concurrency });
   } finally {
     await db.destroy();
   }
@@ -118,9 +64,9 @@ try {
   const url = cluster.urlOf('t09');
   // Raw before and after the engine run, so both see the same machine load on average.
   const before = await rawRate(url);
-  const engine = await engineRate(url, DEFAULT_TUNABLES.concurrency);
+  const engine = await engineOnPostgres(url, DEFAULT_TUNABLES.concurrency);
   // The same workflows one at a time: no two step commits share a WAL flush.
-  const serial = await engineRate(cluster.urlOf('t09_serial'), 1);
+  const serial = await engineOnPostgres(cluster.urlOf('t09_serial'), 1);
   const raw = (before + (await rawRate(url))) / 2;
   const ratio = engine.rate / raw;
   process.stdout.write(

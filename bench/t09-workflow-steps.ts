@@ -11,19 +11,12 @@
  *
  *   node --import tsx bench/t09-workflow-steps.ts    (T09_WORKFLOWS, T09_STEPS to resize)
  */
-import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { EventBus } from '../src/server/events/log.js';
-import { openSqliteStore, type Db } from '../src/server/store/db.js';
-import { DEFAULT_TUNABLES, type EngineEnv } from '../src/server/workflows/env.js';
-import { WorkflowWorker } from '../src/server/workflows/worker.js';
-import { insertWorkflow } from '../src/server/workflows/store/workflows.js';
-import type { StepSpec } from '../src/server/workflows/types.js';
-import { newUuid } from '../src/shared/ids.js';
-import { timestamp } from '../src/shared/time.js';
+import { openSqliteStore } from '../src/server/store/db.js';
+import { engineRate } from './lib/engine-rate.js';
 import { machineInfo, round } from './lib/ratio.js';
 
 const WORKFLOWS = Number(process.env.T09_WORKFLOWS ?? 400);
@@ -48,71 +41,21 @@ function rawRate(dir: string): number {
   return rate;
 }
 
-function env(db: Db): EngineEnv {
-  const unreachable = async () => {
-    throw new Error('no providers in this benchmark');
-  };
-  return {
-    db,
-    bus: new EventBus(),
-    dataDir: '/nonexistent',
-    publicUrl: () => 'https://127.0.0.1:1',
-    agents: { events: new EventEmitter(), session: () => undefined, send: () => false, disconnect: () => undefined },
-    providerFor: unreachable,
-    tunables: { ...DEFAULT_TUNABLES, pollMs: 20 },
-  };
-}
-
-async function engineRate(dir: string): Promise<{ rate: number; steps: number; seconds: number }> {
+/** The engine over a store file the server would open, at the server's concurrency. */
+async function engineOnSqlite(dir: string) {
   const db = await openSqliteStore(join(dir, 'ebcli.db'));
-  const plan: StepSpec[] = Array.from({ length: STEPS }, () => ({ kind: 'bindings' }));
-  const ids: string[] = [];
-  for (let i = 0; i < WORKFLOWS; i++) {
-    const id = newUuid();
-    ids.push(id);
-    await insertWorkflow(db, {
-      id,
-      instanceId: `i-b${String(i).padStart(5, '0')}`,
-      workspace: 'admin',
-      operation: 'reconfigure',
-      plan,
-      username: 'admin',
-      requestId: id,
-      created: timestamp(),
-    });
+  try {
+    return await engineRate(db, { workflows: WORKFLOWS, steps: STEPS });
+  } finally {
+    await db.destroy();
   }
-  const worker = new WorkflowWorker(env(db), { runner: async () => ({ ok: true, result: {} }) });
-  const start = performance.now();
-  await worker.start();
-  for (;;) {
-    const open = await db
-      .selectFrom('workflows')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('state', 'in', ['pending', 'running'])
-      .executeTakeFirstOrThrow();
-    if (Number(open.n) === 0) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const seconds = (performance.now() - start) / 1000;
-  await worker.stop();
-  const steps = Number(
-    (
-      await db
-        .selectFrom('step_results')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-  await db.destroy();
-  if (steps !== WORKFLOWS * STEPS) throw new Error(`expected ${WORKFLOWS * STEPS} step results, found ${steps}`);
-  return { rate: steps / seconds, steps, seconds };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ebcli-t09-'));
 try {
   // Raw before and after the engine run, so both see the same machine load on average.
   const before = rawRate(dir);
-  const engine = await engineRate(dir);
+  const engine = await engineOnSqlite(dir);
   const raw = (before + rawRate(dir)) / 2;
   const ratio = engine.rate / raw;
   process.stdout.write(
