@@ -10,8 +10,8 @@
 //   (the embedded control plane, `server start`, `agent`), undici (streams, proxies), chalk and
 //   cli-table3 (colour and boxed tables on a TTY), @inquirer/prompts (prompts on a TTY), typescript
 //   (never at run time).
-// - A few oclif modules that only help, error printing and spinners use are loaded on first use
-//   instead of at start (LAZY below), and `debug` is a no-op: a run with DEBUG set goes to oclif.
+// - oclif's modules require each other on first use instead of at start (the oclif transform
+//   below), and `debug` is a no-op: a run with DEBUG set goes to oclif.
 // Run after tsc and the manifest.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
@@ -26,13 +26,6 @@ const manifest = JSON.parse(readFileSync(join(root, 'oclif.manifest.json'), 'utf
 const ids = Object.keys(manifest.commands);
 const runner = join(dist, 'cli', 'bundled-command.js');
 
-const oclifLib = join(root, 'node_modules', '@oclif', 'core', 'lib');
-/** [importer inside oclif's lib, specifier, module it names]: required when first used, not at load. */
-const LAZY = [
-  ['flags.js', './help', 'help/index.js'],
-  ['errors/index.js', './handle', 'errors/handle.js'],
-  ['ux/index.js', './action/spinner', 'ux/action/spinner.js'],
-];
 const NO_DEBUG = `const off = () => Object.assign(() => undefined, { enabled: false, extend: () => off(), log: () => undefined });
 module.exports = Object.assign(() => off(), { enable() {}, disable: () => '', enabled: () => false });`;
 
@@ -76,20 +69,6 @@ const wiring = {
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
       contents:
         "exports.Config = { load() { throw new Error('a bundled command is given its config (src/cli/bundled-command.ts)'); } };",
-    }));
-    for (const [importer, specifier, target] of LAZY) {
-      const escaped = specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-      b.onResolve({ filter: new RegExp(`^${escaped}$`) }, (args) =>
-        args.namespace === 'file' && args.importer === join(oclifLib, importer)
-          ? { path: join(oclifLib, target), namespace: 'lazy' }
-          : undefined,
-      );
-    }
-    b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
-      resolveDir: root,
-      // TypeScript's CommonJS output reads `__esModule` at load (__importDefault): answer it without loading.
-      contents: `const load = () => require(${JSON.stringify(args.path)});
-module.exports = new Proxy({}, { get: (_, key) => (key === '__esModule' ? true : load()[key]) });`,
     }));
     // oclif's own modules require each other at load; most of them only a failing or helping run
     // uses. Each `const x = require("./…")` (with TypeScript's import helpers) becomes a proxy

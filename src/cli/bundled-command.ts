@@ -1,5 +1,5 @@
 import type { Command } from '@oclif/core/command';
-import { oclifRequired } from './oclif-user-files.js';
+import { oclifRequired, scopedEnvKey } from './oclif-user-files.js';
 
 /**
  * Runs one command from its own bundle (scripts/bundle-commands.js) instead of through oclif's
@@ -33,8 +33,7 @@ export const runningBundled = () => bundledRun;
 /** The part of oclif's Config that Command and ebcli's commands read. */
 function configFor(run: BundledRun) {
   const bin = run.pjson.oclif.bin ?? run.pjson.name;
-  const scope = bin.replace(/@/g, '').replace(/[/-]/g, '_').toUpperCase();
-  const key = (name: string) => `${scope}_${name}`;
+  const key = (name: string) => scopedEnvKey(bin, name);
   return {
     root: run.root,
     name: run.pjson.name,

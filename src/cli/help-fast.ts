@@ -87,7 +87,6 @@ class BufferedHelp extends Help {
  */
 export async function runHelpFastPath(argv: string[], root: string, userAgent: string): Promise<number | undefined> {
   const env = process.env;
-  if (process.platform === 'win32' || env.DEBUG || env.EBCLI_DEBUG) return undefined;
   const data = JSON.parse(readFileSync(join(root, 'dist', 'cli', 'help-data.json'), 'utf8')) as HelpData;
   if (data.pjson.oclif.helpClass || oclifRequired(data.bin, data.dirname, env)) return undefined;
   if (!mayAnswer(argv, () => data.words)) return undefined;

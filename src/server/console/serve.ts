@@ -32,10 +32,12 @@ function send(req: FastifyRequest, reply: FastifyReply, asset: ConsoleAsset, cac
 /**
  * Serves the console built by scripts/bundle-console.js: `GET /` is its page (revalidated every
  * time), `GET /console/<name>-<hash>.<ext>` its content-hashed assets (cached for a year).
- * Everything is compressed ahead of time; nothing is fetched from elsewhere.
+ * Everything is compressed once, on the console's first request (not at every server start, which
+ * the CLI's first command waits for); nothing is fetched from elsewhere.
  */
 export async function consoleRoutes(app: FastifyInstance): Promise<void> {
-  const assets = loadConsoleAssets();
+  let loaded: Map<string, ConsoleAsset> | undefined;
+  const assets = { get: (name: string) => (loaded ??= loadConsoleAssets()).get(name) };
   const notBuilt = (reply: FastifyReply) =>
     reply.code(503).send({ message: 'The console is not built: run npm run build' });
 
