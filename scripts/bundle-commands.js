@@ -29,7 +29,7 @@ const runner = join(dist, 'cli', 'bundled-command.js');
 const NO_DEBUG = `const off = () => Object.assign(() => undefined, { enabled: false, extend: () => off(), log: () => undefined });
 module.exports = Object.assign(() => off(), { enable() {}, disable: () => '', enabled: () => false });`;
 
-/** A module object that requires its module on first use (see the oclif transform below). */
+/** A module object that requires its module on first use (the oclif transform and LAZY_BUILTINS below). */
 const LAZY_MODULE = `function __lazyModule(load) {
   let m;
   const get = () => (m ??= load());
@@ -83,7 +83,7 @@ const wiring = {
             ? `${kind} ${name} = __lazyModule(() => ${helper ?? ''}require(${JSON.stringify(path)})${close ?? ''});`
             : line,
       );
-      return { contents: contents === source ? source : `${LAZY_MODULE}\n${contents}`, loader: 'js' };
+      return { contents, loader: 'js' };
     });
     b.onResolve({ filter: /^debug$/ }, () => ({ path: 'debug', namespace: 'stub-debug' }));
     b.onLoad({ filter: /.*/, namespace: 'stub-debug' }, () => ({ contents: NO_DEBUG }));
@@ -118,6 +118,7 @@ const result = await build({
   // Dynamic imports go through bin/run.js (`__ebcliImport`): see src/cli/bundle-loader.ts.
   banner: {
     js: [
+      LAZY_MODULE,
       "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;",
       "const __import = (s) => (globalThis.__ebcliImport ?? ((x) => import(x)))(s.startsWith('.') ? new URL(s, __bundleUrl).href : s);",
     ].join('\n'),
@@ -127,10 +128,17 @@ const result = await build({
   logLevel: 'warning',
 });
 mkdirSync(out, { recursive: true });
+// Builtins that only some runs of a command use (`fs/promises` also loads readline's six modules),
+// required on first use: every module of a bundle requires its builtins when the bundle starts.
+// Their exports are only read as properties (`(0, import_promises.stat)(…)`), which the proxy serves.
+const LAZY_BUILTINS = /(?<!=>\s?)\brequire\(("node:(?:fs\/promises|readline|timers\/promises)")\)/g;
 for (const file of result.outputFiles) {
   // esbuild writes an external dynamic import as `import("…")`; the loader's `vm.Script` needs it
   // routed through `__import` (the banner above).
-  writeFileSync(file.path, file.text.replace(/\bimport\(("[^"\n]+")\)/g, '__import($1)'));
+  const text = file.text
+    .replace(/\bimport\(("[^"\n]+")\)/g, '__import($1)')
+    .replace(LAZY_BUILTINS, (call) => `__lazyModule(() => ${call})`);
+  writeFileSync(file.path, text);
 }
 // V8 code caches, made by a fresh process with the flags bin/run.js sets (V8 refuses a cache made
 // under other flags): see src/cli/bundle-loader.ts.

@@ -121,10 +121,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The workspace to act in: the flag, EBCLI_WORKSPACE or the profile, else the user's default. */
   protected async workspace(flag?: string): Promise<string> {
-    if (flag) return flag;
-    const s = this.settings();
-    if (s.workspace.value) return s.workspace.value;
-    return (await (await this.client()).profile.retrieve()).workspace;
+    return this.configuredWorkspace(flag) ?? (await (await this.client()).profile.retrieve()).workspace;
+  }
+
+  /** The workspace the flag, EBCLI_WORKSPACE or the profile names, if any (no request). */
+  protected configuredWorkspace(flag?: string): string | undefined {
+    return flag || this.settings().workspace.value || undefined;
   }
 
   protected host(): CommandHost {

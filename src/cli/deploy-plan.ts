@@ -1,14 +1,21 @@
+import { statSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { EbClient } from '../client/client.js';
-import { findBox, findPolicy, toDeployVariables, type VariableOverride } from '../client/deploy.js';
+import { findBox, findPolicy, isBoxId, toDeployVariables, type VariableOverride } from '../client/deploy.js';
 import type { Box, DeployRequest } from '../client/types.js';
 import { fillRequired } from './deploy-prompts.js';
 import { UsageError } from './errors.js';
 import { MAX_INSTANCE_NAME } from '../shared/ids.js';
 
 export interface DeployOptions {
-  workspace: string;
+  /**
+   * The workspace to deploy into. Without it, `defaultWorkspace` names the caller's default where a
+   * plan needs that name (box names, claims, folders), and a deploy of a box id leaves it to the
+   * server (a request without `owner` goes to the caller's own workspace: one request fewer).
+   */
+  workspace?: string;
+  defaultWorkspace?: () => Promise<string>;
   name?: string;
   variables: VariableOverride[];
   tags: string[];
@@ -33,6 +40,14 @@ export interface PlannedDeploy {
 
 const isApplicationBox = (box: Box): boolean => (box.schema ?? '').endsWith('/boxes/application');
 
+type InWorkspace = DeployOptions & { workspace: string };
+
+async function inWorkspace(opts: DeployOptions): Promise<InWorkspace> {
+  if (opts.workspace) return { ...opts, workspace: opts.workspace };
+  if (!opts.defaultWorkspace) throw new Error('planDeploys: no workspace and no defaultWorkspace');
+  return { ...opts, workspace: await opts.defaultWorkspace() };
+}
+
 /** An application box deploys as a whole: its services carry their own variables and policies. */
 function applicationRequest(box: Box, opts: DeployOptions): PlannedDeploy {
   if (opts.variables.length)
@@ -40,7 +55,7 @@ function applicationRequest(box: Box, opts: DeployOptions): PlannedDeploy {
   if (opts.policy) throw new UsageError(`--policy does not apply to application box ${box.name}: use --claim`);
   const name = opts.name ?? box.name;
   const request: DeployRequest = {
-    owner: opts.workspace,
+    ...(opts.workspace ? { owner: opts.workspace } : {}),
     name,
     box: { id: box.id },
     instance_tags: [...new Set(opts.tags)],
@@ -56,19 +71,21 @@ async function request(
   variables: VariableOverride[],
   tags: string[],
   opts: DeployOptions,
+  knownStack?: Box[],
 ): Promise<PlannedDeploy> {
   let policyId = opts.policy;
   if (!policyId && opts.claims.length) {
-    policyId = (await findPolicy(client, opts.workspace, opts.claims, box.requirements ?? [])).id;
+    const { workspace } = await inWorkspace(opts);
+    policyId = (await findPolicy(client, workspace, opts.claims, box.requirements ?? [])).id;
   }
-  const virtual = opts.virtual?.get(box.id);
+  const stack = knownStack ?? opts.virtual?.get(box.id);
   const req: DeployRequest = {
-    owner: opts.workspace,
+    ...(opts.workspace ? { owner: opts.workspace } : {}),
     name: name.slice(0, MAX_INSTANCE_NAME),
     box: {
       id: box.id,
-      variables: await toDeployVariables(client, box.id, await fillRequired(client, box, variables, virtual), {
-        stack: virtual,
+      variables: await toDeployVariables(client, box.id, await fillRequired(client, box, variables, stack), {
+        stack,
         upload: !opts.dryRun,
       }),
     },
@@ -79,7 +96,7 @@ async function request(
 }
 
 /** Imports a box folder (box-folder library) and returns the box to deploy: the latest version, else the draft. */
-async function importFolder(client: EbClient, dir: string, opts: DeployOptions): Promise<Box> {
+async function importFolder(client: EbClient, dir: string, opts: InWorkspace): Promise<Box> {
   if (opts.dryRun) {
     const { virtualStack } = await import('../client/box-folder/index.js');
     const stack = (await virtualStack(dir)) as unknown as Box[];
@@ -107,7 +124,7 @@ async function isBoxFolder(dir: string): Promise<boolean> {
 }
 
 /** Deploys described by an application document (cam-api.md §6.2), in document order. */
-async function fromApplication(client: EbClient, file: string, opts: DeployOptions): Promise<PlannedDeploy[]> {
+async function fromApplication(client: EbClient, file: string, opts: InWorkspace): Promise<PlannedDeploy[]> {
   const { parseApplicationDocument } = await import('../client/box-folder/index.js');
   const entries = parseApplicationDocument(await readFile(file, 'utf8'));
   const planned: PlannedDeploy[] = [];
@@ -133,9 +150,27 @@ async function fromApplication(client: EbClient, file: string, opts: DeployOptio
   return planned;
 }
 
+function tryStat(path: string) {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
 /** Works out what to deploy from TARGET: a box folder, an application document, or a box name or id. */
-export async function planDeploys(client: EbClient, target: string, opts: DeployOptions): Promise<PlannedDeploy[]> {
-  const info = await stat(target).catch(() => undefined);
+export async function planDeploys(client: EbClient, target: string, given: DeployOptions): Promise<PlannedDeploy[]> {
+  // Synchronous: one stat of the command line's TARGET, and a deploy of a box by name or id then
+  // never loads fs/promises (which brings readline's modules along).
+  const info = tryStat(target);
+  if (!info && isBoxId(target)) {
+    // A box id: its stack (the box itself first) is all the deploy needs, in one request.
+    const stack = await client.boxes.stack(target);
+    const box = stack[0]!;
+    if (isApplicationBox(box)) return [applicationRequest(box, given)];
+    return [await request(client, box, given.name ?? box.name, given.variables, given.tags, given, stack)];
+  }
+  const opts = await inWorkspace(given);
   if (info?.isDirectory()) {
     const box = await importFolder(client, target, opts);
     if (isApplicationBox(box)) return [applicationRequest(box, opts)];

@@ -1,5 +1,5 @@
 import type { EbClient } from '../client/client.js';
-import { readEventPage, type TailEvent } from '../client/events.js';
+import type { TailEvent } from '../client/events.js';
 import { scriptLabel } from './render/events.js';
 
 /** What the CLI shows of a failed operation's failing script. */
@@ -28,6 +28,9 @@ export async function failureTail(
   instanceId: string,
   workspace: string | undefined,
 ): Promise<FailureTail | undefined> {
+  // Loaded here, not at start: only a failed operation reads its tail, and the event-stream module
+  // brings the protocol's schemas along (commands that print results start without them).
+  const { readEventPage } = await import('../client/events.js');
   const page = await readEventPage(client.http, {
     workspace,
     instances: [instanceId],

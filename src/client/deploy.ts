@@ -16,6 +16,9 @@ export interface VariableOverride {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether a box reference is an id (of a box or a version) rather than a name. */
+export const isBoxId = (ref: string): boolean => UUID.test(ref);
+
 const notFound = (message: string) => new NotFoundError({ status: 404, message, method: 'GET', path: '' });
 
 const isPolicy = (b: Box) => String(b.schema ?? '').endsWith('/boxes/policy');

@@ -90,7 +90,8 @@ export interface OperationRecord extends Doc {
 
 export interface DeployRequest {
   schema?: string;
-  owner: string;
+  /** The workspace; without it the server deploys into the caller's own workspace (the profile's). */
+  owner?: string;
   name: string;
   box: { id: string; variables?: Variable[] | Partial<Variable>[] };
   policy_box?: { id: string; variables?: Variable[] };

@@ -1,7 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { consoleUrl } from '../cli/console-link.js';
-import { currentHead, followOperations, streamHost } from '../cli/follow.js';
 import { instanceTagFlag, timeoutFlag, variableFlag, variableOverrides, workspaceFlag } from '../cli/flags.js';
 import { planDeploys } from '../cli/deploy-plan.js';
 import { chooseBox } from '../cli/deploy-prompts.js';
@@ -14,7 +13,6 @@ import {
   runPool,
   type TargetResult,
 } from '../cli/operations.js';
-import { stderrProgress } from '../cli/progress.js';
 import { ApiError } from '../client/errors.js';
 import type { Instance } from '../client/types.js';
 import { COMPLETION_EVENTS, displayState } from '../client/wait.js';
@@ -57,10 +55,13 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
   async run(): Promise<TargetResult[]> {
     const variables = variableOverrides(this.flags.variable);
     const client = await this.client();
-    const workspace = await this.workspace(this.flags.workspace);
-    const target = this.args.target ?? (await chooseBox(client, workspace));
+    // Looked up only when needed: a deploy of a box id leaves the default workspace to the server.
+    let workspace = this.configuredWorkspace(this.flags.workspace);
+    const defaultWorkspace = async () => (workspace ??= await this.workspace());
+    const target = this.args.target ?? (await chooseBox(client, await defaultWorkspace()));
     const planned = await planDeploys(client, target, {
       workspace,
+      defaultWorkspace,
       name: this.flags.name,
       variables,
       tags: this.flags.tag ?? [],
@@ -69,7 +70,9 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       note: (m) => this.note(m),
     });
     const deadline = Date.now() + this.flags.timeout;
-    const since = this.flags.follow ? await currentHead(client, workspace) : undefined;
+    // Following and progress load only when used: `deploy --no-wait` starts without the event-stream code.
+    const follow = this.flags.follow ? await import('../cli/follow.js') : undefined;
+    const since = follow ? await follow.currentHead(client, await defaultWorkspace()) : undefined;
     const started: { base: TargetResult; instance?: Instance }[] = [];
     for (const p of planned) {
       const base: TargetResult = { id: '', name: p.name, operation: 'deploy', outcome: 'accepted', exitCode: 0 };
@@ -78,7 +81,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
           ? await client.instances.deployApplication(p.request)
           : [await client.instances.deploy(p.request)];
         for (const instance of instances) {
-          this.note(`Deploying ${p.box.name} as ${instance.name} (${instance.id}) in workspace ${workspace}`);
+          this.note(`Deploying ${p.box.name} as ${instance.name} (${instance.id}) in workspace ${instance.owner}`);
           if (this.stdoutTty) this.note(`  console: ${consoleUrl(client.baseUrl, instance)}`);
           const state = displayState(instance);
           started.push({ base: { ...base, name: instance.name, id: instance.id, state }, instance });
@@ -92,12 +95,11 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       }
     }
     const waiting = this.flags.wait && !this.flags.follow;
-    const progress = waiting ? await stderrProgress(client) : undefined;
+    const progress = waiting ? await (await import('../cli/progress.js')).stderrProgress(client) : undefined;
     for (const { instance } of started) if (instance && progress) progress.begin(instance);
-    const host = streamHost(this.host(), () => this.settings(), await this.style());
-    const followed = this.flags.follow
-      ? await followOperations(
-          host,
+    const followed = follow
+      ? await follow.followOperations(
+          follow.streamHost(this.host(), () => this.settings(), await this.style()),
           started.flatMap(({ base, instance }) =>
             instance ? [{ id: instance.id, operation: 'deploy', after: instance.updated, base }] : [],
           ),

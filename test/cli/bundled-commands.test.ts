@@ -177,6 +177,8 @@ describe('bundled commands', () => {
         argv.join(' '),
       ).toEqual([]);
       expect(r.loaded.builtins, argv.join(' ')).not.toContain('NativeModule internal/modules/esm/module_job');
+      // fs/promises (with readline's modules) is required on first use, and none of these uses it.
+      expect(r.loaded.builtins, argv.join(' ')).not.toContain('NativeModule internal/readline/interface');
     }
     expect(deployed[0]).toMatch(/^i-|^[0-9a-f-]{8,}/);
   }, 60_000);

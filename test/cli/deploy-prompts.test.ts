@@ -67,5 +67,11 @@ describe('deploy prompts', () => {
     const list = (await runCli(['instances', 'list', '--json'], { env: cli.env })).json();
     expect(list).toHaveLength(1);
     expect(list[0].variables).toEqual([expect.objectContaining({ name: 'DB_PASSWORD', type: 'Password' })]);
-  });
+    // The deploy went on without waiting: its machine's agent outlives the server, so end it here.
+    const gone = await runCli(['instances', 'terminate', list[0].id, '--force', '--yes', '--timeout', '60s'], {
+      env: cli.env,
+      timeoutMs: 90_000,
+    });
+    expect(gone.code).toBe(0);
+  }, 120_000);
 });
