@@ -19,7 +19,14 @@ function env(db: Db, concurrency: number): EngineEnv {
     bus: new EventBus(),
     dataDir: '/nonexistent',
     publicUrl: () => 'https://127.0.0.1:1',
-    agents: { events: new EventEmitter(), session: () => undefined, send: () => false, disconnect: () => undefined },
+    agents: {
+      events: new EventEmitter(),
+      session: () => undefined,
+      send: () => false,
+      dispatch: () => false,
+      resultStored: () => undefined,
+      disconnect: () => undefined,
+    },
     providerFor: unreachable,
     tunables: { ...DEFAULT_TUNABLES, pollMs: 20, concurrency },
   };

@@ -13,6 +13,7 @@ import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
 import { ReplicaBridge } from './events/replica-bridge.js';
+import { joinReplicas } from './workflows/remote-dispatch.js';
 import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
 import { openStore, type Db } from './store/db.js';
@@ -111,6 +112,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       authLimits: opts.authLimits,
       listener: opts.listener,
     });
+    // Scripts reach agents connected to any replica (workflows/remote-dispatch.ts).
+    if (bridge) {
+      const { env, hub } = app.orchestration;
+      joinReplicas(env, hub, bridge, (err) => app.log.error({ err }, 'replica dispatch failed'));
+    }
     const remembered = opts.port === undefined ? readServerState(dataDir)?.port : undefined;
     try {
       await app.listen({ port: opts.port ?? remembered ?? 0, host });

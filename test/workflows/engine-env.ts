@@ -21,6 +21,8 @@ export function engineEnv(db: Db, tunables: Partial<Tunables> = {}): EngineEnv {
       events: new EventEmitter(),
       session: () => undefined,
       send: () => false,
+      dispatch: () => false,
+      resultStored: () => undefined,
       disconnect: () => undefined,
     },
     providerFor: async () => {

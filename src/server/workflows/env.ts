@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { EventBus } from '../events/log.js';
 import type { Provider } from '../providers/types.js';
 import type { Db } from '../store/db.js';
-import type { ServerMessage } from '../../shared/protocol.js';
+import type { ExecuteMessage, ServerMessage } from '../../shared/protocol.js';
 
 /** Timing knobs of the engine and the agent channel (quality.md A1 tunables; tests shrink them). */
 export interface Tunables {
@@ -55,8 +55,41 @@ export interface AgentChannel {
   readonly events: EventEmitter;
   session(machine: string): AgentSessionView | undefined;
   send(machine: string, message: ServerMessage): boolean;
+  /**
+   * Sends `execute` to the machine's agent once per connection (not at all when the agent says it
+   * holds the execution): several waiters on one replica, or a waiter and another replica's
+   * request, never send it twice on one connection (a second copy would be refused as a duplicate).
+   */
+  dispatch(machine: string, message: ExecuteMessage): boolean;
+  /** A result was stored: wakes its waiters (`result:<executionId>`) here and on other replicas. */
+  resultStored(executionId: string): void;
   /** Closes a machine's connection (its token was revoked or the machine destroyed). */
   disconnect(machine: string, code: number, reason: string): void;
+}
+
+/** The other replicas, as the engine sees them (workflows/remote-dispatch.ts). */
+export interface ReplicaLink {
+  /** Asks the other replicas to dispatch this machine's pending executions. */
+  requestDispatch(machine: string): void;
+}
+
+/** What the orchestration needs of the replica bridge (events/replica-bridge.ts). */
+export interface ReplicaPeers {
+  announce(topic: ReplicaTopic, item: string): void;
+  onAnnounce(topic: ReplicaTopic, handler: (item: string) => void): void;
+}
+
+/**
+ * `dispatch`: a machine whose pending scripts a replica waits for; `result`: an execution whose
+ * result was stored; `control`: a small message for, or the closing of, an agent's connection.
+ */
+export type ReplicaTopic = 'dispatch' | 'result' | 'control';
+
+/** What the agent hub forwards to the replica holding a machine's connection. */
+export interface AgentControl {
+  machine: string;
+  send?: ServerMessage;
+  close?: { code: number; reason: string };
 }
 
 /** Everything steps need: store, event bus, agents, providers and tunables. */
@@ -67,6 +100,8 @@ export interface EngineEnv {
   /** The control plane URL agents and scripts use (known once the server listens). */
   publicUrl(): string;
   agents: AgentChannel;
+  /** The other replicas on the same PostgreSQL database (none on the embedded store): remote-dispatch.ts. */
+  replicas?: ReplicaLink;
   providerFor(providerId: string): Promise<Provider>;
   tunables: Tunables;
 }

@@ -74,6 +74,6 @@ async function expire(env: EngineEnv, r: Candidate, since: number, now: number):
     lastSeq: null,
   });
   if (stored.workspace) env.bus.committed(stored.workspace);
-  if (stored.fresh) env.agents.events.emit(`result:${r.id}`);
+  if (stored.fresh) env.agents.resultStored(r.id);
   return stored.fresh;
 }

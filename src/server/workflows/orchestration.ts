@@ -74,7 +74,8 @@ export class Orchestration {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    await resetConnections(this.env.db);
+    // On one replica no agent is connected at start; with several, the others' connections stay.
+    if (!this.env.replicas) await resetConnections(this.env.db);
     this.hub.start(this.tunables.pingIntervalMs);
     await this.worker.start();
     await sweepPending(this.env);

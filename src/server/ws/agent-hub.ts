@@ -3,11 +3,12 @@ import type { WebSocket } from 'ws';
 import { failpoint } from '../failpoints.js';
 import { appendEvents, type EventBus, type EventType } from '../events/log.js';
 import type { Db } from '../store/db.js';
-import type { AgentChannel, AgentSessionView } from '../workflows/env.js';
+import type { AgentChannel, AgentControl, AgentSessionView } from '../workflows/env.js';
 import { markConnected, markDisconnected, recordPing, type Machine } from '../workflows/store/machines.js';
 import { markRegisteredSeen } from '../store/registered-machines.js';
 import {
   CloseCode,
+  type ExecuteMessage,
   type ExecutionRecord,
   type RejectedMessage,
   type ResultMessage,
@@ -50,7 +51,14 @@ export interface Refusal {
 export class AgentHub implements AgentChannel, SessionHost {
   readonly events = new EventEmitter();
   private readonly sessions = new Map<string, AgentSession>();
+  /** Execution id → the connection its `execute` went out on (see `dispatch`). */
+  private readonly sentOn = new Map<string, number>();
   private nextId = 1;
+  /**
+   * The other replicas (PostgreSQL): a control message or a close for a machine not connected
+   * here goes to the replica that holds it (workflows/remote-dispatch.ts).
+   */
+  forward: ((control: AgentControl) => void) | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -88,11 +96,36 @@ export class AgentHub implements AgentChannel, SessionHost {
 
   send(machine: string, message: ServerMessage): boolean {
     const s = this.sessions.get(machine);
-    return s?.ready ? s.send(message) : false;
+    if (s?.ready) return s.send(message);
+    if (!s) this.forward?.({ machine, send: message });
+    return false;
+  }
+
+  dispatch(machine: string, message: ExecuteMessage): boolean {
+    const s = this.sessions.get(machine);
+    if (!s?.ready || this.sentOn.get(message.executionId) === s.id || s.holds(message.executionId)) return false;
+    this.sentOn.set(message.executionId, s.id);
+    return s.send(message);
+  }
+
+  resultStored(executionId: string): void {
+    this.sentOn.delete(executionId);
+    this.events.emit(`result:${executionId}`);
+    this.events.emit('result', executionId);
   }
 
   disconnect(machine: string, code: number, reason: string): void {
-    this.sessions.get(machine)?.close(code, reason);
+    const s = this.sessions.get(machine);
+    if (s) s.close(code, reason);
+    else this.forward?.({ machine, close: { code, reason } });
+  }
+
+  /** Another replica's control message: applied only if the machine is connected here. */
+  control(c: AgentControl): void {
+    const s = this.sessions.get(c.machine);
+    if (!s) return;
+    if (c.send && s.ready) s.send(c.send);
+    if (c.close) s.close(c.close.code, c.close.reason);
   }
 
   get connectedMachines(): string[] {
@@ -150,6 +183,7 @@ export class AgentHub implements AgentChannel, SessionHost {
   }
 
   closed(s: AgentSession): void {
+    for (const [id, session] of this.sentOn) if (session === s.id) this.sentOn.delete(id);
     if (this.sessions.get(s.name) !== s) return;
     this.sessions.delete(s.name);
     // A stopping server leaves the store alone: the next start marks every machine disconnected.
@@ -184,7 +218,7 @@ export class AgentHub implements AgentChannel, SessionHost {
     if (stored.workspace) this.bus.committed(stored.workspace);
     s.redactors.delete(msg.executionId);
     if (stored.complete) s.send({ type: 'result_ack', executionId: msg.executionId });
-    if (stored.fresh) this.events.emit(`result:${msg.executionId}`);
+    if (stored.fresh) this.resultStored(msg.executionId);
   }
 
   async rejected(s: AgentSession, msg: RejectedMessage): Promise<void> {
@@ -205,9 +239,11 @@ export class AgentHub implements AgentChannel, SessionHost {
         lastSeq: null,
       });
       if (stored.workspace) this.bus.committed(stored.workspace);
-      if (stored.fresh) this.events.emit(`result:${msg.executionId}`);
+      if (stored.fresh) this.resultStored(msg.executionId);
       return;
     }
+    // Refused for now (busy, say): sent again on the next check.
+    this.sentOn.delete(msg.executionId);
     this.events.emit(`rejected:${msg.executionId}`);
   }
 

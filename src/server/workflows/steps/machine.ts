@@ -7,6 +7,7 @@ import type { InstanceVariable } from '../../variable-overrides.js';
 import { addActivity } from '../store/activities.js';
 import { getMachine, setMachineState, upsertMachine, type Machine } from '../store/machines.js';
 import { mutateInstance, providerIdOf, serviceOf } from '../instance-doc.js';
+import { connectedElsewhere } from '../replica-presence.js';
 import { instanceTrees } from '../trees.js';
 import { effectiveVariables } from '../variables.js';
 import { waitFor } from '../wait.js';
@@ -90,7 +91,7 @@ export async function provision(run: MachineStep): Promise<StepOutcome> {
   };
 }
 
-/** Waits until the machine's agent is connected to this server. */
+/** Waits until the machine's agent is connected to this server or, with replicas, to another one. */
 export async function waitAgent(run: MachineStep): Promise<StepOutcome> {
   const { env, step, signal } = run;
   const seconds = Math.round(env.tunables.agentConnectTimeoutMs / 1000);
@@ -99,9 +100,11 @@ export async function waitAgent(run: MachineStep): Promise<StepOutcome> {
   const provider = !found || 'ok' in found ? undefined : found.provider;
   let exited: string | undefined;
   const session = await waitFor(
-    async () => {
+    async (): Promise<{ id: number | null } | null | undefined> => {
       const s = env.agents.session(step.machine);
       if (s) return s;
+      // Connected to another replica: scripts reach it there (remote-dispatch.ts).
+      if (await connectedElsewhere(env, step.machine)) return { id: null };
       // An agent that died (bad flags, unreadable files, …) will never connect: say why now.
       exited = provider?.agentExitCause?.(step.machine);
       return exited === undefined ? undefined : null;

@@ -89,8 +89,11 @@ async function createExecution(run: StepRun<ScriptStep>, id: string): Promise<vo
   if (events.length) env.bus.committed(wf.workspace);
 }
 
-/** The `execute` message: the script's text and its rendering context, built from the store now. */
-async function executeMessage(run: StepRun<ScriptStep>, id: string): Promise<ExecuteMessage | string> {
+/**
+ * The `execute` message: the script's text and its rendering context, built from the store now
+ * (by the replica holding the agent's connection too: remote-dispatch.ts).
+ */
+export async function executeMessage(run: StepRun<ScriptStep>, id: string): Promise<ExecuteMessage | string> {
   const { env, wf, step } = run;
   const ref = parseBlobUrl(step.script);
   const data = ref ? await getBlobData(env.db, ref.id) : undefined;
@@ -124,35 +127,25 @@ async function executeMessage(run: StepRun<ScriptStep>, id: string): Promise<Exe
 /**
  * Sends `execute` on every new connection of the machine's agent (unless the agent says it holds
  * the execution, in which case it re-sends its data by itself) and waits for the stored result.
+ * An agent connected to another replica is asked for there (remote-dispatch.ts), at every check.
  */
 async function dispatchAndWait(run: StepRun<ScriptStep>, id: string, message: ExecuteMessage): Promise<Execution> {
   const { env, step, signal } = run;
-  let sentOn: number | undefined;
-  const retry = () => {
-    sentOn = undefined;
-  };
-  env.agents.events.on(`rejected:${id}`, retry);
-  try {
-    return await waitFor(
-      async () => {
-        const row = await getExecution(env.db, id);
-        if (row?.status) return row;
-        const session = env.agents.session(step.machine);
-        if (session && session.id !== sentOn) {
-          sentOn = session.id;
-          if (!session.holds(id)) env.agents.send(step.machine, message);
-        }
-        return undefined;
-      },
-      {
-        signal,
-        wake: { emitter: env.agents.events, events: [`result:${id}`, `connect:${step.machine}`] },
-        pollMs: env.tunables.pollMs,
-      },
-    );
-  } finally {
-    env.agents.events.off(`rejected:${id}`, retry);
-  }
+  return waitFor(
+    async () => {
+      const row = await getExecution(env.db, id);
+      if (row?.status) return row;
+      if (env.agents.session(step.machine)) env.agents.dispatch(step.machine, message);
+      else env.replicas?.requestDispatch(step.machine);
+      return undefined;
+    },
+    {
+      signal,
+      // A refused execute (the agent is busy, say) goes out again at the next poll.
+      wake: { emitter: env.agents.events, events: [`result:${id}`, `connect:${step.machine}`] },
+      pollMs: env.tunables.pollMs,
+    },
+  );
 }
 
 async function waitForReconnect(run: StepRun<ScriptStep>, previous: number | undefined): Promise<void> {
