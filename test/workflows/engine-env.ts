@@ -12,17 +12,18 @@ import { timestamp } from '../../src/shared/time.js';
  * agents and providers are never reached (they throw if they are).
  */
 export function engineEnv(db: Db, tunables: Partial<Tunables> = {}): EngineEnv {
+  const events = new EventEmitter();
   return {
     db,
     bus: new EventBus(),
     dataDir: '/nonexistent',
     publicUrl: () => 'https://127.0.0.1:1',
     agents: {
-      events: new EventEmitter(),
+      events,
       session: () => undefined,
       send: () => false,
       dispatch: () => false,
-      resultStored: () => undefined,
+      resultStored: (id) => void events.emit(`result:${id}`),
       disconnect: () => undefined,
     },
     providerFor: async () => {
