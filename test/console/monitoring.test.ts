@@ -173,6 +173,28 @@ describe('console monitoring pages in a browser', () => {
     await page.getByLabel('State').selectOption('open');
   }, 30_000);
 
+  it('shows an acknowledgement made elsewhere (the CLI’s API call) within 1 s of its event', async () => {
+    const [alert] = (await alertsOf('open')).filter((a) => a.check === 'always-warn');
+    const row = page.locator(`tr[data-alert="${alert.id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    await row.evaluate((tr) => {
+      const w = globalThis as any;
+      new w.MutationObserver((_: unknown, observer: any) => {
+        if (tr.querySelector('.handling')?.textContent?.includes('acknowledged')) {
+          w.ackShownAt = Date.now();
+          observer.disconnect();
+        }
+      }).observe(w.document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const acked = eventSeenAt('alert.ack', 'always-warn');
+    await acked.ready;
+    expect((await t.call('PUT', `/services/msa/alerts/${alert.id}/ack`)).status).toBe(200);
+    const event = await acked.at;
+    acked.close();
+    await expect.poll(() => page.evaluate('window.ackShownAt'), { timeout: 10_000 }).toBeTruthy();
+    expect(((await page.evaluate('window.ackShownAt')) as number) - event.at).toBeLessThan(1000);
+  }, 30_000);
+
   it('silences an alert with an expiry from the page', async () => {
     const [alert] = (await alertsOf('open')).filter((a) => a.check === 'always-warn');
     await page.getByLabel('Silence for').selectOption('4h');
