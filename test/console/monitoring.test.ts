@@ -250,11 +250,19 @@ describe('console monitoring pages in a browser', () => {
     await page.getByLabel('Range', { exact: true }).selectOption('5m');
   }, 60_000);
 
-  it('checks page lists the check definitions', async () => {
+  it('checks page lists the check definitions and, live, the machines where each is not OK', async () => {
     await page.getByRole('link', { name: 'Checks' }).click();
     await page.getByRole('table', { name: 'Checks' }).waitFor({ timeout: 10_000 });
     await page.locator('tr[data-check="flag-file"]').waitFor({ timeout: 10_000 });
     expect(await page.locator('tr[data-check="always-warn"]').textContent()).toContain('tags web');
+    // Where each check is not OK: flag-file failed again on the instance page's machine.
+    const notOk = page.locator('tr[data-check="flag-file"] .not-ok');
+    await expect.poll(() => notOk.textContent(), { timeout: 10_000 }).toMatch(new RegExp(`critical\\s*${m.machine}`));
+    expect(await page.locator('tr[data-check="always-warn"] .not-ok').textContent()).toContain('warning');
+    await page.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
+    // Its recovery shows live (the alert.resolve event).
+    writeFileSync(flag, '');
+    await expect.poll(() => notOk.textContent(), { timeout: 10_000 }).toBe('none');
     await screenshot(page, 'checks');
     await expectAccessible(page, 'checks');
   }, 30_000);

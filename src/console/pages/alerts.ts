@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { html } from '../html.js';
 import { Confirm } from '../parts/confirm.js';
 import { when } from '../parts/format.js';
-import { useResource, useStream } from '../parts/hooks.js';
+import { useResource, useStream, useThrottled } from '../parts/hooks.js';
 import { ALERT_EVENTS, StatusBadge, type AlertDoc } from '../parts/monitoring.js';
 import { Live } from './instances.js';
 
@@ -11,6 +11,8 @@ const STATES = ['open', 'resolved', 'all'];
 const SEVERITIES = ['critical', 'warning', 'unknown'];
 /** Silence expiries offered (the MSA API takes any duration from 1s to 366d). */
 const SILENCES = ['15m', '1h', '4h', '1d', '7d'];
+/** Shortest time between two reads of the list during a burst of alert events. */
+const RELOAD_MS = 250;
 
 interface Action {
   alert: AlertDoc;
@@ -36,7 +38,9 @@ export function Alerts() {
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | undefined>(undefined);
   const q = new URLSearchParams({ state, ...(severity ? { severity } : {}) });
   const { data, error, reload, set } = useResource<AlertDoc[]>(`/services/msa/alerts?${q}`);
-  const connected = useStream({ type: ALERT_EVENTS.join(',') }, reload, reload);
+  // Every alert event re-reads the list (it carries what the list shows: acks, silences, resolves).
+  const refresh = useThrottled(reload, RELOAD_MS);
+  const connected = useStream({ type: ALERT_EVENTS.join(',') }, refresh, refresh);
 
   const run = async (a: Action | undefined) => {
     setAsking(undefined);

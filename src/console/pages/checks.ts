@@ -1,6 +1,8 @@
 import { html } from '../html.js';
 import { when } from '../parts/format.js';
-import { usePolled } from '../parts/hooks.js';
+import { usePolled, useResource, useStream, useThrottled } from '../parts/hooks.js';
+import { ALERT_EVENTS, StatusBadge, type AlertDoc } from '../parts/monitoring.js';
+import { Live } from './instances.js';
 
 /** How often the list is read again (check definitions change without an event). */
 const REFRESH_MS = 1000;
@@ -34,16 +36,39 @@ function targets(c: CheckDoc): string {
   return parts.length ? parts.join('; ') : `every machine of ${c.owner}`;
 }
 
+/** The machines where a check is not OK right now: its open alerts, worst first. */
+function NotOk(props: { alerts: AlertDoc[] }) {
+  if (!props.alerts.length) return html`<span class="muted">none</span>`;
+  const rank = (a: AlertDoc) => ['critical', 'unknown', 'warning'].indexOf(a.severity);
+  return html`<ul class="plain">
+    ${[...props.alerts]
+      .sort((a, b) => rank(a) - rank(b))
+      .map(
+        (a) =>
+          html`<li key=${a.id}>
+            <${StatusBadge} status=${a.severity} />
+            <a href=${`#/instances/${encodeURIComponent(a.instance)}`}>${a.machine}</a>
+          </li>`,
+      )}
+  </ul>`;
+}
+
 /**
- * The checks repository of the user's workspaces. Each machine's state of a check is on its
- * instance's page (Checks section), next to that instance's metric charts.
+ * The checks repository of the user's workspaces, with the machines where each check is not OK
+ * (its open alerts, live from the alert events). Every machine's state of every check, OK ones
+ * too, is on its instance's page (Checks section), next to that instance's metric charts.
  */
 export function Checks() {
   const { data, error } = usePolled<CheckDoc[]>('/services/msa/checks', REFRESH_MS);
+  const alerts = useResource<AlertDoc[]>('/services/msa/alerts?state=open');
+  const refresh = useThrottled(alerts.reload, 250);
+  const connected = useStream({ type: ALERT_EVENTS.join(',') }, refresh, refresh);
   const list = [...(data ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+  const openOf = (c: CheckDoc) => (alerts.data ?? []).filter((a) => a.check === c.name && a.owner === c.owner);
   return html`<main id="main">
     <h1>Checks</h1>
-    <p class="muted">Each machine’s state of these checks is on its instance’s page; open alerts are under Alerts.</p>
+    <${Live} connected=${connected} />
+    <p class="muted">Every machine’s state of each check is on its instance’s page; alerts are under Alerts.</p>
     ${error && html`<p class="error" role="alert">${error}</p>`} ${!data && !error && html`<p>Loading…</p>`}
     ${
       data &&
@@ -54,6 +79,7 @@ export function Checks() {
               <th scope="col">Runs</th>
               <th scope="col">Every</th>
               <th scope="col">Machines</th>
+              <th scope="col">Not OK on</th>
               <th scope="col">Version</th>
               <th scope="col">Updated</th>
             </tr>
@@ -66,6 +92,7 @@ export function Checks() {
                   <td class="what" title=${runs(c)}><code>${runs(c)}</code></td>
                   <td>${c.interval}s${c.timeout ? html` <span class="muted">(timeout ${c.timeout}s)</span>` : ''}</td>
                   <td>${targets(c)}</td>
+                  <td class="not-ok"><${NotOk} alerts=${openOf(c)} /></td>
                   <td>${c.version}</td>
                   <td><time>${when(c.updated)}</time></td>
                 </tr>`,

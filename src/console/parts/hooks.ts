@@ -98,3 +98,29 @@ export function usePolled<T>(
   usePoll(load, ms);
   return { data, error, reload: load };
 }
+
+/**
+ * `fn`, called at most once per `ms`: the first call runs at once, calls within the next `ms`
+ * fold into one more at its end. A burst of events costs a page two reads, not one per event.
+ */
+export function useThrottled(fn: () => void, ms: number): () => void {
+  const latest = useRef(fn);
+  latest.current = fn;
+  const state = useRef<{ until: number; pending: number | undefined }>({ until: 0, pending: undefined });
+  useEffect(() => () => window.clearTimeout(state.current.pending), []);
+  return useRef(() => {
+    const s = state.current;
+    const now = Date.now();
+    if (s.pending !== undefined) return;
+    if (now >= s.until) {
+      s.until = now + ms;
+      latest.current();
+      return;
+    }
+    s.pending = window.setTimeout(() => {
+      s.pending = undefined;
+      s.until = Date.now() + ms;
+      latest.current();
+    }, s.until - now);
+  }).current;
+}
