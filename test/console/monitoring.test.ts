@@ -83,9 +83,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (watcher && watcher.exitCode === null && watcher.signalCode === null) {
+    // SIGTERM lets it stop its running check's process group; SIGKILL if it has not gone in 5 s.
     const gone = new Promise((r) => watcher!.once('exit', r));
-    watcher.kill('SIGKILL');
+    watcher.kill('SIGTERM');
+    const late = setTimeout(() => watcher!.kill('SIGKILL'), 5000);
     await gone;
+    clearTimeout(late);
   }
   await browser?.close();
   await t?.stop();
