@@ -153,6 +153,8 @@ describe('console monitoring pages in a browser', () => {
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
     await expect.poll(() => row.locator('.handling').textContent(), { timeout: 5_000 }).toContain(ADMIN_EMAIL);
+    // The focus went to the outcome, not lost with the now disabled button.
+    expect(await page.evaluate('document.activeElement.textContent')).toBe(`flag-file on ${m.machine}: acknowledged`);
     const stored = (await alertsOf('open')).find((a) => a.id === alert.id);
     expect(stored).toMatchObject({ acknowledged: true, acknowledged_by: ADMIN_EMAIL });
     expect(await row.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);

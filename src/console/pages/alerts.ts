@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
 import { Confirm } from '../parts/confirm.js';
@@ -36,6 +36,9 @@ export function Alerts() {
   const [silenceFor, setSilenceFor] = useState('1h');
   const [asking, setAsking] = useState<Action | undefined>(undefined);
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | undefined>(undefined);
+  // After an action the focus moves to its outcome (the button it left may now be disabled).
+  const said = useRef<HTMLParagraphElement>(null);
+  useEffect(() => said.current?.focus(), [outcome]);
   const q = new URLSearchParams({ state, ...(severity ? { severity } : {}) });
   const { data, error, reload, set } = useResource<AlertDoc[]>(`/services/msa/alerts?${q}`);
   // Every alert event re-reads the list (it carries what the list shows: acks, silences, resolves).
@@ -82,7 +85,10 @@ export function Alerts() {
         ${SILENCES.map((s) => html`<option value=${s}>${s}</option>`)}
       </select>
     </div>
-    ${outcome && html`<p class=${outcome.ok ? 'ok' : 'error'} role="alert">${outcome.text}</p>`}
+    ${
+      outcome &&
+      html`<p ref=${said} tabindex="-1" class=${outcome.ok ? 'ok' : 'error'} role="alert">${outcome.text}</p>`
+    }
     <${Confirm} question=${question(asking)} onAnswer=${(yes: boolean) => run(yes ? asking : undefined)} />
     ${error && html`<p class="error" role="alert">${error}</p>`} ${!data && !error && html`<p>Loading…</p>`}
     ${
