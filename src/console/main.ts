@@ -2,8 +2,10 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { currentSession, signOut, whenSignedOut, type Session } from './api.js';
 import { html } from './html.js';
+import { Alerts } from './pages/alerts.js';
 import { Box } from './pages/box.js';
 import { Boxes } from './pages/boxes.js';
+import { Checks } from './pages/checks.js';
 import { Events } from './pages/events.js';
 import { Instance } from './pages/instance.js';
 import { Instances } from './pages/instances.js';
@@ -18,6 +20,8 @@ function page(hash: string) {
   if (section === 'boxes' && id) return { title: 'Box', view: html`<${Box} key=${id} id=${id} />` };
   if (section === 'boxes') return { title: 'Boxes', view: html`<${Boxes} />` };
   if (section === 'events') return { title: 'Events', view: html`<${Events} />` };
+  if (section === 'alerts') return { title: 'Alerts', view: html`<${Alerts} />` };
+  if (section === 'checks') return { title: 'Checks', view: html`<${Checks} />` };
   return { title: 'Instances', view: html`<${Instances} />` };
 }
 
@@ -25,6 +29,8 @@ const NAV = [
   ['#/instances', 'Instances'],
   ['#/boxes', 'Boxes'],
   ['#/events', 'Events'],
+  ['#/alerts', 'Alerts'],
+  ['#/checks', 'Checks'],
 ] as const;
 
 function App() {

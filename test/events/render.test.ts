@@ -59,6 +59,17 @@ describe('event lines', () => {
     expect(f.eventOf('x1')).toBe('install');
   });
 
+  it('says who acknowledged or silenced an alert, and until when', () => {
+    const f = new EventFormatter(tagged);
+    const base = { alert: 'a-1', machine: 'm-1', check: 'disk', checkId: 'c-1', by: 'ops@example.test' };
+    expect(f.format(ev('alert.ack', base))).toBe(
+      '10:00:00.000  i-abc123  alert acknowledged: disk by ops@example.test',
+    );
+    expect(f.format(ev('alert.silence', { ...base, until: '2026-03-01 12:00:00.000000' }))).toBe(
+      '10:00:00.000  i-abc123  alert silenced: disk until 2026-03-01 12:00:00.000000 by ops@example.test',
+    );
+  });
+
   it('names the gap in a resync notice and marks it in NDJSON', () => {
     const resync = { reason: 'pruned' as const, requested: 4, first: 31, head: 40, epoch: 'e' };
     expect(resyncNotice(resync)).toBe(

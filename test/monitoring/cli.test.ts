@@ -112,6 +112,9 @@ describe('ebcli alerts -f and instances show', () => {
         20_000,
         'alert.update line',
       );
+      // Someone else acknowledging it shows too.
+      expect((await cli.t.call('PUT', `/services/msa/alerts/${first.alert.id}/ack`)).status).toBe(200);
+      await until(() => /alert acknowledged: followed-check by \S+@/.test(out) || undefined, 20_000, 'alert.ack line');
     } finally {
       child.kill('SIGINT');
       await exited;

@@ -87,6 +87,11 @@ describe('check results → alerts → event stream', () => {
     expect(ack.status).toBe(200);
     expect(ack.body).toMatchObject({ acknowledged: true, acknowledged_by: expect.any(String) });
     expect((await t.call('GET', `/services/msa/alerts?instance=${inst.id}`)).body[0].acknowledged).toBe(true);
+    // The acknowledgement is an event of its own, so consoles and `events -f` see it live.
+    const acked = (await eventsOf(t, ['alert.ack'])).filter((e) => e.instance === inst.id);
+    expect(acked.map((e) => e.data)).toEqual([
+      expect.objectContaining({ alert: alert.id, check: 'ackable', by: ack.body.acknowledged_by }),
+    ]);
     await postResult(t, inst.id, 'ackable', 0, 'OK');
     const late = await t.call('PUT', `/services/msa/alerts/${alert.id}/ack`);
     expect(late.status).toBe(400);
@@ -101,6 +106,10 @@ describe('check results → alerts → event stream', () => {
     const silence = await t.call('PUT', `/services/msa/alerts/${alert.id}/silence`, { body: { duration: '2s' } });
     expect(silence.status).toBe(200);
     expect(silence.body).toMatchObject({ silenced: true, silenced_until: expect.any(String) });
+    const silenced = (await eventsOf(t, ['alert.silence'])).filter((e) => e.instance === inst.id);
+    expect(silenced.map((e) => e.data)).toEqual([
+      expect.objectContaining({ alert: alert.id, check: 'noisy', until: silence.body.silenced_until }),
+    ]);
     const bad = await t.call('PUT', `/services/msa/alerts/${alert.id}/silence`, { body: { duration: 'forever' } });
     expect(bad.status).toBe(400);
 

@@ -205,6 +205,13 @@ async function signIn(email: string, password: string): Promise<string> {
   return String(res.headers['set-cookie']).split(';')[0] as string;
 }
 
+/** Signs in to the console; returns the session's `Cookie` header value and its CSRF token. */
+async function signInWithCsrf(email: string, password: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await t.call('POST', '/services/session', { token: null, body: { email, password } });
+  expect(res.status).toBe(200);
+  return { cookie: String(res.headers['set-cookie']).split(';')[0] as string, csrf: res.body.csrf };
+}
+
 /** A concrete path aimed at the admin's records. */
 const aimedAtAdmin = (url: string) =>
   url
@@ -270,6 +277,42 @@ describe('A2 REST routes', () => {
     }
     expect((await t.call('GET', AGENT_PATH, { token: null, headers: { cookie } })).status).toBe(401);
     expect((await agentSocket({ cookie, origin: t.url })).status).toBe(401);
+  });
+
+  it('a console session with its CSRF token reaches the MSA routes the console uses, under the workspace rules, and no machine channel', async () => {
+    const { cookie, csrf } = await signInWithCsrf('bob@example.test', 'bob-password');
+    const headers = { cookie, 'x-csrf-token': csrf, origin: t.url };
+    // The console's monitoring pages read these as the CLI does (src/console/pages/alerts.ts, parts/*).
+    for (const url of ['/services/msa/alerts?state=all', '/services/msa/checks']) {
+      const res = await t.call('GET', url, { token: null, headers });
+      expect(res.status, url).toBe(200);
+      expect(res.text, url).not.toContain(admin.alert as string);
+    }
+    // Acknowledge and silence take the session too, and apply the same workspace rules as a token.
+    for (const [path, body] of [
+      [`/services/msa/alerts/${admin.alert}/ack`, undefined],
+      [`/services/msa/alerts/${admin.alert}/silence`, { duration: '1h' }],
+      [`/services/msa/results?instance=${admin.instance}`, undefined],
+      [`/services/msa/metrics?instance=${admin.instance}`, undefined],
+    ] as const) {
+      const method = path.includes('?') ? 'GET' : 'PUT';
+      const res = await t.call(method, path, { token: null, headers, ...(body ? { body } : {}) });
+      expect([403, 404], path).toContain(res.status);
+    }
+    const alert = (await t.call('GET', '/services/msa/alerts')).body.find((a: any) => a.id === admin.alert);
+    expect(alert).toMatchObject({ acknowledged: false, silenced: false });
+    // From another origin, the same session and token are refused.
+    const cross = await t.call('GET', '/services/msa/alerts', {
+      token: null,
+      headers: { ...headers, origin: 'https://evil.example' },
+    });
+    expect(cross.status).toBe(403);
+    // The machine channels (agent, Watcher enrollment and Watcher socket) never take a session.
+    for (const route of AGENT_ROUTES) {
+      const [method, url] = route.split(' ') as [string, string];
+      const res = await t.call(method, url, { token: null, headers, raw: '{}' });
+      expect(res.status, route).toBe(401);
+    }
   });
 
   it("refuses the admin's records to another workspace's user on every route, and never leaks them", async () => {

@@ -129,6 +129,10 @@ export class EventFormatter {
         const text = `${verb}: ${String(d.check ?? '?')} ${String(d.status ?? '').toUpperCase()}${flap}${str(d.message) ? ` ${String(d.message)}` : ''}`;
         return `${head}  ${e.type === 'alert.resolve' ? s.green(text) : d.status === 'critical' ? s.bold(s.red(text)) : s.yellow(text)}`;
       }
+      case 'alert.ack':
+        return `${head}  ${s.dim(`alert acknowledged: ${String(d.check ?? '?')} by ${String(d.by ?? '?')}`)}`;
+      case 'alert.silence':
+        return `${head}  ${s.dim(`alert silenced: ${String(d.check ?? '?')} until ${String(d.until ?? '?')} by ${String(d.by ?? '?')}`)}`;
       default:
         return `${head}  ${e.type} ${JSON.stringify(d)}`;
     }

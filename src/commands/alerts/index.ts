@@ -9,7 +9,7 @@ import type { Alert } from '../../client/resources/msa.js';
 export default class Alerts extends BaseCommand<typeof Alerts> {
   static override summary = 'List monitoring alerts (open ones unless told otherwise)';
   static override description =
-    'Alerts also arrive live in `ebcli events -f` as alert.open, alert.update and alert.resolve.';
+    'Alerts also arrive live in `ebcli events -f` as alert.open, alert.update and alert.resolve; acknowledging or silencing one as alert.ack and alert.silence.';
   static override flags = {
     follow: Flags.boolean({ char: 'f', description: 'list, then stream alert events live (Ctrl-C stops)' }),
     state: Flags.string({ description: 'severity to show', options: ['warning', 'critical', 'unknown'] }),
@@ -40,7 +40,7 @@ export default class Alerts extends BaseCommand<typeof Alerts> {
       ...(await streamConnection(host)),
       ...(this.flags.workspace ? { workspace: this.flags.workspace } : {}),
       ...(this.flags.instance ? { instances: [this.flags.instance] } : {}),
-      types: ['alert.open', 'alert.update', 'alert.resolve'],
+      types: ['alert.open', 'alert.update', 'alert.resolve', 'alert.ack', 'alert.silence'],
       sinceTime: listedAt,
     });
     for await (const item of stream) {

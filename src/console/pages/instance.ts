@@ -1,9 +1,11 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html } from '../html.js';
+import { CheckStates } from '../parts/checks.js';
 import { Confirm } from '../parts/confirm.js';
 import { MASK, when } from '../parts/format.js';
 import { useResource, useStream } from '../parts/hooks.js';
+import { MetricCharts } from '../parts/metrics.js';
 import { StateBadge } from '../parts/state.js';
 import type { StreamEvent } from '../stream.js';
 import { Live, type InstanceDoc } from './instances.js';
@@ -148,6 +150,8 @@ export function Instance(props: { id: string }) {
         )}
       </ul>
     </section>
+    <${CheckStates} instance=${props.id} />
+    <${MetricCharts} instance=${props.id} />
     <section aria-labelledby="h-activity">
       <h2 id="h-activity">Activity</h2>
       <ol class="activity">

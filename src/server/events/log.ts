@@ -26,6 +26,9 @@ type Conn = Db | Transaction<Database>;
  * - `alert.open` | `alert.update` | `alert.resolve`  `{alert, machine, check, checkId, status, severity,
  *                      occurrences, flapping, message}` — monitoring (src/server/monitoring/ingest.ts);
  *                      `alert.update` only when the severity or the flapping flag changed
+ * - `alert.ack`        `{alert, machine, check, checkId, by}` — someone acknowledged an open alert
+ * - `alert.silence`    `{alert, machine, check, checkId, by, until}` — someone silenced the alert's
+ *                      (machine, check) until `until` (its later open/update/resolve stay out of the stream)
  * - `watcher.refused`  `{machine, watcher, reason, type, by}` — a signed Watcher frame was refused
  *                      (`by: 'server'`) or the Watcher refused one of the server's (`by: 'watcher'`)
  */
@@ -44,6 +47,8 @@ export type EventType =
   | 'alert.open'
   | 'alert.update'
   | 'alert.resolve'
+  | 'alert.ack'
+  | 'alert.silence'
   | 'watcher.refused';
 
 export interface NewEvent {

@@ -17,6 +17,8 @@ import type { MonitoringTunables } from './config.js';
 import { ingestResult } from './ingest.js';
 import { metricNames, querySeries, type Aggregate } from './metrics-store.js';
 import { mark } from './rollup.js';
+import { appendEvents } from '../events/log.js';
+import type { AlertsTable } from './tables.js';
 import { AlertParams, AlertsQuery, MetricsQuery, Record_, ResultBody, ResultsQuery, SilenceBody } from './schemas.js';
 
 /** Most buckets one metrics query may return per series. */
@@ -149,6 +151,17 @@ export async function dataRoutes(
     },
   );
 
+  /**
+   * The event of a person handling an alert (`alert.ack`, `alert.silence`): so every console and
+   * `events -f` sees it live, though the alert's own state did not change.
+   */
+  const handled = (type: 'alert.ack' | 'alert.silence', a: AlertsTable, extra: Record<string, unknown>) => ({
+    workspace: a.workspace,
+    type,
+    instanceId: a.instance_id,
+    data: { alert: a.id, machine: a.machine, check: a.check_name, checkId: a.check_id, ...extra },
+  });
+
   async function writableAlert(req: { user?: import('../context.js').AuthUser }, id: string) {
     const me = userOf(req);
     const alert = await getAlert(db, id);
@@ -168,11 +181,15 @@ export async function dataRoutes(
       if (alert.state !== 'open') throw badRequest(`alert ${alert.id} is resolved`);
       const now = formatTimestamp(BigInt(Date.now()) * 1000n);
       const next = { ...alert, acked_by: me.email, acked_at: now, updated: now };
-      await db
-        .updateTable('alerts')
-        .set({ acked_by: me.email, acked_at: now, updated: now })
-        .where('id', '=', alert.id)
-        .execute();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('alerts')
+          .set({ acked_by: me.email, acked_at: now, updated: now })
+          .where('id', '=', alert.id)
+          .execute();
+        await appendEvents(trx, [handled('alert.ack', next, { by: me.email })]);
+      });
+      ctx.bus.committed(alert.workspace);
       return serveAlert(next);
     },
   );
@@ -197,7 +214,9 @@ export async function dataRoutes(
           .where('check_id', '=', alert.check_id)
           .execute();
         await trx.updateTable('alerts').set({ silenced: 1, updated: now }).where('id', '=', alert.id).execute();
+        await appendEvents(trx, [handled('alert.silence', alert, { by: me.email, until })]);
       });
+      ctx.bus.committed(alert.workspace);
       return { ...serveAlert({ ...alert, silenced: 1, updated: now }), silenced_until: until };
     },
   );
