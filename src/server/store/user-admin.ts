@@ -1,0 +1,122 @@
+import { sql, type Transaction } from 'kysely';
+import { schemaUrl } from '../docs.js';
+import type { Db } from './db.js';
+import type { Database } from './schema.js';
+import { getWorkspace, ownedCounts, saveTeamWorkspace, type WorkspaceDoc } from './workspaces.js';
+
+type Conn = Db | Transaction<Database>;
+
+/** A user as the organization's user routes serve it (never the password hash). */
+export interface UserDoc {
+  id: string;
+  uri: string;
+  schema: string;
+  username: string;
+  email: string;
+  is_admin: boolean;
+  organization: string;
+  workspace: string;
+  created: string;
+  updated: string;
+}
+
+/** The one organization of an ebcli control plane, as CAM's documents name it. */
+export const ORGANIZATION = 'public';
+
+export function userDoc(row: {
+  id: string;
+  email: string;
+  is_admin: number;
+  created: string;
+  updated: string;
+}): UserDoc {
+  return {
+    id: row.id,
+    uri: `/services/organizations/${ORGANIZATION}/users/${row.id}`,
+    schema: schemaUrl('user'),
+    username: row.id,
+    email: row.email,
+    is_admin: row.is_admin === 1,
+    organization: ORGANIZATION,
+    workspace: row.id,
+    created: row.created,
+    updated: row.updated,
+  };
+}
+
+const USER_COLUMNS = ['id', 'email', 'is_admin', 'created', 'updated'] as const;
+
+export async function listUsers(db: Conn): Promise<UserDoc[]> {
+  const rows = await db.selectFrom('users').select(USER_COLUMNS).orderBy('created').orderBy('id').execute();
+  return rows.map(userDoc);
+}
+
+export async function getUser(db: Conn, id: string): Promise<UserDoc | undefined> {
+  const row = await db.selectFrom('users').select(USER_COLUMNS).where('id', '=', id).executeTakeFirst();
+  return row ? userDoc(row) : undefined;
+}
+
+/**
+ * Why a new user cannot take this username or email, if it cannot: the username is also the id
+ * of its personal workspace, so it must not name any workspace; emails compare case-insensitively.
+ */
+export async function newUserClash(db: Conn, username: string, email: string): Promise<string | undefined> {
+  if (await getWorkspace(db, username)) return `The username ${username} is taken`;
+  const sameEmail = await db
+    .selectFrom('users')
+    .select('id')
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .executeTakeFirst();
+  return sameEmail ? `A user with email ${email} already exists` : undefined;
+}
+
+/** Why a user cannot be removed without losing something, if it cannot. */
+export async function removalBlocker(db: Conn, id: string): Promise<string | undefined> {
+  const teams = await db
+    .selectFrom('workspaces')
+    .select('id')
+    .where('kind', '=', 'team')
+    .where('owner', '=', id)
+    .orderBy('id')
+    .execute();
+  if (teams.length) return `${id} owns team workspaces: ${teams.map((w) => w.id).join(', ')}`;
+  const held = Object.entries(await ownedCounts(db, id)).filter(([, n]) => n > 0);
+  if (held.length) return `${id}'s workspace still owns ${held.map(([k, n]) => `${n} ${k}`).join(', ')}`;
+  return undefined;
+}
+
+export interface RemovedCredentials {
+  tokenIds: string[];
+  sessionHashes: string[];
+}
+
+/**
+ * Deletes a user: its memberships (team workspace documents drop it from `members`), tokens,
+ * console sessions, idempotency records, personal workspace and the user row. Run it in a
+ * transaction after {@link removalBlocker} found nothing; returns what was revoked.
+ */
+export async function deleteUser(trx: Transaction<Database>, id: string): Promise<RemovedCredentials> {
+  const teams = await trx
+    .selectFrom('memberships')
+    .innerJoin('workspaces', 'workspaces.id', 'memberships.workspace_id')
+    .select('workspaces.id')
+    .where('memberships.member', '=', id)
+    .where('workspaces.kind', '=', 'team')
+    .execute();
+  for (const { id: wsId } of teams) {
+    const ws = await getWorkspace(trx, wsId);
+    if (!ws) continue;
+    const doc = { ...ws.doc, members: (ws.doc.members ?? []).filter((m) => m.workspace !== id) };
+    await saveTeamWorkspace(trx, doc as WorkspaceDoc & { owner: string }, false);
+  }
+  const tokens = await trx.selectFrom('tokens').select('id').where('user_id', '=', id).execute();
+  const sessions = await trx.selectFrom('console_sessions').select('hash').where('user_id', '=', id).execute();
+  await trx.deleteFrom('memberships').where('member', '=', id).execute();
+  await trx.deleteFrom('tokens').where('user_id', '=', id).execute();
+  await trx.deleteFrom('console_sessions').where('user_id', '=', id).execute();
+  await trx.deleteFrom('idempotency_keys').where('user_id', '=', id).execute();
+  await trx.deleteFrom('memberships').where('workspace_id', '=', id).execute();
+  await trx.deleteFrom('workspaces').where('id', '=', id).execute();
+  await trx.deleteFrom('users').where('id', '=', id).execute();
+  return { tokenIds: tokens.map((t) => t.id), sessionHashes: sessions.map((s) => s.hash) };
+}
