@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
+import { append, lines, openTail, type RawTail } from '../events/tail-helpers.js';
+import { CloseCode } from '../../src/shared/protocol.js';
 
 let t: TestServer;
 let bob: string;
@@ -128,5 +130,31 @@ describe('workspace members', () => {
     // Added back, access returns.
     expect((await t.call('POST', members(team), { body: { workspace: 'carol', role: 'read' } })).status).toBe(200);
     expect((await t.call('GET', `/services/boxes/${box.id}`, { token: carol })).status).toBe(200);
+  });
+
+  it("closes a removed member's open event tails, and only those", async () => {
+    const welcomed = (tail: RawTail) => tail.until(() => tail.messages.some((m) => m.type === 'welcome'));
+    const carolTail = await openTail(t, `workspace=${team}`, carol);
+    const carolOwn = await openTail(t, 'workspace=carol', carol);
+    const bobTail = await openTail(t, `workspace=${team}`, bob);
+    await Promise.all([carolTail, carolOwn, bobTail].map(welcomed));
+
+    expect((await t.call('DELETE', `${members(team)}/carol`)).status).toBe(204);
+    await carolTail.until(() => carolTail.closeCode !== undefined);
+    expect(carolTail.closeCode).toBe(CloseCode.revoked);
+
+    // Other members' tails and carol's tail of her own workspace keep streaming.
+    await append(t, [...lines(2, 'i-members1', team), ...lines(2, 'i-members2', 'carol')]);
+    await bobTail.until(() => bobTail.events.filter((e) => e.instance === 'i-members1').length === 2);
+    await carolOwn.until(() => carolOwn.events.filter((e) => e.instance === 'i-members2').length === 2);
+    expect(bobTail.closeCode).toBeUndefined();
+    expect(carolOwn.closeCode).toBeUndefined();
+
+    // A membership removed behind the routes (another replica) is found by the periodic re-check.
+    await t.server.db.deleteFrom('memberships').where('workspace_id', '=', team).where('member', '=', 'bob').execute();
+    await bobTail.until(() => bobTail.closeCode !== undefined);
+    expect(bobTail.closeCode).toBe(CloseCode.revoked);
+    carolOwn.close();
+    await carolOwn.until(() => carolOwn.closeCode !== undefined);
   });
 });

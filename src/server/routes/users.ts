@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { userOf } from '../access.js';
 import type { AuthUser, ServerContext } from '../context.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { announceMembershipRevoked } from '../events/membership-watch.js';
 import { announceTokenRevoked } from '../events/revocation.js';
 import { announceSessionEnded } from '../session/watch.js';
 import { errors } from '../schemas/common.js';
@@ -101,6 +102,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ServerContext): Prom
       });
       for (const tokenId of revoked.tokenIds) announceTokenRevoked(ctx.bus, tokenId);
       for (const hash of revoked.sessionHashes) announceSessionEnded(ctx.bus, hash);
+      announceMembershipRevoked(ctx.bus, id);
       return reply.code(204).send();
     },
   );

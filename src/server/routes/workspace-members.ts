@@ -5,6 +5,7 @@ import type { Transaction } from 'kysely';
 import { assertCanRead, userOf, type Role } from '../access.js';
 import type { AuthUser, ServerContext } from '../context.js';
 import { badRequest, conflict, forbidden, notFound } from '../errors.js';
+import { announceMembershipRevoked } from '../events/membership-watch.js';
 import { errors } from '../schemas/common.js';
 import { WorkspaceParams } from '../schemas/workspaces.js';
 import { AddMember, MemberDoc, MemberParams } from '../schemas/users.js';
@@ -107,6 +108,7 @@ export async function workspaceMemberRoutes(app: FastifyInstance, ctx: ServerCon
         if (members.length === (doc.members ?? []).length) throw notFound('Member', member);
         await saveTeamWorkspace(trx, { ...doc, members, updated: timestamp() }, false);
       });
+      announceMembershipRevoked(ctx.bus, req.params.ws);
       return reply.code(204).send();
     },
   );
