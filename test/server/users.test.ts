@@ -169,6 +169,24 @@ describe('organization users', () => {
     expect((await t.call('GET', '/services/workspaces', { token })).status).toBe(200);
 
     expect((await t.call('DELETE', `/services/boxes/${box.body.id}`, { token })).status).toBe(204);
+
+    // A provider shared with frank's workspace would pass to a later user named frank.
+    const provider = await t.call('POST', '/services/providers', {
+      body: {
+        schema: 'http://elasticbox.net/schemas/test/provider',
+        type: 'Test Provider',
+        name: 'shared-with-frank',
+        members: [{ role: 'read', workspace: 'frank' }],
+      },
+    });
+    expect(provider.status).toBe(202);
+    const shared = await t.call('DELETE', `${USERS}/frank`);
+    expect(shared.status).toBe(409);
+    expect(shared.body.message).toContain(`provider ${provider.body.id}`);
+    const unshared = await t.call('PUT', `/services/providers/${provider.body.id}`, {
+      body: { ...provider.body, members: [] },
+    });
+    expect(unshared.status).toBe(200);
     expect((await t.call('DELETE', `${USERS}/frank`)).status).toBe(204);
   });
 });

@@ -82,7 +82,32 @@ export async function removalBlocker(db: Conn, id: string): Promise<string | und
   if (teams.length) return `${id} owns team workspaces: ${teams.map((w) => w.id).join(', ')}`;
   const held = Object.entries(await ownedCounts(db, id)).filter(([, n]) => n > 0);
   if (held.length) return `${id}'s workspace still owns ${held.map(([k, n]) => `${n} ${k}`).join(', ')}`;
+  const shared = await sharedWith(db, id);
+  if (shared.length) return `${shared.join(', ')} ${shared.length === 1 ? 'is' : 'are'} still shared with ${id}`;
   return undefined;
+}
+
+/**
+ * Providers and instances whose `members` name the workspace: a later user of the same name would
+ * inherit those shares, so a user is removed only once nothing is shared with it. Documents are
+ * stored as compact JSON, so a LIKE on the member entry finds the candidates; the parsed
+ * `members` decide.
+ */
+async function sharedWith(db: Conn, workspace: string): Promise<string[]> {
+  const pattern = `%"workspace":${JSON.stringify(workspace).replace(/[%_\\]/g, '\\$&')}%`;
+  const found: string[] = [];
+  for (const table of ['providers', 'instances'] as const) {
+    const rows = await db
+      .selectFrom(table)
+      .select(['id', 'doc'])
+      .where(sql<boolean>`doc like ${pattern} escape '\\'`)
+      .execute();
+    for (const row of rows) {
+      const members = (JSON.parse(row.doc) as { members?: { workspace?: string }[] }).members ?? [];
+      if (members.some((m) => m.workspace === workspace)) found.push(`${table.slice(0, -1)} ${row.id}`);
+    }
+  }
+  return found;
 }
 
 export interface RemovedCredentials {
