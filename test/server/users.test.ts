@@ -140,9 +140,33 @@ describe('organization users', () => {
       { workspace: 'admin', role: 'owner' },
     ]);
     expect((await t.call('GET', USERS)).body.map((u: { id: string }) => u.id)).not.toContain('dave');
-    expect((await t.call('GET', '/services/workspaces/dave')).status).toBe(404);
-    // The name is free again.
-    expect((await add({ username: 'dave', email: 'dave@example.test', password: 'dave-password-2' })).status).toBe(200);
+    // The personal workspace stays, marked deleted and reachable by no one, so the name is never
+    // reused: what still names it (uploaded blobs, events) cannot pass to a newcomer.
+    expect((await t.call('GET', '/services/workspaces/dave')).status).toBe(403);
+    const reuse = await add({ username: 'dave', email: 'dave@example.test', password: 'dave-password-2' });
+    expect(reuse.status).toBe(409);
+    expect(reuse.body.message).toMatch(/removed user/);
+    // The email is free again.
+    const again = await add({ username: 'dave2', email: 'dave@example.test', password: 'dave-password-2' });
+    expect(again.status).toBe(200);
+    // Nor can a new team workspace take the id.
+    expect((await t.call('POST', '/services/workspaces', { body: { name: 'Dave' } })).body.id).toBe('dave-2');
+    // Nor can dave be added to a workspace any more.
+    const member = await t.call('POST', `/services/workspaces/${team.id}/members`, { body: { workspace: 'dave' } });
+    expect(member.status).toBe(404);
+    const put = await t.call('PUT', `/services/workspaces/${team.id}`, {
+      body: { ...team, members: [{ role: 'read', workspace: 'dave' }] },
+    });
+    expect(put.status).toBe(400);
+    const share = await t.call('POST', '/services/providers', {
+      body: {
+        schema: 'http://elasticbox.net/schemas/test/provider',
+        type: 'Test Provider',
+        name: 'shared-with-removed',
+        members: [{ role: 'read', workspace: 'dave' }],
+      },
+    });
+    expect(share.status).toBe(400);
   });
 
   it('refuses to remove yourself, or a user who still owns something, with 409 conflict', async () => {

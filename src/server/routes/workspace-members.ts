@@ -83,8 +83,8 @@ export async function workspaceMemberRoutes(app: FastifyInstance, ctx: ServerCon
       }
       return db.transaction().execute(async (trx) => {
         const doc = await ownedTeam(trx, me, req.params.ws);
-        const target = await getWorkspace(trx, member);
-        if (!target || target.kind !== 'personal') throw notFound('User', member);
+        const target = await trx.selectFrom('users').select('id').where('id', '=', member).executeTakeFirst();
+        if (!target) throw notFound('User', member);
         if (member === doc.owner) throw conflict(`${member} owns workspace ${doc.id}`);
         const existing = (doc.members ?? []).find((m) => m.workspace === member);
         if (existing) throw conflict(`${member} is already a member of ${doc.id} (${existing.role})`);

@@ -57,7 +57,9 @@ export function mergeMembers(members: Member[] | undefined): Member[] | undefine
 async function checkMembers(db: Db, members: { workspace: string }[] | undefined): Promise<void> {
   for (const m of members ?? []) {
     const ws = await getWorkspace(db, m.workspace);
-    if (!ws || ws.kind !== 'personal') throw badRequest(`members: ${m.workspace} is not a user's workspace`);
+    if (!ws || ws.kind !== 'personal' || ws.doc.deleted) {
+      throw badRequest(`members: ${m.workspace} is not a user's workspace`);
+    }
   }
 }
 

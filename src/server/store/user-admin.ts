@@ -2,7 +2,14 @@ import { sql, type Transaction } from 'kysely';
 import { schemaUrl } from '../docs.js';
 import type { Db } from './db.js';
 import type { Database } from './schema.js';
-import { getWorkspace, ownedCounts, saveTeamWorkspace, type WorkspaceDoc } from './workspaces.js';
+import { timestamp } from '../../shared/time.js';
+import {
+  getWorkspace,
+  ownedCounts,
+  saveTeamWorkspace,
+  updatePersonalWorkspace,
+  type WorkspaceDoc,
+} from './workspaces.js';
 
 type Conn = Db | Transaction<Database>;
 
@@ -61,7 +68,9 @@ export async function getUser(db: Conn, id: string): Promise<UserDoc | undefined
  * of its personal workspace, so it must not name any workspace; emails compare case-insensitively.
  */
 export async function newUserClash(db: Conn, username: string, email: string): Promise<string | undefined> {
-  if (await getWorkspace(db, username)) return `The username ${username} is taken`;
+  const ws = await getWorkspace(db, username);
+  if (ws?.doc.deleted) return `The username ${username} belonged to a removed user; choose another`;
+  if (ws) return `The username ${username} is taken`;
   const sameEmail = await db
     .selectFrom('users')
     .select('id')
@@ -117,8 +126,10 @@ export interface RemovedCredentials {
 
 /**
  * Deletes a user: its memberships (team workspace documents drop it from `members`), tokens,
- * console sessions, idempotency records, personal workspace and the user row. Run it in a
- * transaction after {@link removalBlocker} found nothing; returns what was revoked.
+ * console sessions, idempotency records and the user row. Its personal workspace stays, marked
+ * `deleted` and without members, so that its id is never reused: what still names it (uploaded
+ * blobs, events, checks) can never reach a later user or team workspace of the same name. Run it
+ * in a transaction after {@link removalBlocker} found nothing; returns what was revoked.
  */
 export async function deleteUser(trx: Transaction<Database>, id: string): Promise<RemovedCredentials> {
   const teams = await trx
@@ -141,7 +152,11 @@ export async function deleteUser(trx: Transaction<Database>, id: string): Promis
   await trx.deleteFrom('console_sessions').where('user_id', '=', id).execute();
   await trx.deleteFrom('idempotency_keys').where('user_id', '=', id).execute();
   await trx.deleteFrom('memberships').where('workspace_id', '=', id).execute();
-  await trx.deleteFrom('workspaces').where('id', '=', id).execute();
+  const personal = await getWorkspace(trx, id);
+  if (personal) {
+    const now = timestamp();
+    await updatePersonalWorkspace(trx, { ...personal.doc, updated: now, deleted: now });
+  }
   await trx.deleteFrom('users').where('id', '=', id).execute();
   return { tokenIds: tokens.map((t) => t.id), sessionHashes: sessions.map((s) => s.hash) };
 }
