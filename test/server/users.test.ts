@@ -211,6 +211,31 @@ describe('organization users', () => {
       body: { ...provider.body, members: [] },
     });
     expect(unshared.status).toBe(200);
+
+    // A machine registered into frank's workspace keeps an agent credential: it goes first.
+    const now = new Date().toISOString();
+    await t.server.db
+      .insertInto('registered_machines')
+      .values({
+        id: 'rm-frank1',
+        workspace: 'frank',
+        hostname: 'frank-host',
+        claims: '[]',
+        token_hash: 'frank-machine-token-hash',
+        agent_version: null,
+        address: null,
+        connected: 0,
+        last_seen: null,
+        instance_id: null,
+        machine_name: null,
+        created: now,
+        updated: now,
+      })
+      .execute();
+    const machine = await t.call('DELETE', `${USERS}/frank`);
+    expect(machine.status).toBe(409);
+    expect(machine.body.message).toMatch(/1 registered machines/);
+    expect((await t.call('DELETE', '/services/machines/rm-frank1', { token })).status).toBe(204);
     expect((await t.call('DELETE', `${USERS}/frank`)).status).toBe(204);
   });
 });

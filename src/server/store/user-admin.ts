@@ -89,7 +89,13 @@ export async function removalBlocker(db: Conn, id: string): Promise<string | und
     .orderBy('id')
     .execute();
   if (teams.length) return `${id} owns team workspaces: ${teams.map((w) => w.id).join(', ')}`;
-  const held = Object.entries(await ownedCounts(db, id)).filter(([, n]) => n > 0);
+  const machines = await db
+    .selectFrom('registered_machines')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workspace', '=', id)
+    .executeTakeFirst();
+  const counts = { ...(await ownedCounts(db, id)), 'registered machines': Number(machines?.n ?? 0) };
+  const held = Object.entries(counts).filter(([, n]) => n > 0);
   if (held.length) return `${id}'s workspace still owns ${held.map(([k, n]) => `${n} ${k}`).join(', ')}`;
   const shared = await sharedWith(db, id);
   if (shared.length) return `${shared.join(', ')} ${shared.length === 1 ? 'is' : 'are'} still shared with ${id}`;
