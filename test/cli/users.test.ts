@@ -101,6 +101,13 @@ describe('users and workspace members commands', () => {
     const ghost = await runCli(['workspaces', 'members', 'add', ws, 'ghost'], { env: cli.env });
     expect(ghost.code).toBe(6);
 
+    const set = await runCli(['workspaces', 'members', 'set', ws, 'alice', '--role', 'collaborator', '--json'], {
+      env: cli.env,
+    });
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.json()).toContainEqual({ workspace: 'alice', role: 'collaborator' });
+    expect((await runCli(['workspaces', 'members', 'set', ws, 'alice'], { env: cli.env })).code).toBe(2);
+
     const alice = (await login('alice@example.test', 'alice-secret-pw')).text;
     expect((await runCli(['workspaces', 'show', ws], { env: { ...cli.env, EBCLI_TOKEN: alice } })).code).toBe(0);
     const removed = await runCli(['workspaces', 'members', 'remove', ws, 'alice'], { env: cli.env });

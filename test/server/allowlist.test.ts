@@ -55,6 +55,7 @@ const USER_ROUTES: Record<string, 'own' | 'foreign'> = {
   'GET /services/workspaces/:ws/providers': 'foreign',
   'GET /services/workspaces/:ws/members': 'foreign',
   'POST /services/workspaces/:ws/members': 'foreign',
+  'PUT /services/workspaces/:ws/members/:member': 'foreign',
   'DELETE /services/workspaces/:ws/members/:member': 'foreign',
   // Organization admins only: another user gets 403 for every one of them.
   'GET /services/organizations/:org/users': 'foreign',

@@ -104,6 +104,31 @@ describe('workspace members', () => {
     expect((await t.call('GET', members(team))).body).toHaveLength(3);
   });
 
+  it('changes a role in place: a downgraded collaborator can no longer write, at once', async () => {
+    const write = (name: string) =>
+      t.call('POST', '/services/boxes', {
+        token: carol,
+        body: { schema: SCRIPT, name, owner: team, requirements: [] },
+      });
+    const down = await t.call('PUT', `${members(team)}/carol`, { body: { role: 'read' } });
+    expect(down.status).toBe(200);
+    expect(down.body).toContainEqual({ workspace: 'carol', role: 'read' });
+    expect((await write('While Reader')).status).toBe(403);
+    expect((await t.call('GET', `/services/workspaces/${team}/boxes`, { token: carol })).status).toBe(200);
+    const up = await t.call('PUT', `${members(team)}/carol`, { body: { role: 'collaborator' } });
+    expect(up.body).toContainEqual({ workspace: 'carol', role: 'collaborator' });
+    const box = await write('While Collaborator');
+    expect(box.status).toBe(200);
+    expect((await t.call('DELETE', `/services/boxes/${box.body.id}`, { token: carol })).status).toBe(204);
+
+    expect((await t.call('PUT', `${members(team)}/carol`, { body: { role: 'viewer' } })).status).toBe(400);
+    expect((await t.call('PUT', `${members(team)}/dan`, { body: { role: 'read' } })).status).toBe(404);
+    expect((await t.call('PUT', `${members(team)}/admin`, { body: { role: 'read' } })).status).toBe(409);
+    const byMember = await t.call('PUT', `${members(team)}/bob`, { token: carol, body: { role: 'collaborator' } });
+    expect(byMember.status).toBe(403);
+    expect((await t.call('GET', members(team))).body).toContainEqual({ workspace: 'bob', role: 'read' });
+  });
+
   it('a removed member loses access at once, with every token it holds', async () => {
     const second = (await t.call('POST', '/services/tokens', { token: carol, body: { description: 'ci' } })).body.value;
     const box = (await t.call('GET', `/services/workspaces/${team}/boxes`, { token: carol })).body[0];

@@ -52,6 +52,11 @@ export class Workspaces extends Resource {
     return this.send('POST', servicePath('workspaces', id, 'members'), { body: member });
   }
 
+  /** Changes a member's role; returns the new member list. */
+  setMemberRole(id: string, username: string, role: 'read' | 'collaborator'): Promise<WorkspaceMember[]> {
+    return this.send('PUT', servicePath('workspaces', id, 'members', username), { body: { role } });
+  }
+
   removeMember(id: string, username: string): Promise<void> {
     return this.send('DELETE', servicePath('workspaces', id, 'members', username));
   }

@@ -8,7 +8,7 @@ import { badRequest, conflict, forbidden, notFound } from '../errors.js';
 import { announceMembershipRevoked } from '../events/membership-watch.js';
 import { errors } from '../schemas/common.js';
 import { WorkspaceParams } from '../schemas/workspaces.js';
-import { AddMember, MemberDoc, MemberParams } from '../schemas/users.js';
+import { AddMember, ChangeMember, MemberDoc, MemberParams } from '../schemas/users.js';
 import type { Db } from '../store/db.js';
 import { isPostgres } from '../store/dialect.js';
 import type { Database } from '../store/schema.js';
@@ -18,6 +18,13 @@ import { timestamp } from '../../shared/time.js';
 /** The roles a member can be given (cam-api.md §2.2); the owner is the workspace's `owner`. */
 export const MEMBER_ROLES = ['collaborator', 'read'] as const;
 type MemberRole = (typeof MEMBER_ROLES)[number];
+
+function checkedRole(role: string): MemberRole {
+  if (!(MEMBER_ROLES as readonly string[]).includes(role)) {
+    throw badRequest(`role: ${role} is not a role; use ${MEMBER_ROLES.join(' or ')}`);
+  }
+  return role as MemberRole;
+}
 
 /** Every member with its role, the owner first: the membership rows that access checks read. */
 async function membersOf(db: Db | Transaction<Database>, wsId: string) {
@@ -46,7 +53,7 @@ async function ownedTeam(trx: Transaction<Database>, me: AuthUser, wsId: string)
   return ws.doc as WorkspaceDoc & { owner: string };
 }
 
-/** Members of a workspace as their own resource: list, add one, remove one (design choice). */
+/** Members of a workspace as their own resource: list, add one, change one's role, remove one (design choice). */
 export async function workspaceMemberRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx;
@@ -77,10 +84,8 @@ export async function workspaceMemberRoutes(app: FastifyInstance, ctx: ServerCon
     },
     async (req) => {
       const me = userOf(req);
-      const { workspace: member, role = 'collaborator' } = req.body;
-      if (!(MEMBER_ROLES as readonly string[]).includes(role)) {
-        throw badRequest(`role: ${role} is not a role; use ${MEMBER_ROLES.join(' or ')}`);
-      }
+      const member = req.body.workspace;
+      const role = checkedRole(req.body.role ?? 'collaborator');
       return db.transaction().execute(async (trx) => {
         const doc = await ownedTeam(trx, me, req.params.ws);
         const target = await trx.selectFrom('users').select('id').where('id', '=', member).executeTakeFirst();
@@ -88,7 +93,33 @@ export async function workspaceMemberRoutes(app: FastifyInstance, ctx: ServerCon
         if (member === doc.owner) throw conflict(`${member} owns workspace ${doc.id}`);
         const existing = (doc.members ?? []).find((m) => m.workspace === member);
         if (existing) throw conflict(`${member} is already a member of ${doc.id} (${existing.role})`);
-        const members = [...(doc.members ?? []), { role: role as MemberRole, workspace: member }];
+        const members = [...(doc.members ?? []), { role, workspace: member }];
+        await saveTeamWorkspace(trx, { ...doc, members, updated: timestamp() }, false);
+        return membersOf(trx, doc.id);
+      });
+    },
+  );
+
+  api.put(
+    '/services/workspaces/:ws/members/:member',
+    {
+      config: user,
+      schema: {
+        tags,
+        params: MemberParams,
+        body: ChangeMember,
+        response: { 200: MemberList, ...errors(400, 403, 404, 409) },
+      },
+    },
+    async (req) => {
+      const me = userOf(req);
+      const { member } = req.params;
+      const role = checkedRole(req.body.role);
+      return db.transaction().execute(async (trx) => {
+        const doc = await ownedTeam(trx, me, req.params.ws);
+        if (member === doc.owner) throw conflict(`${member} owns workspace ${doc.id}; its role cannot change`);
+        if (!(doc.members ?? []).some((m) => m.workspace === member)) throw notFound('Member', member);
+        const members = (doc.members ?? []).map((m) => (m.workspace === member ? { role, workspace: member } : m));
         await saveTeamWorkspace(trx, { ...doc, members, updated: timestamp() }, false);
         return membersOf(trx, doc.id);
       });

@@ -47,6 +47,11 @@ export const AddMember = Type.Object(
   { additionalProperties: false },
 );
 
+export const ChangeMember = Type.Object(
+  { role: Type.String({ minLength: 1, maxLength: 32 }) },
+  { additionalProperties: false },
+);
+
 export const MemberDoc = Type.Object(
   {
     workspace: Type.String(),
