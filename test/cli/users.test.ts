@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addUser } from '../helpers/users.js';
-import { runCli, useCliServer } from './helpers.js';
+import { runCli, tempHome, useCliServer } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ebcli-users-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -107,6 +107,21 @@ describe('users and workspace members commands', () => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.json()).toContainEqual({ workspace: 'alice', role: 'collaborator' });
     expect((await runCli(['workspaces', 'members', 'set', ws, 'alice'], { env: cli.env })).code).toBe(2);
+
+    // alice logs in with the CLI, in a HOME of her own, and sees only her workspaces.
+    const aliceHome = tempHome();
+    try {
+      const caFile = join(cli.t.dataDir, 'tls', 'ca.pem');
+      const loggedIn = await runCli(
+        ['login', '--url', cli.t.url, '--ca-file', caFile, '--email', 'alice@example.test', '--password-stdin'],
+        { env: aliceHome.env, input: 'alice-secret-pw\n' },
+      );
+      expect(loggedIn.code, loggedIn.stderr).toBe(0);
+      const listed = await runCli(['workspaces', 'list', '--json'], { env: aliceHome.env });
+      expect(listed.json().map((w: { id: string }) => w.id)).toEqual(['alice', ws]);
+    } finally {
+      aliceHome.cleanup();
+    }
 
     const alice = (await login('alice@example.test', 'alice-secret-pw')).text;
     expect((await runCli(['workspaces', 'show', ws], { env: { ...cli.env, EBCLI_TOKEN: alice } })).code).toBe(0);
