@@ -8,12 +8,13 @@ import { Machines } from './resources/machines.js';
 import { Msa } from './resources/msa.js';
 import { Providers } from './resources/providers.js';
 import { Profile, Tokens } from './resources/tokens.js';
+import { Users } from './resources/users.js';
 import { Workspaces } from './resources/workspaces.js';
 import type { Workspace } from './types.js';
 
 /**
  * Typed client of the CAM 4.0 API. Resources: `workspaces`, `boxes`, `blobs`, `instances`,
- * `providers`, `machines`, `tokens`, `profile`. Throws typed errors (see `errors.ts`); never prints or exits.
+ * `providers`, `machines`, `tokens`, `profile`, `users`. Throws typed errors (see `errors.ts`); never prints or exits.
  *
  * @example
  * const client = new EbClient({ url: 'https://127.0.0.1:8443', token, caFile });
@@ -29,6 +30,8 @@ export class EbClient {
   readonly machines: Machines;
   readonly tokens: Tokens;
   readonly profile: Profile;
+  /** Users of the organization (admin only). */
+  readonly users: Users;
   /** Monitoring (MSA): checks, results, metrics, alerts. */
   readonly msa: Msa;
 
@@ -42,6 +45,7 @@ export class EbClient {
     this.machines = new Machines(this.http);
     this.tokens = new Tokens(this.http);
     this.profile = new Profile(this.http);
+    this.users = new Users(this.http);
     this.msa = new Msa(this.http);
   }
 

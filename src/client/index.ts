@@ -8,6 +8,7 @@ export { createDispatcher, mergedCa, proxyEnv } from './transport.js';
 export { COMPLETION_EVENTS, displayState, isFinished, waitForInstances } from './wait.js';
 export type { WaitOptions, WaitOutcome, WaitTarget } from './wait.js';
 export type { CreateWorkspace } from './resources/workspaces.js';
+export type { NewUser } from './resources/users.js';
 export type { LogQuery } from './resources/instances.js';
 export { findBox, findPolicy, parseOverride, toDeployVariables, variableType } from './deploy.js';
 export type { VariableOverride } from './deploy.js';

@@ -179,3 +179,20 @@ export interface Enrollment {
   /** The one-liner installing for the current user. */
   user_command: string;
 }
+
+/** A user of the organization (`/services/organizations/{org}/users`); the id is also its personal workspace. */
+export interface OrgUser extends Doc {
+  username: string;
+  email: string;
+  is_admin: boolean;
+  organization: string;
+  workspace: string;
+  created: string;
+  updated: string;
+}
+
+/** A workspace member: a user (named by its personal workspace id) and its role. */
+export interface WorkspaceMember {
+  workspace: string;
+  role: 'owner' | 'collaborator' | 'read';
+}

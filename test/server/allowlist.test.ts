@@ -53,6 +53,14 @@ const USER_ROUTES: Record<string, 'own' | 'foreign'> = {
   'GET /services/workspaces/:ws/boxes': 'foreign',
   'GET /services/workspaces/:ws/instances': 'foreign',
   'GET /services/workspaces/:ws/providers': 'foreign',
+  'GET /services/workspaces/:ws/members': 'foreign',
+  'POST /services/workspaces/:ws/members': 'foreign',
+  'PUT /services/workspaces/:ws/members/:member': 'foreign',
+  'DELETE /services/workspaces/:ws/members/:member': 'foreign',
+  // Organization admins only: another user gets 403 for every one of them.
+  'GET /services/organizations/:org/users': 'foreign',
+  'POST /services/organizations/:org/users': 'foreign',
+  'DELETE /services/organizations/:org/users/:user': 'foreign',
   'POST /services/blobs/upload': 'own',
   'POST /services/blobs/upload/:file_name': 'own',
   'GET /services/blobs/download/:blob_id/:file_name': 'foreign',
@@ -216,6 +224,9 @@ async function signInWithCsrf(email: string, password: string): Promise<{ cookie
 const aimedAtAdmin = (url: string) =>
   url
     .replace(':ws', admin.team as string)
+    .replace(':org', 'public')
+    .replace(':user', 'admin')
+    .replace(':member', 'admin')
     .replace(':blob_id', admin.blob as string)
     .replace(':file_name', admin.blobName as string)
     .replace(':inst', admin.instance as string)

@@ -1,4 +1,4 @@
-import type { Box, Instance, Provider, Workspace } from '../../client/types.js';
+import type { Box, Instance, OrgUser, Provider, Workspace, WorkspaceMember } from '../../client/types.js';
 import { displayState } from '../../client/wait.js';
 import { stateColor } from './style.js';
 import type { Column } from './table.js';
@@ -13,6 +13,18 @@ export const workspaceColumns: Column<Workspace>[] = [
         .split('/')
         .pop(),
   },
+];
+
+export const userColumns: Column<OrgUser>[] = [
+  { header: 'USERNAME', get: (u) => u.id },
+  { header: 'EMAIL', get: (u) => u.email },
+  { header: 'ADMIN', get: (u) => (u.is_admin ? 'yes' : '') },
+  { header: 'CREATED', get: (u) => u.created },
+];
+
+export const memberColumns: Column<WorkspaceMember>[] = [
+  { header: 'USER', get: (m) => m.workspace },
+  { header: 'ROLE', get: (m) => m.role },
 ];
 
 export const boxColumns: Column<Box>[] = [

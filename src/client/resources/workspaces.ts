@@ -1,4 +1,4 @@
-import type { Box, Instance, Provider, Workspace } from '../types.js';
+import type { Box, Instance, Provider, Workspace, WorkspaceMember } from '../types.js';
 import { Resource, servicePath } from './base.js';
 
 export interface CreateWorkspace {
@@ -41,5 +41,23 @@ export class Workspaces extends Resource {
 
   providers(id: string): Promise<Provider[]> {
     return this.get(servicePath('workspaces', id, 'providers'));
+  }
+
+  members(id: string): Promise<WorkspaceMember[]> {
+    return this.get(servicePath('workspaces', id, 'members'));
+  }
+
+  /** Adds a user (by username) with a role; returns the new member list. */
+  addMember(id: string, member: { workspace: string; role: 'read' | 'collaborator' }): Promise<WorkspaceMember[]> {
+    return this.send('POST', servicePath('workspaces', id, 'members'), { body: member });
+  }
+
+  /** Changes a member's role; returns the new member list. */
+  setMemberRole(id: string, username: string, role: 'read' | 'collaborator'): Promise<WorkspaceMember[]> {
+    return this.send('PUT', servicePath('workspaces', id, 'members', username), { body: { role } });
+  }
+
+  removeMember(id: string, username: string): Promise<void> {
+    return this.send('DELETE', servicePath('workspaces', id, 'members', username));
   }
 }

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { UsageError } from '../../cli/errors.js';
 import type { Workspace } from '../../client/types.js';
 
 export default class WorkspacesCreate extends BaseCommand<typeof WorkspacesCreate> {
@@ -16,7 +17,10 @@ export default class WorkspacesCreate extends BaseCommand<typeof WorkspacesCreat
     const client = await this.client();
     const members = (this.flags.member ?? []).map((m) => {
       const [workspace = '', role = 'collaborator'] = m.split(':');
-      return { workspace, role: role === 'read' ? ('read' as const) : ('collaborator' as const) };
+      if (role !== 'read' && role !== 'collaborator') {
+        throw new UsageError(`--member ${m}: unknown role ${role} (use read or collaborator)`);
+      }
+      return { workspace, role: role as 'read' | 'collaborator' };
     });
     const ws = await client.workspaces.create({ name: this.args.name, ...(members.length ? { members } : {}) });
     this.out(`${ws.id}\n`);

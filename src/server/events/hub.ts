@@ -2,6 +2,7 @@ import type { Db } from '../store/db.js';
 import type { EventTunables } from './config.js';
 import { CompiledFilter, InstanceTags } from './filter.js';
 import { readEncoded, streamHead, type EncodedEvent, type EventBus } from './log.js';
+import { MembershipWatch } from './membership-watch.js';
 import { CredentialWatch } from './revocation.js';
 
 /**
@@ -177,6 +178,8 @@ export class EventHub {
   private readonly feeds = new Map<string, StreamFeed>();
   private readonly onCommitted = (workspace: string) => this.feeds.get(workspace)?.wake();
   readonly credentials: CredentialWatch;
+  /** Closes a tail once its user is no longer a member of the tailed workspace. */
+  readonly memberships: MembershipWatch;
 
   constructor(
     readonly db: Db,
@@ -186,6 +189,7 @@ export class EventHub {
   ) {
     bus.on('committed', this.onCommitted);
     this.credentials = new CredentialWatch(db, bus, () => tunables.tokenRecheckMs, onError);
+    this.memberships = new MembershipWatch(db, bus, () => tunables.tokenRecheckMs, onError);
   }
 
   /** Largest run of events sent as one frame: a quarter of the tail buffer cap, at most 1 MiB. */
@@ -214,6 +218,7 @@ export class EventHub {
   close(): void {
     this.bus.off('committed', this.onCommitted);
     this.credentials.close();
+    this.memberships.close();
     for (const feed of this.feeds.values()) feed.close();
     this.feeds.clear();
   }

@@ -174,6 +174,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext): Pro
         start,
         log: req.log,
         headers: req.headers,
+        member: userOf(req).id,
         ...(session ? { watchCredential: (end: () => void) => watchSession(ctx.bus, session, end) } : {}),
       });
     },

@@ -10,6 +10,8 @@ import { machineRoutes } from './machines.js';
 import { agentInstallRoutes } from '../agent-install/routes.js';
 import { providerRoutes } from './providers.js';
 import { tokenRoutes } from './tokens.js';
+import { userRoutes } from './users.js';
+import { workspaceMemberRoutes } from './workspace-members.js';
 import { workspaceRoutes } from './workspaces.js';
 import { idempotencyHooks } from '../workflows/idempotency.js';
 import { registerOrchestration } from '../workflows/orchestration.js';
@@ -21,6 +23,8 @@ export async function registerRoutes(app: FastifyInstance, ctx: ServerContext): 
   await healthRoutes(app);
   await tokenRoutes(app, ctx);
   await workspaceRoutes(app, ctx);
+  await workspaceMemberRoutes(app, ctx);
+  await userRoutes(app, ctx);
   await blobRoutes(app, ctx);
   await boxRoutes(app, ctx);
   await providerRoutes(app, ctx);

@@ -55,7 +55,9 @@ async function writableProvider(db: Db, user: AuthUser, id: string): Promise<Pro
 
 async function checkMembers(db: Db, members: ProviderMember[] | undefined): Promise<void> {
   for (const m of members ?? []) {
-    if (!(await getWorkspace(db, m.workspace))) throw badRequest(`members: workspace ${m.workspace} does not exist`);
+    const ws = await getWorkspace(db, m.workspace);
+    // A removed user's workspace stays as a marker (store/user-admin.ts) and takes no shares.
+    if (!ws || ws.doc.deleted) throw badRequest(`members: workspace ${m.workspace} does not exist`);
   }
 }
 

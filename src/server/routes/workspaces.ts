@@ -5,6 +5,7 @@ import { assertCanRead, assertCanWrite, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
 import { schemaUrl } from '../docs.js';
 import { badRequest, alreadyExists, conflict, forbidden, notFound } from '../errors.js';
+import { announceMembershipRevoked } from '../events/membership-watch.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { CreateWorkspace, UpdateWorkspace, WorkspaceParams } from '../schemas/workspaces.js';
 import { listBoxes } from '../store/boxes.js';
@@ -56,7 +57,9 @@ export function mergeMembers(members: Member[] | undefined): Member[] | undefine
 async function checkMembers(db: Db, members: { workspace: string }[] | undefined): Promise<void> {
   for (const m of members ?? []) {
     const ws = await getWorkspace(db, m.workspace);
-    if (!ws || ws.kind !== 'personal') throw badRequest(`members: ${m.workspace} is not a user's workspace`);
+    if (!ws || ws.kind !== 'personal' || ws.doc.deleted) {
+      throw badRequest(`members: ${m.workspace} is not a user's workspace`);
+    }
   }
 }
 
@@ -162,6 +165,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
       }
       if (body.ldap_groups !== undefined) doc.ldap_groups = body.ldap_groups;
       await db.transaction().execute((trx) => saveTeamWorkspace(trx, doc as WorkspaceDoc & { owner: string }, false));
+      if (doc.members !== ws.doc.members) announceMembershipRevoked(ctx.bus, ws.id);
       return doc;
     },
   );
@@ -182,6 +186,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
           throw conflict(`Workspace ${ws.id} still owns ${held.map(([k, n]) => `${n} ${k}`).join(', ')}`);
         await deleteWorkspace(trx, ws.id);
       });
+      announceMembershipRevoked(ctx.bus, ws.id);
       return reply.code(204).send();
     },
   );

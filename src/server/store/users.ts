@@ -15,6 +15,8 @@ export interface NewUser {
   email: string;
   password: string;
   isAdmin?: boolean;
+  /** The password's hash when the caller computed it already (outside a transaction). */
+  passwordHash?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface NewUser {
 export async function createUser(db: Conn, input: NewUser): Promise<void> {
   if (!USERNAME.test(input.username)) throw new Error(`invalid username: ${input.username}`);
   const now = timestamp();
-  const passwordHash = await hashPassword(input.password);
+  const passwordHash = input.passwordHash ?? (await hashPassword(input.password));
   if (!db.isTransaction) {
     await db.transaction().execute((trx) => insertUser(trx, input, passwordHash, now));
     return;

@@ -33,6 +33,8 @@ export interface TailOptions {
    * credential ends, closing the socket as for a revoked token; returns the unwatch.
    */
   watchCredential?: (end: () => void) => () => void;
+  /** The user the tail was opened for: it closes once that user leaves the workspace. */
+  member?: string;
 }
 
 /** How long a cut-off slow consumer gets to read its close frame before the socket is destroyed. */
@@ -53,7 +55,8 @@ function capIncomingFrames(socket: WebSocket, bytes: number): void {
  * then `events` in seq order from the store and the live feed, `heartbeat` frames carrying the seq
  * it has been served through, ws pings (a peer silent for a whole interval is terminated), and a
  * cut-off with {@link TailCloseCode.slowConsumer} once its send buffer passes the cap, and a
- * close with {@link CloseCode.revoked} ("token revoked") once the token it was opened with is deleted.
+ * close with {@link CloseCode.revoked} ("token revoked") once the token it was opened with is deleted
+ * ("membership revoked" once its user is no longer a member of the workspace).
  */
 export function serveTail(socket: WebSocket, opts: TailOptions): void {
   const { hub, start } = opts;
@@ -74,13 +77,14 @@ export function serveTail(socket: WebSocket, opts: TailOptions): void {
     socket.close(TailCloseCode.slowConsumer, 'slow consumer: send buffer over cap; resume with since');
     setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS).unref();
   };
-  const revoked = () => {
+  const closeRevoked = (reason: string) => {
     if (closed) return;
     finish();
-    opts.log.info({ workspace: opts.workspace }, 'event tail closed: token revoked');
-    socket.close(CloseCode.revoked, 'token revoked');
+    opts.log.info({ workspace: opts.workspace }, `event tail closed: ${reason}`);
+    socket.close(CloseCode.revoked, reason);
     setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS).unref();
   };
+  const revoked = () => closeRevoked('token revoked');
 
   const sink: SubscriptionSink = {
     events(events, cursor, epoch) {
@@ -117,6 +121,9 @@ export function serveTail(socket: WebSocket, opts: TailOptions): void {
   beater.unref();
   const token = opts.headers ? tokenFromHeaders(opts.headers) : undefined;
   const unwatch = token ? hub.credentials.watch(hashToken(token), revoked) : opts.watchCredential?.(revoked);
+  const unwatchMember = opts.member
+    ? hub.memberships.watch(opts.member, opts.workspace, () => closeRevoked('membership revoked'))
+    : undefined;
 
   function finish() {
     if (closed) return;
@@ -124,6 +131,7 @@ export function serveTail(socket: WebSocket, opts: TailOptions): void {
     clearInterval(pinger);
     clearInterval(beater);
     unwatch?.();
+    unwatchMember?.();
     sub.stop();
   }
 
