@@ -7,13 +7,14 @@
  * key is refused with a clear error before anything runs there. Needs root (CI runs as root),
  * iproute2 and openssh-server (.ci/run installs them); everything is removed in teardown.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSshdHost, type SshdHost } from '../helpers/sshd-host.js';
 import { until } from '../helpers/standalone-agent.js';
 import { HostKeyRefused, sshRun } from '../../src/server/ssh/session.js';
+import { dataFiles } from '../../src/shared/paths.js';
 import { activityTexts, deploy, importExample, settled } from './helpers.js';
 
 const SCHEMAS = 'http://elasticbox.net/schemas/';
@@ -99,12 +100,9 @@ describe.runIf(isRoot)('host A: the SSH provider installs the agent over ssh', (
   it('deploys Hello Web on host A; terminate runs dispose and leaves host A clean', async () => {
     const host = a!;
     const server = t!;
-    const { provider, policy } = await sshPolicy(server, 'host a', {
-      fingerprints: [`${host.target}=${host.fingerprint}`],
-      sudo: false,
-    });
+    // Trust on first use: the key host A shows at provisioning is the one terminate must see.
+    const { provider, policy } = await sshPolicy(server, 'host a', { trust_on_first_use: true, sudo: false });
     expect(provider.state).toBe('ready');
-    expect(provider.fingerprints).toEqual({ [host.target]: host.fingerprint });
     expect(JSON.stringify(provider)).not.toContain('PRIVATE KEY');
 
     const box = await helloWebBox(server);
@@ -112,6 +110,9 @@ describe.runIf(isRoot)('host A: the SSH provider installs the agent over ssh', (
     expect(res.status, res.text).toBe(202);
     const done = await settled(server, res.body.id, undefined, 120_000);
     expect(done.state, JSON.stringify(done.operation)).toBe('done');
+
+    const learned = (await server.call('GET', `/services/providers/${provider.id}`)).body;
+    expect(learned.fingerprints).toEqual({ [host.target]: host.fingerprint });
 
     // The machine enrolled from host A's address and serves the deploy.
     const machines = (await server.call('GET', '/services/machines')).body as any[];
@@ -133,10 +134,14 @@ describe.runIf(isRoot)('host A: the SSH provider installs the agent over ssh', (
     const keyBody = host.privateKey.split('\n')[1]!;
     const events = (await server.call('GET', '/services/events?limit=10000')).text;
     expect(events).not.toContain(keyBody);
+    const serverLog = dataFiles(server.dataDir).logFile;
+    if (existsSync(serverLog)) expect(readFileSync(serverLog, 'utf8')).not.toContain(keyBody);
+    const agentLog = readFileSync(join(host.home, '.ebcli-agent', 'agent.log'), 'utf8');
+    expect(agentLog).toContain('"agent connected"');
     for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
       let cmd = '';
       try {
-        cmd = (await import('node:fs')).readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       } catch {
         continue;
       }
