@@ -7,12 +7,15 @@
  * key is refused with a clear error before anything runs there. Needs root (CI runs as root),
  * iproute2 and openssh-server (.ci/run installs them); everything is removed in teardown.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, serverEnv, tempHome } from '../cli/helpers.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSshdHost, type SshdHost } from '../helpers/sshd-host.js';
 import { until } from '../helpers/standalone-agent.js';
+import { removeAgentOverSsh } from '../../src/server/ssh/agent-over-ssh.js';
 import { HostKeyRefused, sshRun } from '../../src/server/ssh/session.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { activityTexts, deploy, importExample, settled } from './helpers.js';
@@ -164,5 +167,85 @@ describe.runIf(isRoot)('host A: the SSH provider installs the agent over ssh', (
     expect(after.find((m) => m.id === machine.id)).toBeUndefined();
     const gone = await host.host.exec(`curl -sS --max-time 3 http://127.0.0.1:${port}/`, { PATH: '/usr/bin:/bin' });
     expect(gone.code).not.toBe(0);
+  }, 240_000);
+
+  it('machines register --ssh registers host A (register-instance-request); it serves an Existing Machines deploy', async () => {
+    const host = a!;
+    const server = t!;
+    const home = tempHome();
+    const keyDir = mkdtempSync(join(tmpdir(), 'ebcli-ssh-key-'));
+    try {
+      const keyFile = join(keyDir, 'id_ed25519');
+      writeFileSync(keyFile, host.privateKey, { mode: 0o600 });
+      const env = { ...home.env, ...serverEnv(server) };
+      const ssh = `${host.user}@${host.target}`;
+      const wrong = await runCli(
+        ['machines', 'register', '--ssh', ssh, '--key', keyFile, '--host-fingerprint', `SHA256:${'C'.repeat(43)}`],
+        { env, timeoutMs: 60_000 },
+      );
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.stderr).toContain(`(${host.fingerprint}) is not among the expected fingerprints`);
+      expect(existsSync(join(host.home, '.ebcli-agent'))).toBe(false);
+
+      const args = ['machines', 'register', '--ssh', ssh, '--key', keyFile, '--host-fingerprint', host.fingerprint];
+      const r = await runCli([...args, '--claims', 'linux,host-a', '--json'], { env, timeoutMs: 120_000 });
+      expect(r.code, r.stderr).toBe(0);
+      const machine = r.json();
+      expect(machine).toMatchObject({ claims: ['linux', 'host-a'], instance: null });
+      expect(machine.id).toMatch(/^rm-/);
+      const m = server;
+      await until(
+        async () => (await m.call('GET', `/services/machines/${machine.id}`)).body.state === 'online',
+        'the machine registered over ssh online',
+        45_000,
+      );
+      expect(r.stdout + r.stderr).not.toContain('PRIVATE KEY');
+
+      // The pool serves a deploy that asks for its claims (Existing Machines provider).
+      const provider = await server.call('POST', '/services/providers', {
+        body: { schema: `${SCHEMAS}existing/provider`, type: 'Existing Machines', name: 'pool' },
+      });
+      const policy = await server.call('POST', '/services/boxes', {
+        body: {
+          schema: `${SCHEMAS}boxes/policy`,
+          name: 'Host A pool',
+          provider_id: provider.body.id,
+          claims: ['host-a'],
+          profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 1 },
+        },
+      });
+      const box = await helloWebBox(server);
+      const res = await deploy(server, box.id, 'pooled', { policy_box: { id: policy.body.id } });
+      expect(res.status, res.text).toBe(202);
+      const done = await settled(server, res.body.id, undefined, 90_000);
+      expect(done.state, JSON.stringify(done.operation)).toBe('done');
+      expect(existsSync(join(host.home, '.ebcli-agent', 'work', res.body.id, 'www', 'index.html'))).toBe(true);
+      const before = (await server.call('GET', `/services/instances/${res.body.id}`)).body.updated;
+      expect((await server.call('DELETE', `/services/instances/${res.body.id}`)).status).toBe(202);
+      expect((await settled(server, res.body.id, before, 60_000)).state).toBe('done');
+      await until(
+        async () => (await m.call('GET', `/services/machines/${machine.id}`)).body.instance === null,
+        'the machine freed',
+      );
+      expect((await server.call('DELETE', `/services/machines/${machine.id}`)).status).toBe(204);
+    } finally {
+      // What the registration installed goes the way the SSH provider's terminate removes it.
+      const [name, port] = host.target.split(':');
+      await removeAgentOverSsh(
+        {
+          host: name!,
+          port: Number(port),
+          username: host.user,
+          privateKey: host.privateKey,
+          fingerprints: [host.fingerprint],
+          trustOnFirstUse: false,
+        },
+        { instanceId: 'none', sudo: false, timeoutMs: 30_000 },
+      ).catch(() => undefined);
+      home.cleanup();
+      rmSync(keyDir, { recursive: true, force: true });
+    }
+    await until(() => host.userProcesses().length === 0, 'the registered agent on host A to stop', 20_000);
+    expect(existsSync(join(host.home, '.ebcli-agent'))).toBe(false);
   }, 240_000);
 });
