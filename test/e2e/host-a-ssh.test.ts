@@ -152,6 +152,15 @@ describe.runIf(isRoot)('host A: the SSH provider installs the agent over ssh', (
       expect(cmd).not.toContain('EBCLI_ENROLL_TOKEN=');
     }
 
+    // Host A serves one machine at a time: a second deploy is refused, saying why.
+    const second = await deploy(server, box.id, 'second-on-host-a', { policy_box: { id: policy.id } });
+    const refused = await settled(server, second.body.id, undefined, 60_000);
+    expect(refused.state).not.toBe('done');
+    expect((await activityTexts(server, second.body.id)).join('\n')).toContain('serves a machine already');
+    const pending = refused.updated;
+    expect((await server.call('DELETE', `/services/instances/${second.body.id}`)).status).toBe(202);
+    expect((await settled(server, second.body.id, pending, 60_000)).state).toBe('done');
+
     const before = (await server.call('GET', `/services/instances/${res.body.id}`)).body.updated;
     expect((await server.call('DELETE', `/services/instances/${res.body.id}`)).status).toBe(202);
     const ended = await settled(server, res.body.id, before, 90_000);

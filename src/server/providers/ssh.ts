@@ -77,7 +77,7 @@ export class SshProvider implements Provider {
       hosts: s.hosts,
       sudo: s.sudo,
     });
-    if (!row) throw new Error(`every host of the SSH provider (${s.hosts.join(', ')}) serves a deploy already`);
+    if (!row) throw new Error(`every host of the SSH provider (${s.hosts.join(', ')}) serves a machine already`);
     const address = { public: parseHost(row.host).host, private: parseHost(row.host).host };
     // Provisioning again (a crashed step) keeps an agent that enrolled already.
     if (row.enrollment_id && (await machineOfEnrollment(this.db, row.enrollment_id))) return { agentPid: 0, address };

@@ -77,7 +77,7 @@ export async function registerOverSsh(
     );
   } catch (err) {
     if (err instanceof HostKeyRefused) throw badRequest(err.message);
-    throw new HttpError(502, (err as Error).message);
+    throw new HttpError(502, (err as Error).message, 'agent_unreachable');
   }
   const deadline = Date.now() + ENROLL_WAIT_MS;
   while (Date.now() < deadline) {
@@ -88,5 +88,6 @@ export async function registerOverSsh(
   throw new HttpError(
     504,
     `The agent installed on ${hostKey} did not enroll within ${ENROLL_WAIT_MS / 1000} s: see its log on the host (~/.ebcli-agent/agent.log, or /var/log/ebcli-agent/agent.log with sudo)`,
+    'agent_unreachable',
   );
 }

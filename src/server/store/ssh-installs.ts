@@ -11,8 +11,8 @@ export async function getSshInstall(db: Conn, machineName: string): Promise<SshI
 }
 
 /**
- * Takes the first of `hosts` no machine of the provider holds, for `machineName` (the same host
- * again when it holds one already); undefined when every host is taken.
+ * Takes the first of `hosts` no machine holds (of any SSH provider: one agent per host), for
+ * `machineName` (the same host again when it holds one already); undefined when all are taken.
  */
 export async function takeSshHost(
   db: Db,
@@ -28,6 +28,7 @@ export async function takeSshHost(
   return db.transaction().execute(async (trx) => {
     const mine = await getSshInstall(trx, args.machineName);
     if (mine) return mine;
+    if (!args.hosts.length) return undefined;
     const rows = await trx
       .selectFrom('ssh_installs')
       .select('host')

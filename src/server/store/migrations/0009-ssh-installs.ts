@@ -9,7 +9,8 @@ import type { Kysely, Migration } from 'kysely';
  * - `ssh_installs`: one row per machine an SSH provider set up: the provider, the host
  *   (`host:port`) it took, whether it installed with sudo, the enrollment token it minted and,
  *   once the agent enrolled, the registered machine. Terminate reads it to remove the agent from
- *   that host; the row goes with the machine.
+ *   that host; the row goes with the machine. A host serves one machine at a time, whichever
+ *   provider names it (a second bootstrap there would replace the first agent).
  */
 export const sshInstalls: Migration = {
   async up(db: Kysely<unknown>) {
@@ -25,7 +26,7 @@ export const sshInstalls: Migration = {
       .addColumn('sudo', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('enrollment_id', 'text')
       .addColumn('created', 'text', (c) => c.notNull())
-      .addUniqueConstraint('ssh_installs_host', ['provider_id', 'host'])
+      .addUniqueConstraint('ssh_installs_host', ['host'])
       .execute();
   },
 };
