@@ -73,6 +73,10 @@ describe('workspaces, boxes and providers commands', () => {
         username: 'deploy',
       });
       expect(created.stdout + created.stderr).not.toContain('PRIVATE KEY');
+      const shown = await runCli(['providers', 'show', created.json().id], { env: cli.env });
+      expect(shown.stdout).toMatch(/hosts\s+10\.0\.0\.5:22,10\.0\.0\.6:2222/);
+      expect(shown.stdout).toMatch(/username\s+deploy/);
+      expect(shown.stdout).not.toContain('PRIVATE KEY');
       const missing = await runCli([...args, '-f', 'username=x', '--private-key-file', join(dir, 'none')], {
         env: cli.env,
       });
