@@ -15,7 +15,7 @@ import { runCli, serverEnv, tempHome } from '../cli/helpers.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSshdHost, type SshdHost } from '../helpers/sshd-host.js';
 import { until } from '../helpers/standalone-agent.js';
-import { removeAgentOverSsh } from '../../src/server/ssh/agent-over-ssh.js';
+import { awaitEnrollment, removeAgentOverSsh } from '../../src/server/ssh/agent-over-ssh.js';
 import { HostKeyRefused, sshRun } from '../../src/server/ssh/session.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { activityTexts, deploy, importExample, settled } from './helpers.js';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   a = await startSshdHost();
   // Bound to the test's end of the veth pair: host A reaches the control plane there.
   t = await startTestServer(undefined, { host: a.host.hostIp });
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await t?.stop();
@@ -98,7 +98,16 @@ describe.runIf(isRoot)('host A: the SSH provider installs the agent over ssh', (
     const before = (await server.call('GET', `/services/instances/${res.body.id}`)).body.updated;
     expect((await server.call('DELETE', `/services/instances/${res.body.id}`)).status).toBe(202);
     expect((await settled(server, res.body.id, before, 60_000)).state).toBe('done');
-  }, 120_000);
+
+    // An agent that does not enroll: the error quotes the end of its log on the host.
+    const known = { ...target, fingerprints: [host.fingerprint], trustOnFirstUse: false };
+    const line = '{"level":"warn","message":"enrollment failed, retrying","error":"cannot reach the control plane"}';
+    await sshRun(known, `mkdir -p ~/.ebcli-agent && echo '${line}' > ~/.ebcli-agent/agent.log`, { timeoutMs: 20_000 });
+    await expect(
+      awaitEnrollment(known, { sudo: false, timeoutMs: 300, enrolled: async () => undefined }),
+    ).rejects.toThrow(`did not enroll within 0 s; the end of its log:\n${line}`);
+    await sshRun(known, 'rm -rf ~/.ebcli-agent', { timeoutMs: 20_000 });
+  }, 180_000);
 
   it('deploys Hello Web on host A; terminate runs dispose and leaves host A clean', async () => {
     const host = a!;

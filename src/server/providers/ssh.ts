@@ -12,7 +12,7 @@ import { getInstance } from '../store/instances.js';
 import { getProvider, getProviderSecrets, updateProvider } from '../store/providers.js';
 import { machineOfEnrollment, mintEnrollmentToken, removeRegisteredMachine } from '../store/registered-machines.js';
 import { deleteSshInstall, getSshInstall, setSshEnrollment, takeSshHost } from '../store/ssh-installs.js';
-import { installAgentOverSsh, removeAgentOverSsh } from '../ssh/agent-over-ssh.js';
+import { awaitEnrollment, installAgentOverSsh, removeAgentOverSsh } from '../ssh/agent-over-ssh.js';
 import { sshSettings, type SshSettings } from '../ssh/provider-fields.js';
 import { parseHost, type SshTarget } from '../ssh/session.js';
 import { providerIdOf } from '../workflows/instance-doc.js';
@@ -24,6 +24,7 @@ import type { AgentProcess, MachineSpec, Provider } from './types.js';
 
 const ENROLLMENT_TTL_MS = 15 * 60_000;
 const SSH_TIMEOUT_MS = 120_000;
+const ENROLL_WAIT_MS = 90_000;
 
 /** The ssh target for `host` (`host:port`) with the provider's key and that host's fingerprint. */
 export function sshTarget(s: SshSettings, host: string): SshTarget {
@@ -89,7 +90,8 @@ export class SshProvider implements Provider {
       holder: { instanceId: spec.instanceId, machineName: spec.name },
     });
     await setSshEnrollment(this.db, spec.name, enrollment.id);
-    const installed = await installAgentOverSsh(sshTarget(s, row.host), {
+    const target = sshTarget(s, row.host);
+    const installed = await installAgentOverSsh(target, {
       publicUrl: spec.serverUrl,
       certPem: readFileSync(dataFiles(this.dataDir).serverCert, 'utf8'),
       enrollmentToken: enrollment.token,
@@ -97,6 +99,14 @@ export class SshProvider implements Provider {
       timeoutMs: SSH_TIMEOUT_MS,
     });
     if (s.trustOnFirstUse) await this.learn(providerId, row.host, installed.fingerprint);
+    // An agent that cannot enroll (a URL the host cannot reach, …) fails here with its log,
+    // not after the workflow's wait for its connection.
+    const learned = { ...target, fingerprints: [installed.fingerprint] };
+    await awaitEnrollment(learned, {
+      sudo: row.sudo === 1,
+      timeoutMs: ENROLL_WAIT_MS,
+      enrolled: () => machineOfEnrollment(this.db, enrollment.id),
+    });
     return { agentPid: 0, address };
   }
 

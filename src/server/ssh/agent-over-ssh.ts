@@ -48,6 +48,32 @@ export async function installAgentOverSsh(target: SshTarget, a: InstallArgs): Pr
   return r;
 }
 
+/**
+ * Waits until the agent the bootstrap started has traded its enrollment token (`enrolled` finds
+ * the machine); otherwise fails with the end of the agent's log on the host, which says why (a
+ * control plane URL the host cannot reach, a refused certificate, …).
+ */
+export async function awaitEnrollment<T>(
+  target: SshTarget,
+  a: { sudo: boolean; timeoutMs: number; enrolled: () => Promise<T | undefined> },
+): Promise<T> {
+  const deadline = Date.now() + a.timeoutMs;
+  for (;;) {
+    const found = await a.enrolled();
+    if (found) return found;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const log = a.sudo ? '/var/log/ebcli-agent/agent.log' : '"$HOME/.ebcli-agent/agent.log"';
+  const tailCmd = `tail -n 5 ${log} 2>&1`;
+  const seen = await sshRun(target, a.sudo ? `sudo -n sh -c ${q(tailCmd)}` : tailCmd, { timeoutMs: 30_000 })
+    .then((r) => r.stdout.trim())
+    .catch((err: Error) => `(could not read it: ${err.message})`);
+  throw new Error(
+    `the agent installed on ${target.host}:${target.port} did not enroll within ${Math.round(a.timeoutMs / 1000)} s; the end of its log:\n${seen}`,
+  );
+}
+
 /** Stops and removes the agent the bootstrap installed on the target, with the instance's folder. */
 export async function removeAgentOverSsh(
   target: SshTarget,

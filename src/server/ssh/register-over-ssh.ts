@@ -11,9 +11,9 @@ import type { AuthUser, ServerContext } from '../context.js';
 import { badRequest, HttpError } from '../errors.js';
 import type { RegisterInstanceBody } from '../schemas/instances.js';
 import { machineOfEnrollment, mintEnrollmentToken, type RegisteredMachine } from '../store/registered-machines.js';
-import { installAgentOverSsh } from './agent-over-ssh.js';
+import { awaitEnrollment, installAgentOverSsh } from './agent-over-ssh.js';
 import { normalizeSshFields } from './provider-fields.js';
-import { HostKeyRefused, parseHost } from './session.js';
+import { HostKeyRefused, parseHost, type SshTarget } from './session.js';
 import { dataFiles } from '../../shared/paths.js';
 
 const ENROLLMENT_TTL_MS = 15 * 60_000;
@@ -56,38 +56,34 @@ export async function registerOverSsh(
     ttlMs: ENROLLMENT_TTL_MS,
     createdBy: me.id,
   });
+  const target: SshTarget = {
+    host,
+    port,
+    username: body.linux_username,
+    privateKey: body.private_key,
+    ...(body.passphrase ? { passphrase: body.passphrase } : {}),
+    fingerprints: known ? [known] : [],
+    trustOnFirstUse: body.trust_on_first_use === true,
+  };
   try {
-    await installAgentOverSsh(
-      {
-        host,
-        port,
-        username: body.linux_username,
-        privateKey: body.private_key,
-        ...(body.passphrase ? { passphrase: body.passphrase } : {}),
-        fingerprints: known ? [known] : [],
-        trustOnFirstUse: body.trust_on_first_use === true,
-      },
-      {
-        publicUrl: ctx.publicUrl,
-        certPem: readFileSync(dataFiles(ctx.dataDir).serverCert, 'utf8'),
-        enrollmentToken: enrollment.token,
-        sudo: body.sudo === true,
-        timeoutMs: SSH_TIMEOUT_MS,
-      },
-    );
+    await installAgentOverSsh(target, {
+      publicUrl: ctx.publicUrl,
+      certPem: readFileSync(dataFiles(ctx.dataDir).serverCert, 'utf8'),
+      enrollmentToken: enrollment.token,
+      sudo: body.sudo === true,
+      timeoutMs: SSH_TIMEOUT_MS,
+    });
   } catch (err) {
     if (err instanceof HostKeyRefused) throw badRequest(err.message);
     throw new HttpError(502, (err as Error).message, 'agent_unreachable');
   }
-  const deadline = Date.now() + ENROLL_WAIT_MS;
-  while (Date.now() < deadline) {
-    const m = await machineOfEnrollment(ctx.db, enrollment.id);
-    if (m) return m;
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    return await awaitEnrollment(target, {
+      sudo: body.sudo === true,
+      timeoutMs: ENROLL_WAIT_MS,
+      enrolled: () => machineOfEnrollment(ctx.db, enrollment.id),
+    });
+  } catch (err) {
+    throw new HttpError(504, (err as Error).message, 'agent_unreachable');
   }
-  throw new HttpError(
-    504,
-    `The agent installed on ${hostKey} did not enroll within ${ENROLL_WAIT_MS / 1000} s: see its log on the host (~/.ebcli-agent/agent.log, or /var/log/ebcli-agent/agent.log with sudo)`,
-    'agent_unreachable',
-  );
 }
