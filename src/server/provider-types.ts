@@ -1,6 +1,7 @@
 import { LOCAL_PROVIDER_TYPE } from './bootstrap.js';
 import { schemaName } from './docs.js';
 import { badRequest } from './errors.js';
+import { normalizeSshFields } from './ssh/provider-fields.js';
 
 /** What a provider type needs besides the common fields (cam-api.md §2.5). */
 export interface ProviderType {
@@ -79,8 +80,17 @@ const SECRET_FIELDS: readonly string[] = [...new Set(Object.values(CLOUD_TYPES).
 /** A pool of registered machines (`ebcli machines register`): deploys take a free one. */
 export const EXISTING_MACHINES_TYPE = 'Existing Machines';
 
+/** Hosts reached over ssh: provisioning installs the agent there, terminate removes it. */
+export const SSH_PROVIDER_TYPE = 'SSH';
+
 export const PROVIDER_TYPES: Readonly<Record<string, ProviderType>> = {
   ...CLOUD_TYPES,
+  [SSH_PROVIDER_TYPE]: {
+    schema: 'ssh/provider',
+    public: ['hosts', 'username', 'sudo', 'fingerprints', 'trust_on_first_use'],
+    secret: ['private_key', 'passphrase'],
+    required: ['hosts', 'username', 'private_key'],
+  },
   [EXISTING_MACHINES_TYPE]: { schema: 'existing/provider', public: [], secret: [], required: [] },
   /**
    * The `Test Provider` stands in for any cloud, so CAM clients send it whatever their tests hold
@@ -127,11 +137,17 @@ export function splitTypeFields(
   return pickTypeFields(spec, body);
 }
 
+/** Type fields that have a shape of their own, checked and normalized (SSH). */
+function normalized(spec: ProviderType, body: Record<string, unknown>): Record<string, unknown> {
+  return spec === PROVIDER_TYPES[SSH_PROVIDER_TYPE] ? normalizeSshFields(body) : body;
+}
+
 /** The type fields present in `body`, split into served fields and secrets (no checks). */
 export function pickTypeFields(
   spec: ProviderType,
   body: Record<string, unknown>,
 ): { fields: Record<string, unknown>; secrets: Record<string, unknown> } {
+  body = normalized(spec, body);
   const fields: Record<string, unknown> = {};
   const secrets: Record<string, unknown> = {};
   for (const f of spec.public) if (body[f] !== undefined) fields[f] = body[f];

@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, useCliServer } from './helpers.js';
 
@@ -46,6 +50,41 @@ describe('workspaces, boxes and providers commands', () => {
     expect(shown.json()).toMatchObject({ id, name: 'sandbox-2', description: 'for tests' });
     expect((await runCli(['providers', 'sync', id], { env: cli.env })).code).toBe(0);
     expect((await runCli(['providers', 'delete', id], { env: cli.env })).code).toBe(0);
+  });
+
+  it('providers create --type SSH reads the key from --private-key-file; it is never shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ebcli-ssh-key-'));
+    try {
+      const key = join(dir, 'id_rsa');
+      const pem = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      }).privateKey;
+      writeFileSync(key, pem, { mode: 0o600 });
+      const args = ['providers', 'create', 'lab', '--type', 'SSH', '-f', 'hosts=10.0.0.5,10.0.0.6:2222'];
+      const created = await runCli([...args, '-f', 'username=deploy', '--private-key-file', key, '--json'], {
+        env: cli.env,
+      });
+      expect(created.code, created.stderr).toBe(0);
+      expect(created.json()).toMatchObject({
+        type: 'SSH',
+        hosts: ['10.0.0.5:22', '10.0.0.6:2222'],
+        username: 'deploy',
+      });
+      expect(created.stdout + created.stderr).not.toContain('PRIVATE KEY');
+      const shown = await runCli(['providers', 'show', created.json().id], { env: cli.env });
+      expect(shown.stdout).toMatch(/hosts\s+10\.0\.0\.5:22,10\.0\.0\.6:2222/);
+      expect(shown.stdout).toMatch(/username\s+deploy/);
+      expect(shown.stdout).not.toContain('PRIVATE KEY');
+      const missing = await runCli([...args, '-f', 'username=x', '--private-key-file', join(dir, 'none')], {
+        env: cli.env,
+      });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('--private-key-file');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a provider field without a value, naming the flag', async () => {

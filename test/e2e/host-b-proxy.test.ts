@@ -6,13 +6,12 @@
  * runs as root), iproute2 and nftables (.ci/run installs them); the namespace, and with it the
  * veth pair and the nft table, is deleted in teardown even when the test fails.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startConnectProxy, type ConnectProxy } from '../helpers/connect-proxy.js';
+import { createTestHost, run, type TestHost } from '../helpers/netns.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { until } from '../helpers/standalone-agent.js';
 import { processAlive } from '../../src/shared/process.js';
@@ -24,37 +23,11 @@ const SCHEMAS = 'http://elasticbox.net/schemas/';
 const isRoot = process.getuid?.() === 0;
 if (process.env.CI && !isRoot) throw new Error('host-b-proxy.test.ts needs root in CI');
 
-const id = randomBytes(3).toString('hex');
-const NS = `ebcli-b-${id}`;
-const VETH_HOST = `ebh${id}`;
-const VETH_B = `ebb${id}`;
-// A random /30 of 10.233.0.0/16 (private), so parallel runs do not collide.
-const third = randomBytes(1)[0]!;
-const fourth = (randomBytes(1)[0]! & 0x3f) * 4;
-const HOST_IP = `10.233.${third}.${fourth + 1}`;
-const B_IP = `10.233.${third}.${fourth + 2}`;
-
+let hostB: TestHost | undefined;
 let t: TestServer | undefined;
 let proxy: ConnectProxy | undefined;
 let supervisor: number | undefined;
 const dirs: string[] = [];
-
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-
-function inB(command: string, env: Record<string, string>, timeoutMs = 60_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('ip', ['netns', 'exec', NS, 'sh', '-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 afterAll(async () => {
   if (supervisor) {
@@ -73,16 +46,7 @@ afterAll(async () => {
     });
   }
   // Deleting the namespace removes its end of the veth pair (and so the pair) and its nft table.
-  try {
-    run('ip', ['netns', 'del', NS]);
-  } catch {
-    // never created
-  }
-  try {
-    run('ip', ['link', 'del', VETH_HOST]);
-  } catch {
-    // gone with the namespace
-  }
+  hostB?.remove();
   await proxy?.close();
   await t?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -90,14 +54,10 @@ afterAll(async () => {
 
 describe.runIf(isRoot)('host B: only a CONNECT proxy reaches the control plane', () => {
   it('a machine registered with the one-liner enrolls through the proxy and deploys an example; direct is dropped', async () => {
-    run('ip', ['netns', 'add', NS]);
-    run('ip', ['link', 'add', VETH_HOST, 'type', 'veth', 'peer', 'name', VETH_B]);
-    run('ip', ['link', 'set', VETH_B, 'netns', NS]);
-    run('ip', ['addr', 'add', `${HOST_IP}/30`, 'dev', VETH_HOST]);
-    run('ip', ['link', 'set', VETH_HOST, 'up']);
-    run('ip', ['-n', NS, 'addr', 'add', `${B_IP}/30`, 'dev', VETH_B]);
-    run('ip', ['-n', NS, 'link', 'set', VETH_B, 'up']);
-    run('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+    // A random /30 of 10.233.0.0/16 (private); host A (host-a-ssh.test.ts) uses 10.234.0.0/16.
+    hostB = createTestHost('b', 233);
+    const { ns: NS, hostIp: HOST_IP, nsIp: B_IP } = hostB;
+    const inB = hostB.exec;
 
     t = await startTestServer(undefined, { host: HOST_IP });
     proxy = await startConnectProxy({ host: HOST_IP, user: 'hostb', password: 'pr0xy-secret' });

@@ -27,3 +27,9 @@ export function renderEnrollment(e: Enrollment): string {
     '',
   ].join('\n');
 }
+
+/** What `machines register --ssh` prints: the machine id first (scripts take the first line). */
+export function renderSshRegistration(m: RegisteredMachine): string {
+  const claims = m.claims.length ? `, claims ${m.claims.join(',')}` : '';
+  return `${m.id}\nRegistered ${m.hostname} as ${m.id} (${m.state}${claims}): deploys of an Existing Machines policy can take it.\n`;
+}

@@ -21,6 +21,37 @@ export class Machines extends Resource {
     return this.send('POST', servicePath('machines', 'enrollments'), { body });
   }
 
+  /**
+   * Registers an existing Linux machine over ssh (CAM's register-instance-request): the control
+   * plane connects with `privateKey`, installs the agent and answers once it has enrolled. The
+   * key travels in the request body only. One attempt (not retried), allowed 3 minutes.
+   */
+  registerOverSsh(opts: {
+    host: string;
+    username: string;
+    privateKey: string;
+    passphrase?: string;
+    fingerprint?: string;
+    trustOnFirstUse?: boolean;
+    sudo?: boolean;
+    claims?: string[];
+    owner?: string;
+  }): Promise<RegisteredMachine> {
+    const body: Record<string, unknown> = {
+      schema: 'http://elasticbox.net/schemas/register-instance-request',
+      unregistered_id: opts.host,
+      linux_username: opts.username,
+      private_key: opts.privateKey,
+    };
+    if (opts.passphrase) body.passphrase = opts.passphrase;
+    if (opts.fingerprint) body.host_fingerprint = opts.fingerprint;
+    if (opts.trustOnFirstUse) body.trust_on_first_use = true;
+    if (opts.sudo) body.sudo = true;
+    if (opts.claims) body.instance_tags = opts.claims;
+    if (opts.owner) body.owner = opts.owner;
+    return this.send('POST', servicePath('instances'), { body, timeoutMs: 180_000 });
+  }
+
   remove(id: string): Promise<undefined> {
     return this.send('DELETE', servicePath('machines', id));
   }

@@ -15,6 +15,7 @@ export const PROVIDER_SCHEMAS: Readonly<Record<string, string>> = {
   SoftLayer: 'softlayer/provider',
   'Test Provider': 'test/provider',
   'Existing Machines': 'existing/provider',
+  SSH: 'ssh/provider',
 };
 
 export class Providers extends Resource {

@@ -14,6 +14,7 @@ export default class ProvidersCreate extends BaseCommand<typeof ProvidersCreate>
   static override examples = [
     '<%= config.bin %> providers create sandbox --type "Test Provider"',
     '<%= config.bin %> providers create os --type Openstack -f identity_url=https://keystone:5000/v3 -f project=demo -f username=ops --secrets-file os.json',
+    '<%= config.bin %> providers create lab --type SSH -f hosts=10.0.0.5,10.0.0.6:2222 -f username=deploy -f sudo=true -f fingerprints=10.0.0.5=SHA256:… --private-key-file ~/.ssh/id_ed25519',
   ];
 
   static override args = { name: Args.string({ description: 'provider name', required: true }) };
@@ -26,6 +27,7 @@ export default class ProvidersCreate extends BaseCommand<typeof ProvidersCreate>
     description: Flags.string({ description: 'description' }),
     field: Flags.string({ char: 'f', description: 'type-specific field KEY=VALUE (repeatable)', multiple: true }),
     'secrets-file': Flags.string({ description: 'JSON file of secret fields, e.g. {"password": "…"}' }),
+    'private-key-file': Flags.string({ description: 'SSH providers: the private key file the hosts accept' }),
     workspace: workspaceFlag,
   };
 
@@ -41,6 +43,13 @@ export default class ProvidersCreate extends BaseCommand<typeof ProvidersCreate>
         Object.assign(fields, JSON.parse(readFileSync(this.flags['secrets-file'], 'utf8')));
       } catch (err) {
         throw new UsageError(`--secrets-file: ${(err as Error).message}`);
+      }
+    }
+    if (this.flags['private-key-file']) {
+      try {
+        fields.private_key = readFileSync(this.flags['private-key-file'], 'utf8');
+      } catch (err) {
+        throw new UsageError(`--private-key-file: ${(err as Error).message}`);
       }
     }
     const client = await this.client();

@@ -7,7 +7,18 @@ import { applicationDeploys, isApplicationRequest } from '../application-deploy.
 import { applyInstanceUpdate, planDeploy } from '../deploy-request.js';
 import { readableInstance } from '../resource-access.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
-import { DeployRequest, InstanceParams, UpdateInstance } from '../schemas/instances.js';
+import {
+  DeployRequest,
+  InstanceParams,
+  InstancesPost,
+  REGISTER_INSTANCE_REQUEST,
+  UpdateInstance,
+  type DeployRequestBody,
+  type RegisterInstanceBody,
+} from '../schemas/instances.js';
+import { schemaName } from '../docs.js';
+import { serveMachine } from './machines.js';
+import { registerOverSsh } from '../ssh/register-over-ssh.js';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import { failpoint } from '../failpoints.js';
 import { insertInstance, listInstances, updateInstance, type InstanceDoc } from '../store/instances.js';
@@ -15,6 +26,9 @@ import { membershipChanged } from '../workflows/auto-reconfigure.js';
 import { beginOperation } from '../workflows/begin.js';
 import { recordAnswer } from '../workflows/idempotency.js';
 import { announceWorkflow } from '../workflows/worker.js';
+
+/** A register-instance-request answers the registered machine (as `GET /services/machines/{id}`). */
+const RegisteredMachineDoc = Type.Object({ id: Type.String() }, { additionalProperties: true });
 
 /** A deploy answers one instance; a deploy of an application box, the array of its instances. */
 const OneOrMany = Type.Union([Document, Type.Array(Document)]);
@@ -44,15 +58,25 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     '/services/instances',
     {
       config: user,
-      schema: { tags, body: DeployRequest, response: { 202: OneOrMany, ...errors(400, 403, 409) } },
+      schema: {
+        tags,
+        body: InstancesPost,
+        response: { 201: RegisteredMachineDoc, 202: OneOrMany, ...errors(400, 403, 409) },
+      },
     },
     async (req, reply) => {
       const me = userOf(req);
-      if (isApplicationRequest(req.body.schema)) {
+      if (schemaName(req.body.schema) === REGISTER_INSTANCE_REQUEST) {
+        // An existing Linux machine, over ssh: it joins the workspace's registered machines.
+        const machine = await registerOverSsh(ctx, me, req.body as RegisterInstanceBody);
+        return reply.code(201).send(serveMachine(machine));
+      }
+      const body = req.body as DeployRequestBody;
+      if (isApplicationRequest(body.schema)) {
         // One instance per service of the application box, all or none; the answer is the array.
         const docs = await db.transaction().execute(async (trx) => {
           const out: InstanceDoc[] = [];
-          for (const { request, extra } of await applicationDeploys(trx, me, req.body)) {
+          for (const { request, extra } of await applicationDeploys(trx, me, body)) {
             const plan = await planDeploy(trx, me, request, extra);
             await insertInstance(trx, plan.doc, plan.providerId);
             await beginOperation(trx, plan.doc, 'deploy', { username: me.id, requestId: req.id });
@@ -67,7 +91,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
         return reply.code(202).send(docs);
       }
       const doc = await db.transaction().execute(async (trx) => {
-        const plan = await planDeploy(trx, me, req.body);
+        const plan = await planDeploy(trx, me, body);
         await insertInstance(trx, plan.doc, plan.providerId);
         await beginOperation(trx, plan.doc, 'deploy', { username: me.id, requestId: req.id });
         await recordAnswer(trx, req, 202, plan.doc);

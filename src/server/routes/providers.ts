@@ -9,6 +9,7 @@ import { badRequest, alreadyExists, forbidden, notFound } from '../errors.js';
 import { providerRole, type ProviderMember } from '../provider-access.js';
 import {
   EXISTING_MACHINES_TYPE,
+  SSH_PROVIDER_TYPE,
   PROVIDER_TYPES,
   pickTypeFields,
   providerType,
@@ -117,7 +118,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
       await checkMembers(db, body.members);
       const now = timestamp();
       const id = newUuid();
-      const local = body.type === LOCAL_PROVIDER_TYPE || body.type === EXISTING_MACHINES_TYPE;
+      const local = [LOCAL_PROVIDER_TYPE, EXISTING_MACHINES_TYPE, SSH_PROVIDER_TYPE].includes(body.type);
       const base = localProviderDoc(owner, id, now);
       const doc: ProviderDoc = {
         ...base,
@@ -140,7 +141,9 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
           ? unsupportedText(body.type)
           : body.type === EXISTING_MACHINES_TYPE
             ? 'Provider ready: deploys take a free registered machine (ebcli machines register).'
-            : 'Provider ready: machines are created on this host.';
+            : body.type === SSH_PROVIDER_TYPE
+              ? 'Provider ready: deploys install the agent on a free host over ssh.'
+              : 'Provider ready: machines are created on this host.';
         await insertProviderLog(trx, logEntry(doc, local ? INFO : ERROR, text, 'sync'));
       });
       return reply.code(202).send(doc);

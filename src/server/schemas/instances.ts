@@ -86,3 +86,45 @@ export type UpdateInstanceBody = Static<typeof UpdateInstance>;
 export const InstanceParams = Type.Object({
   inst: Type.String({ minLength: 1, maxLength: 128, pattern: INSTANCE_ID.source }),
 });
+
+/**
+ * CAM's register-instance-request (cam-api.md §2.4): an existing Linux machine reached over ssh
+ * becomes a registered machine. ebcli names the host in `unregistered_id` (`host[:port]`; no
+ * provider discovers unregistered machines here) and needs its host key: `host_fingerprint`
+ * (`SHA256:…`) or `trust_on_first_use: true`. `instance_tags` become the machine's claims.
+ */
+export const RegisterInstanceRequest = Type.Object(
+  {
+    schema: Type.String({ minLength: 1, maxLength: 256 }),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    name: Type.Optional(Type.String({ maxLength: MAX_INSTANCE_NAME })),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 1024 }), Type.Null()])),
+    unregistered_id: Type.String({ minLength: 1, maxLength: 300 }),
+    linux_username: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    private_key: Type.Optional(Type.String({ minLength: 1, maxLength: 65536 })),
+    passphrase: Type.Optional(Type.String({ maxLength: 4096 })),
+    windows_username: Type.Optional(Type.String({ maxLength: 64 })),
+    windows_password: Type.Optional(Type.String({ maxLength: 4096 })),
+    host_fingerprint: Type.Optional(Type.String({ maxLength: 100 })),
+    trust_on_first_use: Type.Optional(Type.Boolean()),
+    sudo: Type.Optional(Type.Boolean()),
+    instance_tags: Type.Optional(Type.Union([InstanceTags, Type.Null()])),
+    automatic_updates: Type.Optional(AutomaticUpdates),
+    lease: Type.Optional(Type.Union([Lease, Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+export type RegisterInstanceBody = Static<typeof RegisterInstanceRequest>;
+
+export const REGISTER_INSTANCE_REQUEST = 'register-instance-request';
+
+/** The body of `POST /services/instances`: a register request by its schema, else a deploy request. */
+export const InstancesPost = Type.Unsafe<DeployRequestBody | RegisterInstanceBody>({
+  if: {
+    type: 'object',
+    properties: { schema: { type: 'string', pattern: `${REGISTER_INSTANCE_REQUEST}$` } },
+    required: ['schema'],
+  },
+  then: RegisterInstanceRequest,
+  else: DeployRequest,
+});

@@ -22,6 +22,19 @@ const typeFields = {
   subscription_id: Type.Optional(Field),
   api_key: Type.Optional(Field),
   secret_key: Type.Optional(Field),
+  // SSH (src/server/ssh/provider-fields.ts): lists and flags also as the strings --field gives.
+  hosts: Type.Optional(Type.Union([Field, Type.Array(Type.String({ maxLength: 300 }), { maxItems: 256 })])),
+  sudo: Type.Optional(Type.Union([Type.Boolean(), Type.String({ maxLength: 8 })])),
+  trust_on_first_use: Type.Optional(Type.Union([Type.Boolean(), Type.String({ maxLength: 8 })])),
+  fingerprints: Type.Optional(
+    Type.Union([
+      Type.String({ maxLength: 65536 }),
+      Type.Array(Type.String({ maxLength: 400 }), { maxItems: 256 }),
+      Type.Record(Type.String({ maxLength: 300 }), Type.String({ maxLength: 100 })),
+    ]),
+  ),
+  private_key: Type.Optional(Type.String({ maxLength: 65536 })),
+  passphrase: Type.Optional(Field),
 };
 
 const Name = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });

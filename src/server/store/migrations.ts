@@ -7,6 +7,7 @@ import { activityCodes } from './migrations/0005-activity-codes.js';
 import { consoleSessions } from './migrations/0006-console-sessions.js';
 import { registeredMachines } from './migrations/0007-registered-machines.js';
 import { monitoring } from './migrations/0008-monitoring.js';
+import { sshInstalls } from './migrations/0009-ssh-installs.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0006_console_sessions': consoleSessions,
   '0007_registered_machines': registeredMachines,
   '0008_monitoring': monitoring,
+  '0009_ssh_installs': sshInstalls,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -54,10 +54,19 @@ export interface MintedEnrollment {
   workspace: string;
 }
 
-/** Mints a one-time enrollment token for `workspace`, valid for `ttlMs`. */
+/**
+ * Mints a one-time enrollment token for `workspace`, valid for `ttlMs`. With `holder`, the
+ * machine it enrolls is held by that deploy's machine from the start (SSH provider).
+ */
 export async function mintEnrollmentToken(
   db: Conn,
-  args: { workspace: string; claims: string[]; ttlMs: number; createdBy: string },
+  args: {
+    workspace: string;
+    claims: string[];
+    ttlMs: number;
+    createdBy: string;
+    holder?: { instanceId: string; machineName: string };
+  },
 ): Promise<MintedEnrollment> {
   const token = newToken();
   const id = randomBytes(8).toString('hex');
@@ -74,6 +83,7 @@ export async function mintEnrollmentToken(
       machine_id: null,
       created_by: args.createdBy,
       created: timestamp(),
+      ...(args.holder ? { instance_id: args.holder.instanceId, machine_name: args.holder.machineName } : {}),
     })
     .execute();
   return { id, token, expires, claims: args.claims, workspace: args.workspace };
@@ -120,8 +130,8 @@ export async function redeemEnrollmentToken(
       address: host.address ?? null,
       connected: 0,
       last_seen: null,
-      instance_id: null,
-      machine_name: null,
+      instance_id: row.instance_id ?? null,
+      machine_name: row.machine_name ?? null,
       created: now,
       updated: now,
     };
@@ -137,6 +147,16 @@ export async function registeredMachineForToken(db: Conn, credential: string): P
     .where('token_hash', '=', hashToken(credential))
     .executeTakeFirst();
   return r ? toMachine(r) : undefined;
+}
+
+/** The machine an enrollment token created, once it was traded. */
+export async function machineOfEnrollment(db: Conn, enrollmentId: string): Promise<RegisteredMachine | undefined> {
+  const row = await db
+    .selectFrom('enrollment_tokens')
+    .select('machine_id')
+    .where('id', '=', enrollmentId)
+    .executeTakeFirst();
+  return row?.machine_id ? getRegisteredMachine(db, row.machine_id) : undefined;
 }
 
 export async function getRegisteredMachine(db: Conn, id: string): Promise<RegisteredMachine | undefined> {

@@ -253,6 +253,20 @@ export interface EnrollmentTokensTable {
   machine_id: string | null;
   created_by: string;
   created: string;
+  /** Set when minted for one deploy's machine (SSH provider): the machine is held from enrollment. */
+  instance_id?: string | null;
+  machine_name?: string | null;
+}
+
+export interface SshInstallsTable {
+  machine_name: string;
+  provider_id: string;
+  workspace: string;
+  instance_id: string;
+  host: string;
+  sudo: number;
+  enrollment_id: string | null;
+  created: string;
 }
 
 export interface RegisteredMachinesTable {
@@ -295,4 +309,5 @@ export interface Database extends MonitoringTables {
   console_sessions: ConsoleSessionsTable;
   enrollment_tokens: EnrollmentTokensTable;
   registered_machines: RegisteredMachinesTable;
+  ssh_installs: SshInstallsTable;
 }

@@ -67,7 +67,9 @@ export async function beginOperation(
   const now = timestamp();
   const machine = machineName(doc);
   const machines = await machinesOf(trx, doc.id);
-  const hasMachine = machines.some((m) => m.state !== 'terminated');
+  // A machine still `provisioning` never came up (its provision step failed): no agent ran a
+  // script there, so terminate has nothing to dispose and redeploy provisions it again.
+  const hasMachine = machines.some((m) => m.state !== 'terminated' && m.state !== 'provisioning');
   const scriptless = operation === 'delete' || operation === 'force_terminate';
   const tree = scriptless ? undefined : scriptTree(await instanceTrees(trx, doc));
   const plan = buildPlan({ operation, tree, machine, hasMachine });

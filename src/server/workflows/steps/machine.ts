@@ -75,7 +75,8 @@ export async function provision(run: MachineStep): Promise<StepOutcome> {
     // instance document does not change under clients while the machine comes up.
     result: { agentPid: machine.agentPid, address: machine.address, ports },
     commit: async (trx, events) => {
-      await setMachineState(trx, spec.name, 'running', { agentPid: machine.agentPid });
+      // The host's address as the provider knows it (a remote host's, not the local default).
+      await setMachineState(trx, spec.name, 'running', { agentPid: machine.agentPid, address: machine.address });
       const base = { instanceId: wf.instanceId, workflowId: wf.id, workspace: wf.workspace, machine: spec.name };
       await addActivity(
         trx,

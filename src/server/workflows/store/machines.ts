@@ -158,7 +158,7 @@ export async function setMachineState(
   db: Conn,
   name: string,
   state: MachineState,
-  extra: { agentPid?: number | null; revokeToken?: boolean } = {},
+  extra: { agentPid?: number | null; revokeToken?: boolean; address?: MachineAddress } = {},
 ): Promise<void> {
   await db
     .updateTable('machines')
@@ -166,6 +166,7 @@ export async function setMachineState(
       state,
       updated: timestamp(),
       ...(extra.agentPid !== undefined ? { agent_pid: extra.agentPid } : {}),
+      ...(extra.address ? { address: JSON.stringify(extra.address) } : {}),
       ...(extra.revokeToken ? { token_hash: null } : {}),
     })
     .where('name', '=', name)
