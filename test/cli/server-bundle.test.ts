@@ -44,6 +44,27 @@ describe('server bundle', () => {
     expect(r.exports).toEqual(expect.arrayContaining(['startServer', 'waitForShutdownSignal']));
   });
 
+  it('starts an embedded (SQLite) server that has its certificates without loading pg or the x509 issuer', async () => {
+    const dataDir = join(home.home, 'lazy');
+    const script = `
+      const { startServer } = await import(${JSON.stringify(join(ROOT, 'dist', 'server', 'start.js'))});
+      await (await startServer({ dataDir: ${JSON.stringify(dataDir)}, port: 0 })).close();
+      const { createRequire } = await import('node:module');
+      const files = Object.keys(createRequire(import.meta.url).cache);
+      process.stdout.write(JSON.stringify(files.filter((f) => /node_modules[\\\\/](pg|@peculiar|fastify)[\\\\/]/.test(f))));`;
+    const loadedBy = () =>
+      new Promise<string[]>((resolve, reject) =>
+        execFile(process.execPath, ['--input-type=module', '-e', script], (err, stdout, stderr) =>
+          err ? reject(new Error(stderr)) : resolve(JSON.parse(stdout) as string[]),
+        ),
+      );
+    const first = await loadedBy(); // makes the CA and the server certificate
+    expect(first.some((f) => f.includes('@peculiar'))).toBe(true);
+    const again = await loadedBy();
+    expect(again.some((f) => /node_modules[\\/]fastify[\\/]/.test(f))).toBe(true);
+    expect(again.filter((f) => /node_modules[\\/](pg|@peculiar)[\\/]/.test(f))).toEqual([]);
+  }, 60_000);
+
   it('is what `server start --foreground` runs, and the server it starts answers health', async () => {
     const report = join(probeDir, 'loaded.json');
     const probe = join(probeDir, 'probe.cjs');
