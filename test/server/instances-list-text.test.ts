@@ -55,7 +55,7 @@ describe('instances list text', () => {
 
     // A document stored with its keys in another order: the list is serialised by the schema.
     const { id, uri, schema, ...rest } = benchInstanceDoc(9);
-    const reordered = { name: rest.name, ...rest, schema, uri, id } as InstanceDoc;
+    const reordered = { ...rest, schema, uri, id } as InstanceDoc;
     await insertInstance(t.server.db, reordered, null);
     const serialized = await t.call('GET', '/services/instances');
     expect(serialized.status).toBe(200);
