@@ -8,7 +8,7 @@ import { benchInstanceDoc } from '../../bench/lib/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
- * `GET /services/instances` answers the stored documents' text spliced into an array (T14, issue
+ * `GET /services/instances` (and a workspace's instances) answers the stored documents' text spliced into an array (T14, issue
  * 12) when each begins as the response schema would write it, else the parsed documents through
  * that schema. Either way the bytes must be the ones fastify's serializer makes from the documents.
  */
@@ -49,6 +49,9 @@ describe('instances list text', () => {
     expect(spliced.status).toBe(200);
     expect(spliced.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(spliced.text).toBe(serialize(JSON.parse(spliced.text)));
+    const inWorkspace = await t.call('GET', '/services/workspaces/admin/instances');
+    expect(inWorkspace.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(inWorkspace.text).toBe(spliced.text);
     expect((JSON.parse(spliced.text) as InstanceDoc[]).map((d) => d.id)).toEqual(
       expect.arrayContaining(docs.map((d) => d.id)),
     );
@@ -64,5 +67,9 @@ describe('instances list text', () => {
     expect(serialized.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(parsed).toHaveLength(docs.length + 1);
     expect(Object.keys(parsed.find((d) => d.id === id)!).slice(0, 4)).toEqual(['id', 'uri', 'schema', 'name']);
+    expect((await t.call('GET', '/services/workspaces/admin/instances')).text).toBe(serialized.text);
+    const filtered = await t.call('GET', '/services/workspaces/admin/instances?service=eb-bench');
+    expect(filtered.text).toBe(serialized.text);
+    expect((await t.call('GET', '/services/workspaces/admin/instances?service=none')).text).toBe('[]');
   });
 });
