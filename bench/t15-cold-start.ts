@@ -18,8 +18,13 @@ const RUNS = Number(process.argv[2] ?? 10);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LIMIT = 3;
 
+// As `ebcli server start --foreground` loads it (src/commands/server/start.ts): the server bundle
+// with its code cache (scripts/bundle-server.js).
 const CONTROL_PLANE = `
-const { startServer } = await import(${JSON.stringify(join(ROOT, 'dist/server/start.js'))});
+const { loadServerBundle } = await import(${JSON.stringify(join(ROOT, 'dist/cli/server-bundle.js'))});
+const bundle = loadServerBundle();
+if (!bundle) throw new Error('dist/server-bundle/start.cjs is missing: npm run build');
+const { startServer } = bundle;
 const server = await startServer({ dataDir: process.env.DATA_DIR, port: 0 });
 process.stdout.write(server.url + '\\n');
 process.on('SIGTERM', () => server.close().then(() => process.exit(0)));`;

@@ -1,6 +1,7 @@
 import type { AuthUser } from './context.js';
 import { forbidden, unauthorized } from './errors.js';
 import type { Db } from './store/db.js';
+import { compiledOnce } from './store/compiled-query.js';
 
 export type Role = 'owner' | 'collaborator' | 'read';
 
@@ -11,9 +12,14 @@ export function userOf(req: { user?: AuthUser }): AuthUser {
 }
 
 /** Ids of every workspace the user is a member of (personal workspace included). */
+/** The workspaces of a member (every list request asks), compiled once per store. */
+const workspacesOf = compiledOnce(
+  (db: Db, userId: string) => db.selectFrom('memberships').select('workspace_id').where('member', '=', userId),
+  ['placeholder-user'],
+);
+
 export async function memberWorkspaces(db: Db, userId: string): Promise<string[]> {
-  const rows = await db.selectFrom('memberships').select('workspace_id').where('member', '=', userId).execute();
-  return rows.map((r) => r.workspace_id);
+  return (await workspacesOf(db, userId)).map((r) => r.workspace_id);
 }
 
 export async function roleIn(db: Db, userId: string, workspaceId: string): Promise<Role | undefined> {

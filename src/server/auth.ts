@@ -4,6 +4,7 @@ import type { AuthUser } from './context.js';
 import { unauthorized } from './errors.js';
 import { hashToken } from './security.js';
 import type { Db } from './store/db.js';
+import { compiledOnce } from './store/compiled-query.js';
 
 /** Reads the API token from `ElasticBox-Token` or `Authorization: Bearer`. */
 export function tokenFromHeaders(headers: FastifyRequest['headers']): string | undefined {
@@ -17,13 +18,19 @@ export function tokenFromHeaders(headers: FastifyRequest['headers']): string | u
   return undefined;
 }
 
+/** The token lookup of every authenticated request, compiled once per store. */
+const tokenUser = compiledOnce(
+  (db: Db, hash: string) =>
+    db
+      .selectFrom('tokens')
+      .innerJoin('users', 'users.id', 'tokens.user_id')
+      .select(['users.id', 'users.email', 'users.is_admin'])
+      .where('tokens.hash', '=', hash),
+  ['placeholder-hash'],
+);
+
 export async function userForToken(db: Db, token: string): Promise<AuthUser | undefined> {
-  const row = await db
-    .selectFrom('tokens')
-    .innerJoin('users', 'users.id', 'tokens.user_id')
-    .select(['users.id', 'users.email', 'users.is_admin'])
-    .where('tokens.hash', '=', hashToken(token))
-    .executeTakeFirst();
+  const [row] = await tokenUser(db, hashToken(token));
   return row ? { id: row.id, email: row.email, isAdmin: row.is_admin === 1 } : undefined;
 }
 

@@ -4,7 +4,7 @@
  * loopback hosts, the listen address (unless it is a wildcard) and the public URL's host.
  */
 import { isIP } from 'node:net';
-import { LOOPBACK_HOSTS } from './tls.js';
+import { LOOPBACK_HOSTS } from './tls-hosts.js';
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
 

@@ -12,7 +12,7 @@ import type { ListenerTunables } from './listener.js';
 import { bootstrap } from './bootstrap.js';
 import type { ServerContext } from './context.js';
 import { EventBus } from './events/log.js';
-import { ReplicaBridge } from './events/replica-bridge.js';
+import type { ReplicaBridge } from './events/replica-bridge.js';
 import { joinReplicas } from './workflows/remote-dispatch.js';
 import { configureFailpoints } from './failpoints.js';
 import { tightenSecretFiles } from './secret-files.js';
@@ -102,6 +102,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     const context: ServerContext = { db, dataDir, bus: new EventBus(), agentCommand: opts.agentCommand, config };
     // Replicas on one PostgreSQL database wake each other's tails (LISTEN/NOTIFY, batched).
     if (opts.database) {
+      const { ReplicaBridge } = await import('./events/replica-bridge.js');
       bridge = new ReplicaBridge(opts.database, context.bus);
       await bridge.start();
     }

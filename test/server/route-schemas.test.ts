@@ -1,4 +1,5 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AJV } from '../../src/server/validation.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -6,7 +7,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 /**
  * Route validators compile on their first request (src/server/validation.ts: a cold start no
  * longer compiles every schema). A schema Ajv cannot compile would then fail only when its route
- * is first called; this test compiles every route's request schemas the way fastify would.
+ * is first called; this test compiles every route's request schemas the way fastify would. The
+ * same holds for response serializers (fast-json-stringify), compiled on a route's first response.
  */
 describe('route schemas', () => {
   let t: TestServer;
@@ -31,6 +33,20 @@ describe('route schemas', () => {
         if (!schema) continue;
         const validate = build({ schema, method: route.method, url: route.url, httpPart });
         expect(typeof validate, `${route.method} ${route.url} ${httpPart}`).toBe('function');
+        compiled++;
+      }
+    }
+    expect(compiled).toBeGreaterThan(20);
+  });
+
+  it("all response schemas compile with fastify's serializer compiler", () => {
+    const build = (SerializerSelector() as unknown as (ext: unknown, o: object) => (r: object) => unknown)({}, {});
+    let compiled = 0;
+    for (const route of t.server.app.routeTable) {
+      const response = route.schema?.response as Record<string, object> | undefined;
+      for (const [httpStatus, schema] of Object.entries(response ?? {})) {
+        const serialize = build({ schema, method: route.method, url: route.url, httpStatus });
+        expect(typeof serialize, `${route.method} ${route.url} ${httpStatus}`).toBe('function');
         compiled++;
       }
     }

@@ -90,7 +90,11 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
         foreground: false,
       };
     }
-    const { startServer, waitForShutdownSignal } = await import('../../server/start.js');
+    // The control plane's bundle when built (T15), else its modules.
+    const { loadServerBundle } = await import('../../cli/server-bundle.js');
+    const { startServer, waitForShutdownSignal } =
+      (loadServerBundle() as typeof import('../../server/start.js') | undefined) ??
+      (await import('../../server/start.js'));
     const server = await startServer({
       dataDir,
       database: this.flags.database,

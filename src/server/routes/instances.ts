@@ -21,7 +21,8 @@ import { serveMachine } from './machines.js';
 import { registerOverSsh } from '../ssh/register-over-ssh.js';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import { failpoint } from '../failpoints.js';
-import { insertInstance, listInstances, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { insertInstance, listInstanceTexts, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { documentArrayText, parseDoc } from '../docs.js';
 import { membershipChanged } from '../workflows/auto-reconfigure.js';
 import { beginOperation } from '../workflows/begin.js';
 import { recordAnswer } from '../workflows/idempotency.js';
@@ -51,7 +52,14 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
   api.get(
     '/services/instances',
     { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(Document) } } },
-    async (req) => listInstances(db, await memberWorkspaces(db, userOf(req).id), parseIds(req.query.ids)),
+    async (req, reply) => {
+      const texts = await listInstanceTexts(db, await memberWorkspaces(db, userOf(req).id), parseIds(req.query.ids));
+      // The stored text as it is when it is what the response schema would write (docs.ts): a
+      // string with a JSON content type is sent without serialisation.
+      const spliced = documentArrayText(texts);
+      if (spliced !== undefined) return reply.type('application/json; charset=utf-8').send(spliced as never);
+      return texts.map((text) => parseDoc<InstanceDoc>(text));
+    },
   );
 
   api.post(

@@ -3,13 +3,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { assertCanRead, assertCanWrite, userOf } from '../access.js';
 import type { ServerContext } from '../context.js';
-import { schemaUrl } from '../docs.js';
+import { documentArrayText, parseDoc, schemaUrl } from '../docs.js';
 import { badRequest, alreadyExists, conflict, forbidden, notFound } from '../errors.js';
 import { announceMembershipRevoked } from '../events/membership-watch.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { CreateWorkspace, UpdateWorkspace, WorkspaceParams } from '../schemas/workspaces.js';
 import { listBoxes } from '../store/boxes.js';
-import { listInstances } from '../store/instances.js';
+import { listInstanceTexts, type InstanceDoc } from '../store/instances.js';
 import { listProviders } from '../store/providers.js';
 import {
   deleteWorkspace,
@@ -216,9 +216,13 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
         response: { 200: DocList, ...errors(403, 404) },
       },
     },
-    async (req) => {
-      const all = await listInstances(db, [await scoped(req.params.ws, userOf(req))], parseIds(req.query.ids));
+    async (req, reply) => {
+      const texts = await listInstanceTexts(db, [await scoped(req.params.ws, userOf(req))], parseIds(req.query.ids));
       const service = req.query.service;
+      // Without a filter, the stored text as it is when the response schema would write the same (docs.ts).
+      const spliced = service ? undefined : documentArrayText(texts);
+      if (spliced !== undefined) return reply.type('application/json; charset=utf-8').send(spliced as never);
+      const all = texts.map((text) => parseDoc<InstanceDoc>(text));
       return service ? all.filter((i) => (i.service as { id?: string } | undefined)?.id === service) : all;
     },
   );

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import { migrateToLatest } from './migrations.js';
-import { isPostgresUrl, openPostgresStore } from './postgres.js';
+import { isPostgresUrl } from './postgres-url.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -59,6 +59,8 @@ export async function openSqliteStore(file: string): Promise<Db> {
 export async function openStore(opts: { database?: string; sqliteFile: string }): Promise<Db> {
   if (opts.database !== undefined && opts.database !== '') {
     if (!isPostgresUrl(opts.database)) throw new Error('the database must be a postgres:// or postgresql:// URL');
+    // `pg` and the PostgreSQL dialect load only here: an embedded server never pays for them (T15).
+    const { openPostgresStore } = await import('./postgres.js');
     return openPostgresStore(opts.database);
   }
   return openSqliteStore(opts.sqliteFile);

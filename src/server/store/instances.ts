@@ -56,11 +56,16 @@ export async function getInstance(db: Conn, id: string): Promise<InstanceDoc | u
 }
 
 export async function listInstances(db: Conn, owners: string[], ids?: string[]): Promise<InstanceDoc[]> {
+  return (await listInstanceTexts(db, owners, ids)).map((text) => parseDoc<InstanceDoc>(text));
+}
+
+/** The stored text of the documents {@link listInstances} returns, in the same order. */
+export async function listInstanceTexts(db: Conn, owners: string[], ids?: string[]): Promise<string[]> {
   if (owners.length === 0) return [];
   let q = db.selectFrom('instances').select('doc').where('owner', 'in', owners);
   if (ids) q = q.where('id', 'in', ids.length ? ids : ['']);
   const rows = await q.orderBy('created').execute();
-  return rows.map((r) => parseDoc<InstanceDoc>(r.doc));
+  return rows.map((r) => r.doc);
 }
 
 /** Ids of instances that use a box or provider and are not yet deleted. */

@@ -20,9 +20,7 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-export function isPostgresUrl(location: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(location);
-}
+export { isPostgresUrl } from './postgres-url.js';
 
 export interface PostgresStoreOptions {
   /** Most connections the pool opens (default DEFAULT_POOL_SIZE). */
