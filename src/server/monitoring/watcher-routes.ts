@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { readableInstance } from '../resource-access.js';
 import { errors } from '../schemas/common.js';
-import { hashPassword, verifyPassword } from '../security.js';
+import { hashSecret, verifySecret } from '../security.js';
 import { machineForToken, machinesOf } from '../workflows/store/machines.js';
 import { checksForInstance } from './checks-store.js';
 import { ensureWebsocket } from '../ws/plugin.js';
@@ -93,7 +93,7 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
             machine: machine.name,
             instance_id: machine.instanceId,
             workspace: machine.workspace,
-            password_hash: await hashPassword(password),
+            password_hash: hashSecret(password),
             public_key: req.body.public_key,
             last_seq: 0,
             last_result: 0,
@@ -125,7 +125,7 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
       if (!creds) throw unauthorized('Watcher credentials required: send Authorization: Basic');
       limits().check(req.ip);
       const row = await watcherByUsername(db, creds.username);
-      if (!row || row.revoked || !(await verifyPassword(creds.password, row.password_hash))) {
+      if (!row || row.revoked || !(await verifySecret(creds.password, row.password_hash))) {
         limits().fail(req.ip);
         throw unauthorized('Invalid Watcher credentials');
       }
