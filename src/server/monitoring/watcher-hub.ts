@@ -54,9 +54,9 @@ export class WatcherHub {
   runNow(machines: string[], checkIds: string[]): string[] {
     const asked: string[] = [];
     for (const s of this.sessions.values()) {
-      if (!machines.includes(s.row.machine) || s.closed) continue;
+      if (!machines.includes(s.serving.machine) || s.closed) continue;
       s.requestRun(checkIds);
-      asked.push(s.row.machine);
+      asked.push(s.serving.machine);
     }
     return asked;
   }

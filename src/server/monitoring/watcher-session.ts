@@ -13,6 +13,8 @@ import {
 import { checksForInstance, checkTargets } from './checks-store.js';
 import { ingestResult } from './ingest.js';
 import type { WatchersTable } from './tables.js';
+import { servingOf, type Serving } from './watcher-store.js';
+import { REGISTERED_MACHINE_ID } from '../store/registered-machines.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus } from '../events/log.js';
 import type { Db } from '../store/db.js';
@@ -41,6 +43,8 @@ export class WatcherSession {
   private lastResult: number;
   private queue: Promise<void> = Promise.resolve();
   closed = false;
+  /** The machine and instance its results are for (watcher-store.ts servingOf). */
+  serving: Serving;
 
   constructor(
     private readonly hub: WatcherSessionHost,
@@ -50,6 +54,7 @@ export class WatcherSession {
   ) {
     this.guard = new SequenceGuard(row.last_seq, hub.tunables.watcherToleranceMs);
     this.lastResult = row.last_result;
+    this.serving = { machine: row.machine, instanceId: row.instance_id };
     socket.on('message', (data) => {
       // Frames are handled one at a time, in arrival order.
       this.queue = this.queue
@@ -90,18 +95,46 @@ export class WatcherSession {
       case 'hello':
         if (!checkHello.Check(payload)) return this.refuse('invalid', e);
         this.helloDone = true;
+        if (!(await this.follow())) return;
         await this.ledger(payload.ledger, 0, 0);
         return this.sendConfig();
       case 'results':
         if (!checkResults.Check(payload)) return this.refuse('invalid', e);
         return this.results(e, payload);
       case 'keepalive':
-        return;
+        return this.followHost();
       case 'refused':
         if (!checkRefused.Check(payload)) return this.refuse('invalid', e);
         return this.audit(payload.reason as Refusal, payload.what, 'watcher');
       default:
         return this.refuse('invalid', e);
+    }
+  }
+
+  /**
+   * Looks up whom the Watcher reports for (watcher-store.ts servingOf); false, and the socket
+   * closed, when its registered host was removed.
+   */
+  private async follow(): Promise<boolean> {
+    const now = await servingOf(this.hub.db, this.row);
+    if (!now) {
+      this.close(4001, 'machine removed');
+      return false;
+    }
+    this.serving = now;
+    return true;
+  }
+
+  /**
+   * A registered machine's Watcher serves whichever deploy holds the host: when that changes (a
+   * deploy took it or freed it), it gets the checks of its new instance. Looked at on keepalives.
+   */
+  private async followHost(): Promise<void> {
+    if (!REGISTERED_MACHINE_ID.test(this.row.machine)) return;
+    const before = this.serving;
+    if (!(await this.follow())) return;
+    if (before.machine !== this.serving.machine || before.instanceId !== this.serving.instanceId) {
+      await this.sendConfig();
     }
   }
 
@@ -113,7 +146,7 @@ export class WatcherSession {
     },
   ) {
     const db = this.hub.db;
-    const instance = await getInstance(db, this.row.instance_id);
+    const instance = this.serving.instanceId ? await getInstance(db, this.serving.instanceId) : undefined;
     let accepted = 0;
     let rejected = 0;
     for (const r of payload.results) {
@@ -126,7 +159,7 @@ export class WatcherSession {
         continue;
       }
       await ingestResult(db, this.hub.bus, {
-        machine: this.row.machine,
+        machine: this.serving.machine,
         instance,
         check,
         exitCode: r.status,
@@ -157,7 +190,7 @@ export class WatcherSession {
   /** Sends the machine's current checks (signed, with the next server seq). */
   async sendConfig(): Promise<void> {
     const db = this.hub.db;
-    const instance = await getInstance(db, this.row.instance_id);
+    const instance = this.serving.instanceId ? await getInstance(db, this.serving.instanceId) : undefined;
     const checks = instance ? await checksForInstance(db, instance) : [];
     const config: ConfigPayload = {
       keepaliveMs: this.hub.tunables.keepaliveMs,
