@@ -3,7 +3,8 @@
  * run alone from a temp folder with an enrollment token as the bootstrap leaves it, starts the
  * Watcher beside the agent. The Watcher enrolls with the host's machine credential (its own key
  * pair and password), reports for the deploy that holds the host (here a built-in check the
- * instance's tag selects), and is refused once the host is removed.
+ * instance's tag selects); a frozen host opens the keepalive alert of the deploy's machine, which
+ * resolves when it runs again; the Watcher is refused once the host is removed.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { ensureBuilt } from '../cli/helpers.js';
 import { createBox, deploy, settled } from '../e2e/helpers.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { WATCHER_PATH } from '../../src/shared/monitoring/watcher-protocol.js';
-import { createCheck } from './helpers.js';
+import { createCheck, eventsOf } from './helpers.js';
 import { fastMonitoring, until } from './watcher-helpers.js';
 
 const SCHEMAS = 'http://elasticbox.net/schemas/';
@@ -121,6 +122,27 @@ describe('Watcher on a registered machine', () => {
         .executeTakeFirstOrThrow();
       expect(row.accepted).toBeGreaterThan(0);
       expect(row.rejected).toBe(0);
+
+      // The host stops answering (agent and Watcher frozen): the keepalive alert opens for the
+      // deploy's machine; it resolves when the host runs again.
+      agent.child.kill('SIGSTOP');
+      let opened: any;
+      try {
+        opened = await until(
+          async () =>
+            (await eventsOf(t, ['alert.open'])).find((a) => a.data.check === 'keepalive' && a.data.machine === machine),
+          30_000,
+          'the keepalive alert',
+        );
+      } finally {
+        agent.child.kill('SIGCONT');
+      }
+      expect(opened.data).toMatchObject({ status: 'critical', machine });
+      await until(
+        async () => (await eventsOf(t, ['alert.resolve'])).find((a) => a.data.alert === opened.data.alert),
+        30_000,
+        'the keepalive alert resolved',
+      );
 
       // Terminated and the host removed: its Watcher's credentials are refused.
       const term = await t.call('DELETE', `/services/instances/${done.id}?operation=terminate`);

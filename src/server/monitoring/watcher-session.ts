@@ -30,7 +30,7 @@ export interface WatcherSessionHost {
   readonly log: FastifyBaseLogger;
   nextServerSeq(username: string): number;
   detach(session: WatcherSession): void;
-  seen(row: WatchersTable): Promise<void>;
+  seen(row: WatchersTable, serving: Serving): Promise<void>;
 }
 
 /** Close code for a refused frame (policy violation). */
@@ -90,12 +90,13 @@ export class WatcherSession {
       .set({ last_seq: e.seq, last_seen: Date.now() })
       .where('username', '=', this.row.username)
       .execute();
-    await this.hub.seen(this.row);
+    // Whom it reports for is looked up at hello, before a lost Watcher counts as back for it.
+    if (e.type === 'hello' && !(await this.follow())) return;
+    await this.hub.seen(this.row, this.serving);
     switch (e.type) {
       case 'hello':
         if (!checkHello.Check(payload)) return this.refuse('invalid', e);
         this.helloDone = true;
-        if (!(await this.follow())) return;
         await this.ledger(payload.ledger, 0, 0);
         return this.sendConfig();
       case 'results':
