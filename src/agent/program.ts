@@ -8,7 +8,7 @@
  * It reads its configuration (config.ts), logs JSON lines to `log_file` (default `agent.log`
  * beside the configuration; CAM: elasticbox-agent.log), trades its enrollment token for a machine
  * credential on first start (enroll.ts), then runs the agent (main.ts) outbound only, directly or
- * through the proxy (proxy.ts), until SIGTERM or SIGINT. Exit status: 0 stopped, 1 failed,
+ * through the proxy (proxy.ts), with the Watcher beside it (src/watcher), until SIGTERM or SIGINT. Exit status: 0 stopped, 1 failed,
  * 78 configuration or enrollment refused (a supervisor should not restart it as is).
  */
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_FILE, readAgentConfig, readCredential, type AgentConfig } from './config.js';
 import { enroll, EnrollError } from './enroll.js';
 import { AGENT_VERSION, runAgent, type AgentLogger } from './main.js';
-import { proxyFor, proxyForLog } from './proxy.js';
+import { proxyFor, proxyForLog, tunnelAgent } from './proxy.js';
+import { startBesideAgent } from '../watcher/beside-agent.js';
 import { Backoff } from '../shared/backoff.js';
 
 /** The `elasticbox` helper command's source, put into the bundle by scripts/bundle-agent.js. */
@@ -142,8 +143,20 @@ async function main(): Promise<number> {
     helperCommand: installHelper(config.stateDir),
     onLog: log,
   });
+  // The Watcher beside the agent (issue 14): its own module, connection and credentials. It
+  // enrolls with the machine credential (the server knows it as this host) and keeps its key,
+  // password and spool in state_dir/watcher; it goes through the same proxy as the agent.
+  const watcher = startBesideAgent({
+    server: config.url,
+    ...(caPem ? { ca: caPem } : {}),
+    ...(proxy ? { agent: tunnelAgent(proxy) } : {}),
+    stateDir: join(config.stateDir, 'watcher'),
+    machineToken: () => credential.token,
+    log: (level, msg, data) => log(level, `watcher: ${msg}`, data),
+  });
   await stopSignal;
   log('info', 'agent stopping');
+  await watcher.stop();
   await handle.stop();
   return 0;
 }

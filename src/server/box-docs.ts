@@ -106,6 +106,7 @@ export function newBoxDoc(body: CreateBoxInput, kind: BoxType, owner: string, no
     doc.type = body.type ?? 'CloudFormation Service';
     if (body.template) doc.template = body.template;
   }
-  for (const field of ['readme', 'files', 'ports'] as const) if (body[field] !== undefined) doc[field] = body[field];
+  for (const field of ['readme', 'files', 'ports', 'checks'] as const)
+    if (body[field] !== undefined) doc[field] = body[field];
   return doc;
 }

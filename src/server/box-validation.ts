@@ -1,5 +1,6 @@
 import type { AuthUser } from './context.js';
 import type { BoxType } from '../shared/box-format.js';
+import { checkSpecProblem, type BoxCheckSpec } from '../shared/monitoring/checks.js';
 import { checkBlobUrl } from './blob-refs.js';
 import { looksLikeBlobUrl } from './blob-urls.js';
 import { checkVariables, readableBox } from './box-variables.js';
@@ -20,6 +21,7 @@ export interface CheckedFields {
   members?: { workspace: string }[];
   requirements?: string[];
   services?: { name: string; box: { id: string } }[];
+  checks?: BoxCheckSpec[];
 }
 
 /**
@@ -31,6 +33,15 @@ export async function checkBoxFields(db: Db, user: AuthUser, kind: BoxType, fiel
   const events = Object.entries(fields.events ?? {});
   if ((kind === 'policy' || kind === 'cloudformation') && events.length > 0)
     throw badRequest(`A ${kind} box has no events`);
+  if ((kind === 'policy' || kind === 'cloudformation') && fields.checks?.length)
+    throw badRequest(`A ${kind} box has no checks: declare them in the boxes its instances run`);
+  const checkNames = new Set<string>();
+  for (const [i, spec] of (fields.checks ?? []).entries()) {
+    const problem = checkSpecProblem(spec, `checks[${i}]`);
+    if (problem) throw badRequest(`${problem} (check ${spec.name})`);
+    if (checkNames.has(spec.name)) throw badRequest(`checks: ${spec.name} is declared more than once`);
+    checkNames.add(spec.name);
+  }
   if (kind === 'policy' && fields.requirements?.length)
     throw badRequest('A policy box has no requirements: list what it offers in claims');
   for (const [name, ref] of events) await checkBlobUrl(db, user, ref.url, `events.${name}`);

@@ -25,3 +25,19 @@ export const newToken = (): string => `eb_${randomBytes(32).toString('base64url'
 
 /** Tokens carry 256 random bits, so one SHA-256 round is enough to store them safely. */
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/**
+ * A secret the server generated itself (a Watcher's password: 192 random bits) needs no slow
+ * hash: like a token, one SHA-256 round stores it safely (`sha256$<hex>`), and verifying it costs
+ * microseconds instead of scrypt's ~25 ms of CPU, which a fleet of Watchers reconnecting at once
+ * (quality.md L2, F7) would otherwise queue behind. Hashes written as scrypt still verify.
+ */
+export const hashSecret = (secret: string): string => `sha256$${hashToken(secret)}`;
+
+export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  if (stored.startsWith('scrypt$')) return verifyPassword(secret, stored);
+  if (!stored.startsWith('sha256$')) return false;
+  const expected = Buffer.from(stored.slice('sha256$'.length), 'hex');
+  const actual = Buffer.from(hashToken(secret), 'hex');
+  return expected.length === actual.length && timingSafeEqual(actual, expected);
+}

@@ -1,3 +1,4 @@
+import type { Agent } from 'node:http';
 import { request } from 'node:https';
 import { newKeyPair } from '../shared/monitoring/signing.js';
 import { WATCHER_ENROLL_PATH, type EnrollReply } from '../shared/monitoring/watcher-protocol.js';
@@ -8,6 +9,7 @@ function post(
   ca: string | undefined,
   token: string,
   body: string,
+  agent: Agent | undefined,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -15,6 +17,7 @@ function post(
       {
         method: 'POST',
         ca,
+        ...(agent ? { agent } : {}),
         headers: {
           authorization: `Bearer ${token}`,
           'content-type': 'application/json',
@@ -44,6 +47,7 @@ export async function ensureIdentity(
   server: string,
   ca: string | undefined,
   machineToken: () => string,
+  agent?: Agent,
 ): Promise<{ identity: Identity; privateKey: string }> {
   const existing = state.readIdentity();
   if (existing) return existing;
@@ -53,6 +57,7 @@ export async function ensureIdentity(
     ca,
     machineToken(),
     JSON.stringify({ public_key: keys.publicKey }),
+    agent,
   );
   if (res.status !== 201) throw new Error(`enrollment refused: HTTP ${res.status}`);
   const reply = JSON.parse(res.text) as EnrollReply;

@@ -1,4 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
+import type { Agent } from 'node:http';
 import WebSocket from 'ws';
 import { extractMetrics, type MetricFormat } from '../shared/monitoring/metrics-parse.js';
 import {
@@ -29,6 +30,8 @@ export interface WatcherOptions {
   /** `https://host:port` of the control plane. */
   server: string;
   ca?: string;
+  /** The HTTP agent to connect through (a CONNECT tunnel when the host goes through a proxy). */
+  agent?: Agent;
   stateDir: string;
   /** The machine token, read only when enrolling. */
   machineToken: () => string;
@@ -81,6 +84,7 @@ export class Watcher {
       this.opts.server,
       this.opts.ca,
       this.opts.machineToken,
+      this.opts.agent,
     );
     this.identity = identity;
     this.key = privateKeyOf(privateKey);
@@ -101,6 +105,7 @@ export class Watcher {
     const url = `${this.opts.server.replace(/^http/, 'ws')}${WATCHER_PATH}`;
     const ws = new WebSocket(url, {
       ca: this.opts.ca,
+      ...(this.opts.agent ? { agent: this.opts.agent } : {}),
       headers: { authorization: `Basic ${auth}` },
       maxPayload: 8 * 1024 * 1024,
     });

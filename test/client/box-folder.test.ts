@@ -361,3 +361,44 @@ describe('writeBoxFolder', () => {
     await expect(initBoxFolder(root, '../x')).rejects.toThrow(BoxFolderError);
   });
 });
+
+describe('checks in box.yaml', () => {
+  const checks = [
+    'checks:',
+    '- name: web-port',
+    '  builtin: {type: tcp, params: {port: 8080}}',
+    '  interval: 10',
+    '- name: says-ok',
+    '  command: echo OK',
+    '  interval: 30',
+    '',
+  ].join('\n');
+
+  it('are read, sent with the box, and written back by export', async () => {
+    const root = await tempDir();
+    await makeBox(root, 'Watched', scriptYaml('Watched', '', `id: w-1\n${checks}`));
+    const box = await readBoxFolder(join(root, 'Watched'));
+    const expected = [
+      { name: 'web-port', builtin: { type: 'tcp', params: { port: 8080 } }, interval: 10 },
+      { name: 'says-ok', command: 'echo OK', interval: 30 },
+    ];
+    const { refs, fetchBlob } = blobStore();
+    const doc = toBoxDocument(box, refs);
+    expect(doc.checks).toEqual(expected);
+    const out = await tempDir();
+    await writeBoxFolder(out, { ...doc, id: 'w-1' } as RemoteBox, fetchBlob);
+    expect((await readBoxFolder(join(out, 'Watched'))).doc.extra.checks).toEqual(expected);
+  });
+
+  it('must be a list of definitions, and not on a policy box', async () => {
+    const root = await tempDir();
+    await makeBox(root, 'Bad', scriptYaml('Bad', '', 'checks: [echo OK]\n'));
+    expect(messages(await validateBoxFolder(join(root, 'Bad')))).toEqual([
+      'Bad/box.yaml: checks must be a list of check definitions (name, command or builtin, interval, …)',
+    ]);
+    await makeBox(root, 'P', `name: P\nschema: http://elasticbox.net/schemas/boxes/policy\n${checks}`);
+    expect(messages(await validateBoxFolder(join(root, 'P')))).toEqual([
+      'P/box.yaml: policy boxes have no checks: declare them in the boxes their instances run',
+    ]);
+  });
+});

@@ -118,6 +118,18 @@ describe('bootstrap one-liner', () => {
     const log = readFileSync(join(base, 'agent.log'), 'utf8');
     expect(log).toContain('"agent connected"');
     expect(log).not.toContain(enrollment.token);
+    // The Watcher runs beside the agent (issue 14): enrolled under the host, its own credentials.
+    const watcher = await until(
+      async () =>
+        (await t!.server.db.selectFrom('watchers').selectAll().where('machine', '=', online.id).executeTakeFirst())
+          ?.last_seen
+          ? true
+          : undefined,
+      'the Watcher connected',
+      30_000,
+    );
+    expect(watcher).toBe(true);
+    expect(statSync(join(base, 'state', 'watcher', 'key.pem')).mode & 0o777).toBe(0o600);
 
     // Removed: its agent is disconnected and refused; the machine leaves the list.
     const removed = await runCli(['machines', 'remove', online.id, '--json'], { env });

@@ -93,7 +93,7 @@ describe('Watcher end to end', () => {
         .selectAll()
         .where('machine', '=', m.machine)
         .executeTakeFirstOrThrow();
-      expect(row.password_hash).toMatch(/^scrypt\$/);
+      expect(row.password_hash).toMatch(/^sha256\$[0-9a-f]{64}$/);
       expect(row.public_key).toMatch(/^MCowBQYDK2Vw/); // SPKI prefix of an Ed25519 key
       expect(existsSync(join(m.dir, 'state', 'key.pem'))).toBe(true);
       // Metrics came from the perfdata.

@@ -200,6 +200,7 @@ const CONTENT_KEYS = [
   'lifespan',
   'services',
   'type',
+  'checks',
 ];
 
 /** Whether the remote draft already holds what the import would send. */

@@ -26,6 +26,7 @@ const COMMON_KEYS = [
   'icon',
   'automatic_updates',
   'friendly_id',
+  'checks',
 ];
 /** Keys only some box types have (cam-api.md §3.1) that box.yaml keeps as written, in `BoxFolderDoc.extra`. */
 export const EXTRA_KEYS: Readonly<Record<string, BoxType>> = {
@@ -122,6 +123,15 @@ export async function loadFolder(root: string, folder: string, report: Report): 
   if (type === 'policy' && doc.requirements?.length)
     bad('policy boxes have no requirements: list what the policy offers in claims');
   for (const key of Object.keys(EXTRA_KEYS)) if (data[key] !== undefined) doc.extra[key] = data[key];
+  // Monitoring checks the box's instances run (issue 14); the server judges each definition.
+  if (data.checks !== undefined && data.checks !== null) {
+    const c = data.checks;
+    if (!Array.isArray(c) || !c.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x)))
+      bad('checks must be a list of check definitions (name, command or builtin, interval, …)');
+    else if ((type === 'policy' || type === 'cloudformation') && c.length)
+      bad(`${type} boxes have no checks: declare them in the boxes their instances run`);
+    else doc.extra.checks = c;
+  }
 
   const checked = checkVariables(data.variables, parsed.sourceOf);
   checked.errors.forEach(bad);

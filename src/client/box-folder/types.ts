@@ -65,7 +65,7 @@ export interface BoxFolderDoc {
   automatic_updates: AutomaticUpdates;
   friendly_id?: string;
   variables: BoxVariable[];
-  /** Type-specific keys kept as written: claims, profile, provider_id, lifespan, services, type. */
+  /** Keys kept as written: the type-specific claims, profile, provider_id, lifespan, services, type; checks. */
   extra: Record<string, unknown>;
   /** Paths (relative to the folder) of the docker `dockerfile` and cloudformation `template` files. */
   dockerfile?: string;

@@ -80,6 +80,7 @@ export async function writeBoxFolder(
   if (box.friendly_id) yaml.friendly_id = box.friendly_id;
   for (const [key, only] of Object.entries(EXTRA_KEYS))
     if (only === type && box[key] !== undefined && box[key] !== null) yaml[key] = box[key];
+  if (Array.isArray(box.checks) && box.checks.length) yaml.checks = box.checks;
 
   const fileNames = new Map<string, string>();
   const used = new Set<string>();

@@ -9,7 +9,7 @@ import { errors } from '../schemas/common.js';
 import type { Db } from '../store/db.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
-import { CheckSpec, type CheckDoc } from '../../shared/monitoring/checks.js';
+import { CheckSpec, checkSpecProblem, type CheckDoc } from '../../shared/monitoring/checks.js';
 import {
   checkVersions,
   deleteCheck,
@@ -28,11 +28,8 @@ const CreateCheck = Type.Object(
 );
 
 function validateSpec(spec: CheckSpec): void {
-  if (!spec.command === !spec.builtin) throw badRequest('body must have exactly one of command and builtin');
-  if (spec.timeout !== undefined && spec.timeout > spec.interval * 10) {
-    throw badRequest('body/timeout must be at most ten times the interval');
-  }
-  if (spec.flap && spec.flap.low > spec.flap.high) throw badRequest('body/flap/low must not exceed flap/high');
+  const problem = checkSpecProblem(spec, 'body');
+  if (problem) throw badRequest(problem);
 }
 
 /** A check by id, or by name in one of the user's workspaces; 404 when the user may not read it. */

@@ -1,7 +1,10 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
-import type { CheckDoc } from '../../shared/monitoring/checks.js';
+import { createHash } from 'node:crypto';
+import type { BoxCheckSpec, CheckDoc } from '../../shared/monitoring/checks.js';
+import { schemaUrl } from '../docs.js';
+import type { BoxDoc } from '../store/boxes.js';
 import type { InstanceDoc } from '../store/instances.js';
 
 type Conn = Db | Transaction<Database>;
@@ -98,7 +101,36 @@ export function checkTargets(check: CheckDoc, instance: InstanceDoc): boolean {
   return true;
 }
 
-/** The checks a machine of this instance runs. */
+/** The version of a box-declared check: a number that changes when its definition does. */
+const specVersion = (spec: BoxCheckSpec): number =>
+  createHash('sha256').update(JSON.stringify(spec)).digest().readUInt32BE(0) >>> 1;
+
+/**
+ * The checks the instance's boxes declare (`checks` in a box), as the instance's deploy took
+ * them: one per box (its versions share an id) and name, targeting that box.
+ */
+export function boxChecksOf(instance: InstanceDoc): CheckDoc[] {
+  const boxes = (instance.boxes as BoxDoc[] | undefined) ?? [];
+  return boxes.flatMap((box) =>
+    ((box.checks as BoxCheckSpec[] | undefined) ?? []).map((spec) => {
+      const boxId = box.version?.box ?? box.id;
+      return {
+        ...spec,
+        id: `box:${boxId}:${spec.name}`,
+        uri: `/services/boxes/${box.id}`,
+        schema: schemaUrl('check'),
+        owner: instance.owner,
+        version: specVersion(spec),
+        target: { box: box.id },
+        created: box.created,
+        updated: box.updated,
+      };
+    }),
+  );
+}
+
+/** The checks a machine of this instance runs: the repository's that target it, and its boxes'. */
 export async function checksForInstance(db: Conn, instance: InstanceDoc): Promise<CheckDoc[]> {
-  return (await listChecks(db, [instance.owner])).filter((c) => checkTargets(c, instance));
+  const repository = (await listChecks(db, [instance.owner])).filter((c) => checkTargets(c, instance));
+  return [...repository, ...boxChecksOf(instance)];
 }

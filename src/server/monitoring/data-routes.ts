@@ -11,7 +11,7 @@ import { machinesOf } from '../workflows/store/machines.js';
 import { formatTimestamp } from '../../shared/time.js';
 import { statusByName } from '../../shared/monitoring/status.js';
 import { getAlert, listAlerts, serveAlert, serveState } from './alerts-store.js';
-import { checkTargets } from './checks-store.js';
+import { boxChecksOf, checkTargets } from './checks-store.js';
 import { readableCheck } from './check-routes.js';
 import type { MonitoringTunables } from './config.js';
 import { ingestResult } from './ingest.js';
@@ -85,6 +85,7 @@ export async function dataRoutes(
           (c) => [c.id, c.name],
         ),
       );
+      for (const c of boxChecksOf(instance)) names.set(c.id, c.name);
       return rows.map((r) => serveState(r, names.get(r.check_id))).sort((a, b) => a.check.localeCompare(b.check));
     },
   );

@@ -10,6 +10,7 @@ import { ingestResult } from './ingest.js';
 import type { ServerKey } from './server-key.js';
 import type { WatchersTable } from './tables.js';
 import { WatcherSession } from './watcher-session.js';
+import type { Serving } from './watcher-store.js';
 
 /** The pseudo-check a silent Watcher fails (one per machine; not in the checks repository). */
 export const KEEPALIVE_CHECK = 'keepalive';
@@ -54,9 +55,9 @@ export class WatcherHub {
   runNow(machines: string[], checkIds: string[]): string[] {
     const asked: string[] = [];
     for (const s of this.sessions.values()) {
-      if (!machines.includes(s.row.machine) || s.closed) continue;
+      if (!machines.includes(s.serving.machine) || s.closed) continue;
       s.requestRun(checkIds);
-      asked.push(s.row.machine);
+      asked.push(s.serving.machine);
     }
     return asked;
   }
@@ -80,11 +81,11 @@ export class WatcherHub {
     };
   }
 
-  private async keepalive(row: WatchersTable, status: 0 | 2, output: string): Promise<void> {
-    const instance = await getInstance(this.db, row.instance_id);
+  private async keepalive(row: WatchersTable, serving: Serving, status: 0 | 2, output: string): Promise<void> {
+    const instance = serving.instanceId ? await getInstance(this.db, serving.instanceId) : undefined;
     if (!instance) return;
     await ingestResult(this.db, this.bus, {
-      machine: row.machine,
+      machine: serving.machine,
       instance,
       check: this.keepaliveCheck(row),
       exitCode: status,
@@ -94,28 +95,46 @@ export class WatcherHub {
   }
 
   /** A verified frame came from this Watcher: a lost one is back. */
-  async seen(row: WatchersTable): Promise<void> {
-    if (!this.lost.delete(row.machine)) return;
-    await this.keepalive(row, 0, `OK: Watcher ${row.username} is sending again`);
+  async seen(row: WatchersTable, serving: Serving): Promise<void> {
+    if (!this.lost.delete(serving.machine)) return;
+    await this.keepalive(row, serving, 0, `OK: Watcher ${row.username} is sending again`);
   }
 
-  /** Opens a CRITICAL keepalive alert for every Watcher silent past the timeout. */
+  /**
+   * Opens a CRITICAL keepalive alert for every Watcher silent past the timeout, on the machines
+   * that should be up: a deploy's running machines, and registered hosts while a running deploy's
+   * machine holds them (their Watchers enrolled under the host: watcher-store.ts servingOf).
+   */
   async sweep(now = Date.now()): Promise<void> {
-    // Only machines that should be up: a stopped or terminated machine's Watcher is silent by design.
-    const silent = await this.db
+    const cutoff = now - this.tunables.keepaliveTimeoutMs;
+    const silent = this.db
       .selectFrom('watchers')
       .selectAll('watchers')
+      .where('watchers.revoked', '=', 0)
+      .where('watchers.last_seen', 'is not', null)
+      .where('watchers.last_seen', '<', cutoff);
+    const own = await silent
       .innerJoin('machines', 'machines.name', 'watchers.machine')
       .where('machines.state', '=', 'running')
-      .where('revoked', '=', 0)
-      .where('last_seen', 'is not', null)
-      .where('last_seen', '<', now - this.tunables.keepaliveTimeoutMs)
       .execute();
-    for (const row of silent) {
-      if (this.lost.has(row.machine)) continue;
-      this.lost.add(row.machine);
+    const hosts = await silent
+      .innerJoin('registered_machines', 'registered_machines.id', 'watchers.machine')
+      .innerJoin('machines', 'machines.name', 'registered_machines.machine_name')
+      .where('machines.state', '=', 'running')
+      .select(['machines.name as held_machine', 'machines.instance_id as held_instance'])
+      .execute();
+    const lost = [
+      ...own.map((row) => ({ row, serving: { machine: row.machine, instanceId: row.instance_id } })),
+      ...hosts.map(({ held_machine, held_instance, ...row }) => ({
+        row,
+        serving: { machine: held_machine, instanceId: held_instance },
+      })),
+    ];
+    for (const { row, serving } of lost) {
+      if (this.lost.has(serving.machine)) continue;
+      this.lost.add(serving.machine);
       const secs = Math.round((now - row.last_seen!) / 1000);
-      await this.keepalive(row, 2, `CRITICAL: no keepalive from Watcher ${row.username} for ${secs}s`);
+      await this.keepalive(row, serving, 2, `CRITICAL: no keepalive from Watcher ${row.username} for ${secs}s`);
     }
   }
 

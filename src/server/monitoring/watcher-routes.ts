@@ -7,8 +7,9 @@ import type { ServerContext } from '../context.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { readableInstance } from '../resource-access.js';
 import { errors } from '../schemas/common.js';
-import { hashPassword, verifyPassword } from '../security.js';
-import { machineForToken, machinesOf } from '../workflows/store/machines.js';
+import { hashSecret, verifySecret } from '../security.js';
+import { machineForToken, machinesOf, registeredAsMachine } from '../workflows/store/machines.js';
+import { registeredMachineForToken } from '../store/registered-machines.js';
 import { checksForInstance } from './checks-store.js';
 import { ensureWebsocket } from '../ws/plugin.js';
 import { timestamp } from '../../shared/time.js';
@@ -21,7 +22,7 @@ import {
 } from '../../shared/monitoring/watcher-protocol.js';
 import type { WatchersTable } from './tables.js';
 import type { WatcherHub } from './watcher-hub.js';
-import { serveWatcher, watcherByUsername, watchersOfInstance } from './watcher-store.js';
+import { servingOf, serveWatcher, watcherByUsername, watchersOfInstance } from './watcher-store.js';
 import { Record_ } from './schemas.js';
 
 declare module 'fastify' {
@@ -65,7 +66,11 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
         const token = bearer(req);
         if (!token) throw unauthorized('Machine token required: send Authorization: Bearer <token>');
         limits().check(req.ip);
-        const machine = await machineForToken(db, token);
+        // A deploy's machine, or a registered host (its Watcher enrolls under the host's id and
+        // follows the deploys that hold it: watcher-store.ts servingOf).
+        const deployed = await machineForToken(db, token);
+        const host = deployed ? undefined : await registeredMachineForToken(db, token);
+        const machine = deployed ?? (host ? registeredAsMachine(host) : undefined);
         if (!machine || machine.state === 'terminated') {
           limits().fail(req.ip);
           throw unauthorized('Invalid machine token');
@@ -93,7 +98,7 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
             machine: machine.name,
             instance_id: machine.instanceId,
             workspace: machine.workspace,
-            password_hash: await hashPassword(password),
+            password_hash: hashSecret(password),
             public_key: req.body.public_key,
             last_seq: 0,
             last_result: 0,
@@ -125,7 +130,12 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
       if (!creds) throw unauthorized('Watcher credentials required: send Authorization: Basic');
       limits().check(req.ip);
       const row = await watcherByUsername(db, creds.username);
-      if (!row || row.revoked || !(await verifyPassword(creds.password, row.password_hash))) {
+      if (
+        !row ||
+        row.revoked ||
+        !(await verifySecret(creds.password, row.password_hash)) ||
+        !(await servingOf(db, row))
+      ) {
         limits().fail(req.ip);
         throw unauthorized('Invalid Watcher credentials');
       }

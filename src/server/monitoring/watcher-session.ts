@@ -13,6 +13,8 @@ import {
 import { checksForInstance, checkTargets } from './checks-store.js';
 import { ingestResult } from './ingest.js';
 import type { WatchersTable } from './tables.js';
+import { servingOf, type Serving } from './watcher-store.js';
+import { REGISTERED_MACHINE_ID } from '../store/registered-machines.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus } from '../events/log.js';
 import type { Db } from '../store/db.js';
@@ -28,7 +30,7 @@ export interface WatcherSessionHost {
   readonly log: FastifyBaseLogger;
   nextServerSeq(username: string): number;
   detach(session: WatcherSession): void;
-  seen(row: WatchersTable): Promise<void>;
+  seen(row: WatchersTable, serving: Serving): Promise<void>;
 }
 
 /** Close code for a refused frame (policy violation). */
@@ -41,6 +43,8 @@ export class WatcherSession {
   private lastResult: number;
   private queue: Promise<void> = Promise.resolve();
   closed = false;
+  /** The machine and instance its results are for (watcher-store.ts servingOf). */
+  serving: Serving;
 
   constructor(
     private readonly hub: WatcherSessionHost,
@@ -50,6 +54,7 @@ export class WatcherSession {
   ) {
     this.guard = new SequenceGuard(row.last_seq, hub.tunables.watcherToleranceMs);
     this.lastResult = row.last_result;
+    this.serving = { machine: row.machine, instanceId: row.instance_id };
     socket.on('message', (data) => {
       // Frames are handled one at a time, in arrival order.
       this.queue = this.queue
@@ -85,7 +90,9 @@ export class WatcherSession {
       .set({ last_seq: e.seq, last_seen: Date.now() })
       .where('username', '=', this.row.username)
       .execute();
-    await this.hub.seen(this.row);
+    // Whom it reports for is looked up at hello, before a lost Watcher counts as back for it.
+    if (e.type === 'hello' && !(await this.follow())) return;
+    await this.hub.seen(this.row, this.serving);
     switch (e.type) {
       case 'hello':
         if (!checkHello.Check(payload)) return this.refuse('invalid', e);
@@ -96,12 +103,39 @@ export class WatcherSession {
         if (!checkResults.Check(payload)) return this.refuse('invalid', e);
         return this.results(e, payload);
       case 'keepalive':
-        return;
+        return this.followHost();
       case 'refused':
         if (!checkRefused.Check(payload)) return this.refuse('invalid', e);
         return this.audit(payload.reason as Refusal, payload.what, 'watcher');
       default:
         return this.refuse('invalid', e);
+    }
+  }
+
+  /**
+   * Looks up whom the Watcher reports for (watcher-store.ts servingOf); false, and the socket
+   * closed, when its registered host was removed.
+   */
+  private async follow(): Promise<boolean> {
+    const now = await servingOf(this.hub.db, this.row);
+    if (!now) {
+      this.close(4001, 'machine removed');
+      return false;
+    }
+    this.serving = now;
+    return true;
+  }
+
+  /**
+   * A registered machine's Watcher serves whichever deploy holds the host: when that changes (a
+   * deploy took it or freed it), it gets the checks of its new instance. Looked at on keepalives.
+   */
+  private async followHost(): Promise<void> {
+    if (!REGISTERED_MACHINE_ID.test(this.row.machine)) return;
+    const before = this.serving;
+    if (!(await this.follow())) return;
+    if (before.machine !== this.serving.machine || before.instanceId !== this.serving.instanceId) {
+      await this.sendConfig();
     }
   }
 
@@ -113,7 +147,7 @@ export class WatcherSession {
     },
   ) {
     const db = this.hub.db;
-    const instance = await getInstance(db, this.row.instance_id);
+    const instance = this.serving.instanceId ? await getInstance(db, this.serving.instanceId) : undefined;
     let accepted = 0;
     let rejected = 0;
     for (const r of payload.results) {
@@ -126,7 +160,7 @@ export class WatcherSession {
         continue;
       }
       await ingestResult(db, this.hub.bus, {
-        machine: this.row.machine,
+        machine: this.serving.machine,
         instance,
         check,
         exitCode: r.status,
@@ -157,7 +191,7 @@ export class WatcherSession {
   /** Sends the machine's current checks (signed, with the next server seq). */
   async sendConfig(): Promise<void> {
     const db = this.hub.db;
-    const instance = await getInstance(db, this.row.instance_id);
+    const instance = this.serving.instanceId ? await getInstance(db, this.serving.instanceId) : undefined;
     const checks = instance ? await checksForInstance(db, instance) : [];
     const config: ConfigPayload = {
       keepaliveMs: this.hub.tunables.keepaliveMs,

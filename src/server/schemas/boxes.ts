@@ -7,6 +7,7 @@ import {
   VARIABLE_TYPES,
 } from '../../shared/box-format.js';
 import { Member } from './workspaces.js';
+import { BoxCheckSpec, MAX_BOX_CHECKS } from '../../shared/monitoring/checks.js';
 
 /** A string limited to the given values; ajv then says "must be equal to one of the allowed values". */
 const OneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
@@ -99,6 +100,8 @@ const editable = {
   requirements: Strings(100),
   events: Events,
   members: Type.Array(Member, { maxItems: 500 }),
+  /** Monitoring checks the box's instances run (issue 14); definitions without a target. */
+  checks: Type.Array(BoxCheckSpec, { maxItems: MAX_BOX_CHECKS }),
   // policy
   profile: Type.Object(
     {
@@ -185,6 +188,7 @@ export const COMMON_EDITABLE = [
   'requirements',
   'events',
   'members',
+  'checks',
 ] as const;
 export type EditableField = keyof typeof editable;
 

@@ -79,3 +79,26 @@ export type CheckDoc = CheckSpec & {
 
 /** Seconds a check may run when its definition names no timeout. */
 export const DEFAULT_CHECK_TIMEOUT = 30;
+
+/**
+ * A check a box declares for its instances (`checks` in a box, box.yaml): a check definition
+ * without `target`, since it runs on the machines of every instance deployed from the box.
+ */
+export const BoxCheckSpec = Type.Omit(CheckSpec, ['target'], { additionalProperties: false });
+export type BoxCheckSpec = Static<typeof BoxCheckSpec>;
+
+/** Most checks one box may declare. */
+export const MAX_BOX_CHECKS = 50;
+
+/**
+ * Why a check definition cannot run, beyond its schema, as a message about `at` (`body`,
+ * `checks[0]`); undefined when it can.
+ */
+export function checkSpecProblem(spec: BoxCheckSpec, at: string): string | undefined {
+  if (!spec.command === !spec.builtin) return `${at} must have exactly one of command and builtin`;
+  if (spec.timeout !== undefined && spec.timeout > spec.interval * 10) {
+    return `${at}/timeout must be at most ten times the interval`;
+  }
+  if (spec.flap && spec.flap.low > spec.flap.high) return `${at}/flap/low must not exceed flap/high`;
+  return undefined;
+}

@@ -16,6 +16,13 @@ export interface Envelope {
 
 const DOMAIN = 'ebcli-watcher/1';
 
+/**
+ * Signatures of the last accepted messages a guard remembers, to tell a `replay` from a
+ * `reordered` message (both are refused either way). Kept small: the server holds one guard per
+ * connected Watcher, and 256 signatures were ~30 KiB of the 50 KiB a connection may cost (L2).
+ */
+const SEEN_WINDOW = 16;
+
 function signedBytes(e: Omit<Envelope, 'sig'>): Buffer {
   return Buffer.from(`${DOMAIN}\n${e.type}\n${e.machine}\n${e.seq}\n${e.sentAt}\n${e.payload}`);
 }
@@ -74,6 +81,6 @@ export class SequenceGuard {
   accept(e: Envelope): void {
     this.lastSeq = e.seq;
     this.seen.push(e.sig);
-    if (this.seen.length > 256) this.seen.shift();
+    if (this.seen.length > SEEN_WINDOW) this.seen.shift();
   }
 }

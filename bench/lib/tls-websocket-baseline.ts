@@ -1,0 +1,89 @@
+/**
+ * The floor under any server's memory per connection: what a bare Node websocket server over TLS
+ * (node:https + ws, echoing) holds per connected client, measured the way bench/lib/fleet-load.ts
+ * measures the control plane (RSS after a full GC, idle vs all connected). Run as a child process
+ * (`node bench/lib/tls-websocket-baseline.ts serve <certDir>`) so its RSS is its own; the parent
+ * connects the clients.
+ */
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import WebSocket, { WebSocketServer } from 'ws';
+
+interface Usage {
+  rss: number;
+  heapUsed: number;
+}
+
+function serve(dir: string): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const server = createServer({
+    key: readFileSync(join(dir, 'server-key.pem')),
+    cert: readFileSync(join(dir, 'server.pem')),
+  });
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (ws) => ws.on('message', (d) => ws.send(d)));
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
+  process.on('message', (m) => {
+    if (m !== 'usage') return;
+    gc();
+    process.send!({ usage: process.memoryUsage() });
+  });
+  process.on('disconnect', () => process.exit(0));
+}
+
+/**
+ * KiB per connection a bare TLS websocket server holds with `n` clients connected, each having
+ * sent one `frameBytes` frame. `tlsDir` holds the control plane's server.pem, server-key.pem, ca.pem.
+ */
+export async function bareTlsWebsocketKiB(
+  tlsDir: string,
+  n: number,
+  frameBytes = 600,
+): Promise<{ rss: number; heapUsed: number }> {
+  const child = fork(fileURLToPath(import.meta.url), ['serve', tlsDir], { execArgv: ['--import', 'tsx'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (m) => resolve((m as { port: number }).port));
+      child.once('exit', (code) => reject(new Error(`baseline server exited with ${code}`)));
+    });
+    const usage = () =>
+      new Promise<Usage>((resolve) => {
+        child.once('message', (m) => resolve((m as { usage: Usage }).usage));
+        child.send('usage');
+      });
+    const before = await usage();
+    const ca = readFileSync(join(tlsDir, 'ca.pem'));
+    const sockets: WebSocket[] = [];
+    for (let i = 0; i < n; i += 32) {
+      await Promise.all(
+        Array.from(
+          { length: Math.min(32, n - i) },
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const ws = new WebSocket(`wss://127.0.0.1:${port}`, { ca, perMessageDeflate: false });
+              sockets.push(ws);
+              ws.once('open', () => ws.send('x'.repeat(frameBytes)));
+              ws.once('message', () => resolve());
+              ws.once('error', reject);
+            }),
+        ),
+      );
+    }
+    const after = await usage();
+    for (const ws of sockets) ws.terminate();
+    return {
+      rss: Math.round(((after.rss - before.rss) / 1024 / n) * 100) / 100,
+      heapUsed: Math.round(((after.heapUsed - before.heapUsed) / 1024 / n) * 100) / 100,
+    };
+  } finally {
+    child.kill();
+  }
+}
+
+if (process.argv[2] === 'serve') serve(process.argv[3]!);
