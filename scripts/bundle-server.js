@@ -57,7 +57,7 @@ const result = await build({
       "const __import = (s) => (globalThis.__ebcliImport ?? ((x) => import(x)))(s.startsWith('.') ? new URL(s, __bundleUrl).href : s);",
     ].join('\n'),
   },
-  external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate', 'esbuild'],
+  external: ['better-sqlite3', 'pg-native', 'bufferutil', 'utf-8-validate', 'esbuild', 'ssh2'],
   define: { 'import.meta.url': '__ownUrl' },
   plugins: [ownUrls],
   logLevel: 'warning',

@@ -4,7 +4,7 @@
  * `passphrase`, if any). Accepted as JSON values or as the strings `--field KEY=VALUE` gives
  * (`hosts=a,b:2222`, `sudo=true`, `fingerprints=a=SHA256:…,b:2222=SHA256:…`), stored normalized.
  */
-import ssh2 from 'ssh2';
+import { ssh2 } from './ssh2.js';
 import { badRequest } from '../errors.js';
 import { parseHost } from './session.js';
 
@@ -90,7 +90,7 @@ export function normalizeSshFields(body: Record<string, unknown>): Record<string
   if (body.private_key !== undefined) {
     if (typeof body.private_key !== 'string') throw badRequest('private_key must be a PEM or OpenSSH private key');
     const passphrase = typeof body.passphrase === 'string' ? body.passphrase : undefined;
-    const parsed = ssh2.utils.parseKey(body.private_key, passphrase);
+    const parsed = ssh2().utils.parseKey(body.private_key, passphrase);
     if (parsed instanceof Error) {
       throw badRequest('private_key is not a private key that can be read (a PEM or OpenSSH key, with its passphrase)');
     }

@@ -5,7 +5,7 @@
  * an error message.
  */
 import { createHash } from 'node:crypto';
-import ssh2 from 'ssh2';
+import { ssh2 } from './ssh2.js';
 
 export interface SshTarget {
   host: string;
@@ -68,7 +68,7 @@ export function sshRun(
   const where = `${target.host}:${target.port}`;
   const wanted = target.fingerprints.map(normalize);
   return new Promise((resolve, reject) => {
-    const conn = new ssh2.Client();
+    const conn = new (ssh2().Client)();
     let seen = '';
     let refused = false;
     let settled = false;
