@@ -257,13 +257,15 @@ describe('console monitoring pages in a browser', () => {
 
   it('checks page lists the check definitions and, live, the machines where each is not OK', async () => {
     await page.getByRole('link', { name: 'Checks' }).click();
-    await page.getByRole('table', { name: 'Checks' }).waitFor({ timeout: 10_000 });
-    await page.locator('tr[data-check="flag-file"]').waitFor({ timeout: 10_000 });
-    expect(await page.locator('tr[data-check="always-warn"]').textContent()).toContain('tags web');
+    // Rows of the Checks table only (the alerts page, left just now, has rows per check too).
+    const checks = page.getByRole('table', { name: 'Checks' });
+    await checks.waitFor({ timeout: 10_000 });
+    await checks.locator('tr[data-check="flag-file"]').waitFor({ timeout: 10_000 });
+    expect(await checks.locator('tr[data-check="always-warn"]').textContent()).toContain('tags web');
     // Where each check is not OK: flag-file failed again on the instance page's machine.
-    const notOk = page.locator('tr[data-check="flag-file"] .not-ok');
+    const notOk = checks.locator('tr[data-check="flag-file"] .not-ok');
     await expect.poll(() => notOk.textContent(), { timeout: 10_000 }).toMatch(new RegExp(`critical\\s*${m.machine}`));
-    expect(await page.locator('tr[data-check="always-warn"] .not-ok').textContent()).toContain('warning');
+    expect(await checks.locator('tr[data-check="always-warn"] .not-ok').textContent()).toContain('warning');
     await page.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
     // Its recovery shows live (the alert.resolve event).
     writeFileSync(flag, '');
