@@ -19,6 +19,8 @@ export interface ConnectionOptions {
   token: string;
   /** Trusted CA certificates (PEM); undefined uses Node's defaults. */
   ca?: string[];
+  /** A context shared with the process's other connections (trust.ts); else one is made from `ca`. */
+  secureContext?: SecureContext;
   /** HTTP proxy URL to tunnel through with CONNECT (proxy.ts); undefined connects directly. */
   proxy?: string;
   /** Heartbeat interval P; a server silent for 2P + 5 s counts as dead. */
@@ -55,7 +57,7 @@ export class AgentConnection {
   constructor(private readonly opts: ConnectionOptions) {
     this.backoff = new Backoff(opts.backoff);
     this.proxyAgent = opts.proxy ? tunnelAgent(opts.proxy) : undefined;
-    this.secureContext = createSecureContext({ ca: opts.ca, minVersion: 'TLSv1.2' });
+    this.secureContext = opts.secureContext ?? createSecureContext({ ca: opts.ca, minVersion: 'TLSv1.2' });
   }
 
   get isOpen(): boolean {

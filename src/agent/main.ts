@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { trustedCas } from './trust.js';
+import { controlPlaneContext } from './trust.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackoffOptions } from '../shared/backoff.js';
 import { AGENT_PATH, DEFAULT_PING_INTERVAL_MS } from '../shared/protocol.js';
@@ -111,7 +111,7 @@ function writeHelperWrapper(binDir: string, helper: string[] = helperCommand()):
 export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
   const log: AgentLogger = opts.onLog ?? (() => {});
   const url = agentUrl(opts.url);
-  const ca = trustedCas(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
+  const secureContext = controlPlaneContext(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
   const workdir = resolve(opts.workdir);
   const spoolDir = resolve(opts.spoolDir);
   mkdirSync(workdir, { recursive: true });
@@ -157,7 +157,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
   const connection = new AgentConnection({
     url,
     token: opts.token,
-    ca,
+    secureContext,
     proxy: opts.proxy,
     pingIntervalMs: opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS,
     backoff: opts.reconnect,

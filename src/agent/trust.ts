@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 
 /**
  * The CAs the agent trusts when a CA is configured: Node's roots, the NODE_EXTRA_CA_CERTS bundle
@@ -18,4 +18,17 @@ export function trustedCas(caPem: string | undefined): string[] | undefined {
     }
   }
   return [...rootCertificates, ...extra, caPem];
+}
+
+let shared: { caPem: string | undefined; context: SecureContext } | undefined;
+
+/**
+ * One TLS context for every connection this process makes to the control plane (the agent's
+ * websocket, the Watcher's enrollment and websocket): building one parses every trusted CA, about
+ * 20 ms with Node's roots and a system bundle, which each connection would otherwise pay again.
+ */
+export function controlPlaneContext(caPem: string | undefined): SecureContext {
+  if (!shared || shared.caPem !== caPem)
+    shared = { caPem, context: createSecureContext({ ca: trustedCas(caPem), minVersion: 'TLSv1.2' }) };
+  return shared.context;
 }

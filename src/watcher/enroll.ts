@@ -1,12 +1,16 @@
+import type { SecureContext } from 'node:tls';
 import type { Agent } from 'node:http';
 import { request } from 'node:https';
 import { newKeyPair } from '../shared/monitoring/signing.js';
 import { WATCHER_ENROLL_PATH, type EnrollReply } from '../shared/monitoring/watcher-protocol.js';
 import type { Identity, StateDir } from './state.js';
 
+/** How the Watcher's requests trust the server: the CAs, or a TLS context that carries them. */
+export type WatcherTrust = { ca?: string } | { secureContext: SecureContext };
+
 function post(
   url: string,
-  ca: string | undefined,
+  trust: WatcherTrust,
   token: string,
   body: string,
   agent: Agent | undefined,
@@ -16,7 +20,7 @@ function post(
       url,
       {
         method: 'POST',
-        ca,
+        ...trust,
         ...(agent ? { agent } : {}),
         headers: {
           authorization: `Bearer ${token}`,
@@ -45,7 +49,7 @@ function post(
 export async function ensureIdentity(
   state: StateDir,
   server: string,
-  ca: string | undefined,
+  trust: WatcherTrust,
   machineToken: () => string,
   agent?: Agent,
 ): Promise<{ identity: Identity; privateKey: string }> {
@@ -54,7 +58,7 @@ export async function ensureIdentity(
   const keys = newKeyPair();
   const res = await post(
     `${server}${WATCHER_ENROLL_PATH}`,
-    ca,
+    trust,
     machineToken(),
     JSON.stringify({ public_key: keys.publicKey }),
     agent,

@@ -1,3 +1,4 @@
+import type { SecureContext } from 'node:tls';
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Agent } from 'node:http';
 import WebSocket from 'ws';
@@ -30,6 +31,8 @@ export interface WatcherOptions {
   /** `https://host:port` of the control plane. */
   server: string;
   ca?: string;
+  /** A TLS context shared with the process's other connections (it carries the trusted CAs); else `ca`. */
+  secureContext?: SecureContext;
   /** The HTTP agent to connect through (a CONNECT tunnel when the host goes through a proxy). */
   agent?: Agent;
   stateDir: string;
@@ -82,7 +85,7 @@ export class Watcher {
     const { identity, privateKey } = await ensureIdentity(
       this.state,
       this.opts.server,
-      this.opts.ca,
+      this.opts.secureContext ? { secureContext: this.opts.secureContext } : { ca: this.opts.ca },
       this.opts.machineToken,
       this.opts.agent,
     );
@@ -104,7 +107,7 @@ export class Watcher {
     const auth = Buffer.from(`${this.identity.username}:${this.identity.password}`).toString('base64');
     const url = `${this.opts.server.replace(/^http/, 'ws')}${WATCHER_PATH}`;
     const ws = new WebSocket(url, {
-      ca: this.opts.ca,
+      ...(this.opts.secureContext ? { secureContext: this.opts.secureContext } : { ca: this.opts.ca }),
       ...(this.opts.agent ? { agent: this.opts.agent } : {}),
       headers: { authorization: `Basic ${auth}` },
       maxPayload: 8 * 1024 * 1024,
