@@ -67,8 +67,12 @@ case $mode in
 esac
 log_file=$log_dir/agent.log
 pid_file=$state_dir/agent.pid
-umask 077
+# Parents made here (a host without /opt, say) stay traversable for the ebcli user; the agent's own
+# folders are private.
+umask 022
 mkdir -p "$prog_dir" "$conf_dir" "$state_dir" "$work_dir" "$log_dir"
+chmod 0700 "$conf_dir" "$state_dir" "$work_dir" "$log_dir"
+umask 077
 
 # The proxy: EBCLI_PROXY, else the environment's (curl reads HTTPS_PROXY/https_proxy/NO_PROXY itself).
 proxy=\${EBCLI_PROXY:-\${HTTPS_PROXY:-\${https_proxy:-}}}
