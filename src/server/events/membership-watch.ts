@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Db } from '../store/db.js';
+import { inChunks, StoreWatch } from './store-watch.js';
 
 /** Bus event emitted after a change that removes memberships commits (payload: the workspace id). */
 export const MEMBERSHIP_REVOKED = 'membership.revoked';
@@ -21,98 +22,39 @@ const pairKey = (user: string, workspace: string) => `${user}\n${workspace}`;
  * for a change made on another replica). A check is one query per {@link CHUNK} distinct users.
  */
 export class MembershipWatch {
-  private readonly watched = new Map<string, { user: string; workspace: string; revokers: Set<() => void> }>();
-  private readonly onRevoked = () => void this.check();
-  private timer: NodeJS.Timeout | undefined;
-  private checking: Promise<void> | undefined;
-  private again = false;
-  private closed = false;
+  private readonly store: StoreWatch<{ user: string; workspace: string }>;
 
-  constructor(
-    private readonly db: Db,
-    private readonly bus: EventEmitter,
-    private readonly intervalMs: () => number,
-    private readonly onError: (err: unknown) => void,
-  ) {
-    bus.on(MEMBERSHIP_REVOKED, this.onRevoked);
+  constructor(db: Db, bus: EventEmitter, intervalMs: () => number, onError: (err: unknown) => void) {
+    this.store = new StoreWatch({
+      bus,
+      event: MEMBERSHIP_REVOKED,
+      intervalMs,
+      onError,
+      alive: (entries) =>
+        inChunks([...new Set(entries.map(([, e]) => e.user))], CHUNK, async (users) =>
+          (
+            await db.selectFrom('memberships').select(['member', 'workspace_id']).where('member', 'in', users).execute()
+          ).map((r) => pairKey(r.member, r.workspace_id)),
+        ),
+    });
   }
 
   /** Number of distinct (user, workspace) pairs watched (diagnostics and tests). */
   get size(): number {
-    return this.watched.size;
+    return this.store.size;
   }
 
   /** Calls `revoke` once the user is no longer a member of the workspace; returns the unwatch. */
   watch(user: string, workspace: string, revoke: () => void): () => void {
-    const key = pairKey(user, workspace);
-    let entry = this.watched.get(key);
-    if (!entry) this.watched.set(key, (entry = { user, workspace, revokers: new Set() }));
-    entry.revokers.add(revoke);
-    this.schedule();
-    void this.check();
-    return () => {
-      const current = this.watched.get(key);
-      if (!current?.revokers.delete(revoke) || current.revokers.size > 0) return;
-      this.watched.delete(key);
-    };
+    return this.store.watch(pairKey(user, workspace), { user, workspace }, revoke);
   }
 
-  /** Re-checks every watched pair now; concurrent requests coalesce into one more check. */
+  /** Re-checks every watched pair now. */
   check(): Promise<void> {
-    if (this.checking) {
-      this.again = true;
-      return this.checking;
-    }
-    this.checking = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.checkOnce();
-        } while (this.again && !this.closed);
-      } catch (err) {
-        this.onError(err);
-      } finally {
-        this.checking = undefined;
-      }
-    })();
-    return this.checking;
-  }
-
-  private async checkOnce(): Promise<void> {
-    const users = [...new Set([...this.watched.values()].map((e) => e.user))];
-    for (let i = 0; i < users.length; i += CHUNK) {
-      const chunk = users.slice(i, i + CHUNK);
-      const rows = await this.db
-        .selectFrom('memberships')
-        .select(['member', 'workspace_id'])
-        .where('member', 'in', chunk)
-        .execute();
-      const alive = new Set(rows.map((r) => pairKey(r.member, r.workspace_id)));
-      const inChunk = new Set(chunk);
-      for (const [key, entry] of [...this.watched]) {
-        if (!inChunk.has(entry.user) || alive.has(key)) continue;
-        this.watched.delete(key);
-        for (const revoke of entry.revokers) revoke();
-      }
-    }
-  }
-
-  /** The periodic re-check runs only while something is watched. */
-  private schedule(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.watched.size === 0) return;
-      void this.check().finally(() => this.schedule());
-    }, this.intervalMs());
-    this.timer.unref();
+    return this.store.check();
   }
 
   close(): void {
-    this.closed = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.bus.off(MEMBERSHIP_REVOKED, this.onRevoked);
-    this.watched.clear();
+    this.store.close();
   }
 }
