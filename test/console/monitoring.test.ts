@@ -257,8 +257,10 @@ describe('console monitoring pages in a browser', () => {
 
   it('checks page lists the check definitions and, live, the machines where each is not OK', async () => {
     await page.getByRole('link', { name: 'Checks' }).click();
-    // Rows of the Checks table only (the alerts page, left just now, has rows per check too).
-    const checks = page.getByRole('table', { name: 'Checks' });
+    // The Checks page's own table: the instance page, left just now, has a "Checks" table too (its
+    // machines' check states), which a role-and-name lookup could find while the page changes.
+    await page.waitForURL(/#\/checks/);
+    const checks = page.locator('table[aria-label="Checks"]');
     await checks.waitFor({ timeout: 10_000 });
     await checks.locator('tr[data-check="flag-file"]').waitFor({ timeout: 10_000 });
     expect(await checks.locator('tr[data-check="always-warn"]').textContent()).toContain('tags web');
