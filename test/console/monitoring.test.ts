@@ -153,8 +153,11 @@ describe('console monitoring pages in a browser', () => {
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'hidden', timeout: 5_000 });
     await expect.poll(() => row.locator('.handling').textContent(), { timeout: 5_000 }).toContain(ADMIN_EMAIL);
-    // The focus went to the outcome, not lost with the now disabled button.
-    expect(await page.evaluate('document.activeElement.textContent')).toBe(`flag-file on ${m.machine}: acknowledged`);
+    // The focus goes to the outcome, not lost with the now disabled button (once the request's
+    // answer is in: the list may show the acknowledgement first, from its event).
+    await expect
+      .poll(() => page.evaluate('document.activeElement.textContent'), { timeout: 5_000 })
+      .toBe(`flag-file on ${m.machine}: acknowledged`);
     const stored = (await alertsOf('open')).find((a) => a.id === alert.id);
     expect(stored).toMatchObject({ acknowledged: true, acknowledged_by: ADMIN_EMAIL });
     expect(await row.getByRole('button', { name: 'Acknowledge' }).isDisabled()).toBe(true);
@@ -267,7 +270,9 @@ describe('console monitoring pages in a browser', () => {
     // Where each check is not OK: flag-file failed again on the instance page's machine.
     const notOk = checks.locator('tr[data-check="flag-file"] .not-ok');
     await expect.poll(() => notOk.textContent(), { timeout: 10_000 }).toMatch(new RegExp(`critical\\s*${m.machine}`));
-    expect(await checks.locator('tr[data-check="always-warn"] .not-ok').textContent()).toContain('warning');
+    await expect
+      .poll(() => checks.locator('tr[data-check="always-warn"] .not-ok').textContent(), { timeout: 10_000 })
+      .toContain('warning');
     await page.getByText('Live', { exact: true }).waitFor({ timeout: 10_000 });
     // Its recovery shows live (the alert.resolve event).
     writeFileSync(flag, '');
