@@ -158,10 +158,13 @@ describe('an agent that dies mid-operation', () => {
       install: '#!/bin/bash\necho install >> runs.log\nsleep 30\n',
     });
     const machine = await runningScript(id, 'install');
-    await killMarked(MACHINE_MARKER, join(dataFiles(t.dataDir).machines, machine));
+    // A busy instance refuses a plain terminate. Checked before the kill: once the agent is dead,
+    // its execution lease (3 s here) runs, and a slow moment of the machine must not let the
+    // deploy end agent-lost before force_terminate is sent right after the kill.
     expect((await t.call('GET', `/services/instances/${id}`)).body.state).toBe('processing');
     expect((await t.call('DELETE', `/services/instances/${id}`)).status).toBe(409);
     const before = (await t.call('GET', `/services/instances/${id}`)).body.updated;
+    await killMarked(MACHINE_MARKER, join(dataFiles(t.dataDir).machines, machine));
     const res = await t.call('DELETE', `/services/instances/${id}?operation=force_terminate`);
     expect(res.status).toBe(202);
     const doc = await settled(t, id, before, BOUND_MS);
