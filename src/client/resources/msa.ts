@@ -1,3 +1,4 @@
+import type { AlertDoc as Alert, CheckStateDoc as CheckState } from '../../shared/monitoring/msa-docs.js';
 import { Resource, servicePath } from './base.js';
 
 /** A check definition as the MSA API serves it (src/shared/monitoring/checks.ts). */
@@ -18,35 +19,8 @@ export interface Check {
   [key: string]: unknown;
 }
 
-export interface CheckState {
-  machine: string;
-  instance: string;
-  check: string;
-  status: string;
-  occurrences: number;
-  flapping: boolean;
-  output: string;
-  executed: string;
-  silenced_until?: string;
-}
-
-export interface Alert {
-  id: string;
-  owner: string;
-  instance: string;
-  machine: string;
-  check: string;
-  state: 'open' | 'resolved';
-  severity: string;
-  occurrences: number;
-  flapping: boolean;
-  silenced: boolean;
-  acknowledged: boolean;
-  message: string;
-  opened: string;
-  resolved?: string;
-  silenced_until?: string;
-}
+/** The MSA documents, one source with the server's (src/shared/monitoring/msa-docs.ts). */
+export type { Alert, CheckState };
 
 export interface MetricSeries {
   machine: string;

@@ -1,38 +1,7 @@
 import { html } from '../html.js';
 
-/** An alert as `GET /services/msa/alerts` serves it (src/server/monitoring/alerts-store.ts). */
-export interface AlertDoc {
-  id: string;
-  owner: string;
-  instance: string;
-  machine: string;
-  check: string;
-  state: 'open' | 'resolved';
-  severity: string;
-  occurrences: number;
-  flapping: boolean;
-  silenced: boolean;
-  message: string;
-  acknowledged: boolean;
-  acknowledged_by?: string;
-  opened: string;
-  resolved?: string;
-  updated: string;
-}
-
-/** A (machine, check) state as `GET /services/msa/results` serves it. */
-export interface CheckState {
-  machine: string;
-  check: string;
-  check_id: string;
-  status: string;
-  occurrences: number;
-  flapping: boolean;
-  output: string;
-  executed: string | null;
-  silenced_until?: string;
-  updated: string;
-}
+/** The MSA documents, one source with the server's and the CLI's. */
+export type { AlertDoc, CheckStateDoc as CheckState } from '../../shared/monitoring/msa-docs.js';
 
 /** Event types that change what the alerts list shows (src/server/events/log.ts). */
 export const ALERT_EVENTS = ['alert.open', 'alert.update', 'alert.resolve', 'alert.ack', 'alert.silence'];

@@ -1,9 +1,10 @@
 import type { Db } from '../store/db.js';
 import type { AlertsTable, CheckStatesTable } from './tables.js';
 import { statusName } from '../../shared/monitoring/status.js';
+import type { AlertDoc, CheckStateDoc } from '../../shared/monitoring/msa-docs.js';
 
 /** An alert as the MSA API serves it. */
-export function serveAlert(a: AlertsTable) {
+export function serveAlert(a: AlertsTable): AlertDoc {
   return {
     id: a.id,
     uri: `/services/msa/alerts/${a.id}`,
@@ -27,7 +28,7 @@ export function serveAlert(a: AlertsTable) {
 }
 
 /** A (machine, check) state as the MSA API serves it. */
-export function serveState(s: CheckStatesTable, checkName: string | undefined) {
+export function serveState(s: CheckStatesTable, checkName: string | undefined): CheckStateDoc {
   return {
     machine: s.machine,
     instance: s.instance_id,
