@@ -39,7 +39,8 @@ function commandBundle(id) {
   if (!loader || !existsSync(file)) return undefined;
   // What a bundle imports dynamically (server code, chalk) is imported from here, a real module.
   globalThis.__ebcliImport = (specifier) => import(specifier);
-  return loader.loadBundle(file).exports;
+  const loaded = loader.loadBundle(file);
+  return { run: loaded.exports.run, trained: () => loader.saveRunCache(loaded) };
 }
 
 /** The commands, aliases and first words of the CLI (written by scripts/help-data.js). */
@@ -86,6 +87,8 @@ async function main() {
   const command = named && named.plugin === pjson.name ? commandBundle(named.command) : undefined;
   if (command) {
     const code = await command.run(named.argv, { root, id: named.command, userAgent, pjson });
+    // The first run of a command leaves a code cache with what it compiled (src/cli/bundle-loader.ts).
+    command.trained();
     if (code !== undefined) return exitAfterFlush(code);
   }
   // oclif's `execute` without its `flush` (not awaited, and failing after 10 s with a slow reader):

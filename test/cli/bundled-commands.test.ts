@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Config } from '@oclif/core';
 import { normalizeArgv } from '@oclif/core/help';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBundle } from '../../src/cli/bundle-loader.js';
+import { loadBundle, saveRunCache, writeBundleCache } from '../../src/cli/bundle-loader.js';
 import { commandOf, type CommandIndex } from '../../src/cli/command-index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import {
@@ -100,6 +100,30 @@ describe('bundled commands', () => {
       const loaded = loadBundle(copy);
       expect(loaded.cached).toBe(false);
       expect(typeof (loaded.exports as { run?: unknown }).run).toBe('function');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a code cache after a run, and later loads use it; an unwritable install keeps the build cache', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ebcli-bundle-'));
+    try {
+      const copy = join(dir, 'whoami.cjs');
+      copyFileSync(join(ROOT, 'dist', 'bundles', 'whoami.cjs'), copy);
+      // The cache made by a fresh load under this process's flags stands in for the build's.
+      writeBundleCache(copy, loadBundle(copy));
+      const first = loadBundle(copy);
+      expect(first.cached).toBe(true);
+      expect(first.runCached).toBe(false);
+      saveRunCache(first);
+      expect(existsSync(`${copy}.v8cache-run`)).toBe(true);
+      const second = loadBundle(copy);
+      expect(second.cached).toBe(true);
+      expect(second.runCached).toBe(true);
+      // A bundle whose folder is gone (as good as unwritable): nothing thrown, nothing left behind.
+      rmSync(dir, { recursive: true, force: true });
+      expect(() => saveRunCache(first)).not.toThrow();
+      expect(existsSync(dir)).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
