@@ -44,6 +44,17 @@ const LAZY_MODULE = `function __lazyModule(load) {
   });
 }`;
 
+/**
+ * Modules that commands import dynamically and only some of their runs use, built once as a chunk of
+ * their own (dist/bundles/chunks/<name>.cjs, loaded with its code cache) instead of inside every
+ * bundle that imports them: `deploy <box id>` need not read the box-folder library, YAML and
+ * nunjucks (a third of its bundle) to deploy a stored box. A chunk must hold no class that code
+ * outside it tests with `instanceof`, and no state shared with it: the bundle that imports it keeps
+ * its own copies of the modules both use. The box-folder library meets both.
+ */
+const CHUNKS = { 'box-folder': 'client/box-folder/index.js' };
+const chunkOf = Object.fromEntries(Object.entries(CHUNKS).map(([name, rel]) => [rel, name]));
+
 /** Our modules and oclif's, wired for a bundle (see the comment at the top). */
 const wiring = {
   name: 'ebcli-bundle',
@@ -93,6 +104,7 @@ const wiring = {
       if (args.kind !== 'dynamic-import' || args.namespace !== 'file') return undefined;
       const target = join(dirname(args.importer), args.path);
       const rel = relative(dist, target).split('\\').join('/');
+      if (chunkOf[rel]) return { path: `chunk:${chunkOf[rel]}`, external: true };
       if (!/^(server|agent)\/|^cli\/daemon\.js$/.test(rel)) return undefined;
       return { path: `../${rel}`, external: true };
     });
@@ -100,10 +112,8 @@ const wiring = {
 };
 
 rmSync(out, { recursive: true, force: true });
-const result = await build({
+const options = {
   write: false,
-  entryPoints: ids.map((id) => ({ in: `entry:${id}`, out: id.replaceAll(':', '-') })),
-  outdir: out,
   outExtension: { '.js': '.cjs' },
   bundle: true,
   platform: 'node',
@@ -121,21 +131,34 @@ const result = await build({
       LAZY_MODULE,
       "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;",
       "const __import = (s) => (globalThis.__ebcliImport ?? ((x) => import(x)))(s.startsWith('.') ? new URL(s, __bundleUrl).href : s);",
+      // A chunk (CHUNKS above), loaded like a bundle: with its code cache.
+      "const __chunk = (n) => Promise.resolve().then(() => require('../cli/bundle-loader.cjs').loadBundle(require('node:path').join(__dirname, 'chunks', `${n}.cjs`)).exports);",
     ].join('\n'),
   },
   external: ['undici', 'chalk', 'cli-table3', 'typescript', 'better-sqlite3', '@inquirer/prompts'],
   plugins: [wiring],
   logLevel: 'warning',
+};
+const result = await build({
+  ...options,
+  entryPoints: ids.map((id) => ({ in: `entry:${id}`, out: id.replaceAll(':', '-') })),
+  outdir: out,
 });
-mkdirSync(out, { recursive: true });
+const chunks = await build({
+  ...options,
+  entryPoints: Object.entries(CHUNKS).map(([name, rel]) => ({ in: join(dist, rel), out: name })),
+  outdir: join(out, 'chunks'),
+});
+mkdirSync(join(out, 'chunks'), { recursive: true });
 // Builtins that only some runs of a command use (`fs/promises` also loads readline's six modules),
 // required on first use: every module of a bundle requires its builtins when the bundle starts.
 // Their exports are only read as properties (`(0, import_promises.stat)(…)`), which the proxy serves.
 const LAZY_BUILTINS = /(?<!=>\s?)\brequire\(("node:(?:fs\/promises|readline|timers\/promises)")\)/g;
-for (const file of result.outputFiles) {
+for (const file of [...result.outputFiles, ...chunks.outputFiles]) {
   // esbuild writes an external dynamic import as `import("…")`; the loader's `vm.Script` needs it
-  // routed through `__import` (the banner above).
+  // routed through `__chunk` or `__import` (the banner above).
   const text = file.text
+    .replace(/\bimport\("chunk:([\w-]+)"\)/g, '__chunk("$1")')
     .replace(/\bimport\(("[^"\n]+")\)/g, '__import($1)')
     .replace(LAZY_BUILTINS, (call) => `__lazyModule(() => ${call})`);
   writeFileSync(file.path, text);

@@ -6,7 +6,7 @@ import {
   TimeoutError,
   WaitTimeoutError,
 } from '../client/errors.js';
-import type { ErrorCode } from '../shared/errors.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 import { readableValidation } from './validation-message.js';
 

@@ -1,5 +1,5 @@
 import { RELEASE } from '../shared/release.js';
-import { codeForStatus, isErrorCode, REQUEST_ID_HEADER, type ErrorCode } from '../shared/errors.js';
+import { codeForStatus, isErrorCode, REQUEST_ID_HEADER, type ErrorCode } from '../shared/error-codes.js';
 
 /** Base of every error the client throws. */
 export class EbClientError extends Error {
@@ -20,7 +20,7 @@ export interface ApiErrorInit {
 
 /**
  * The server answered with a non-2xx status. One subclass per status family, built by
- * {@link ApiError.from}. `code` is the body's stable error code (shared/errors.ts), or the one its
+ * {@link ApiError.from}. `code` is the body's stable error code (shared/error-codes.ts), or the one its
  * status implies when the server sent none (a CAM server answers `{message}` only).
  */
 export class ApiError extends EbClientError {

@@ -1,5 +1,5 @@
 /** Documents of the CAM 4.0 API (cam-api.md §2–3). Fields the client does not use stay open-ended. */
-import type { ErrorCode } from '../shared/errors.js';
+import type { ErrorCode } from '../shared/error-codes.js';
 
 export type Doc = Record<string, unknown> & { id: string; uri?: string; schema?: string };
 

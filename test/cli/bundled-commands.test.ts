@@ -80,14 +80,20 @@ describe('bundled commands', () => {
     expect(missing).toEqual([]);
   });
 
-  it('loads every bundle from its V8 code cache under the flags bin/run.js sets, and without a usable cache too', async () => {
+  it('loads every bundle and chunk from its V8 code cache under the flags bin/run.js sets, and without a usable cache too', async () => {
     const loader = join(ROOT, 'dist', 'cli', 'bundle-loader.cjs');
     const script = `
       require('node:v8').setFlagsFromString('--liftoff-only');
       const { loadBundle } = require(${JSON.stringify(loader)});
+      const { join } = require('node:path');
+      const { readdirSync } = require('node:fs');
       const dir = ${JSON.stringify(join(ROOT, 'dist', 'bundles'))};
-      const files = require('node:fs').readdirSync(dir).filter((f) => f.endsWith('.cjs'));
-      process.stdout.write(JSON.stringify(files.filter((f) => !loadBundle(require('node:path').join(dir, f)).cached)));`;
+      const files = [
+        ...readdirSync(dir).filter((f) => f.endsWith('.cjs')),
+        ...readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.cjs')).map((f) => join('chunks', f)),
+      ];
+      if (!files.includes(join('chunks', 'box-folder.cjs'))) throw new Error('no box-folder chunk');
+      process.stdout.write(JSON.stringify(files.filter((f) => !loadBundle(join(dir, f)).cached)));`;
     const r = await runNode(['-e', script]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([]);
@@ -102,6 +108,18 @@ describe('bundled commands', () => {
       expect(typeof (loaded.exports as { run?: unknown }).run).toBe('function');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the box-folder library (YAML, nunjucks) in a chunk of its own, loaded from its code cache', () => {
+    // Code of the YAML library: in the chunk, not in the bundles that import the library dynamically.
+    const yamlText = 'Symbol.for("yaml.alias")';
+    const chunk = join(ROOT, 'dist', 'bundles', 'chunks', 'box-folder.cjs');
+    expect(readFileSync(chunk, 'utf8')).toContain(yamlText);
+    for (const id of ['deploy', 'apply']) {
+      const text = readFileSync(join(ROOT, 'dist', 'bundles', `${id}.cjs`), 'utf8');
+      expect(text).not.toContain(yamlText);
+      expect(text).toContain('__chunk("box-folder")');
     }
   });
 
