@@ -51,7 +51,7 @@ function agentSocket(token: string | undefined, frames: string[]): Promise<{ sta
 const hello = (machine: string) =>
   JSON.stringify({ type: 'hello', protocol: 1, machine, agentVersion: 'test', pending: [], running: [] });
 
-describe('agent channel', () => {
+describe('agent channel', { timeout: 60_000 }, () => {
   let first: any;
   let machine: string;
 

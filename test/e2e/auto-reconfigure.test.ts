@@ -98,93 +98,101 @@ async function put(id: string, change: Record<string, unknown>): Promise<any> {
 }
 
 describe('automatic reconfiguration (cam-api.md §4.3)', () => {
-  it('follows deploys, tag changes and terminates of bound instances, but not variable changes', async () => {
-    const dep = await deployed(dependent, 'Dep', bindTo(['web']));
-    expect(runs(dep)).toEqual(['configure:']);
-    expect((await t.call('GET', `/services/instances/${dep.id}/bindings`)).body).toEqual([
-      { name: 'svc', scope: '', instances: [] },
-    ]);
+  it(
+    'follows deploys, tag changes and terminates of bound instances, but not variable changes',
+    { timeout: 90_000 },
+    async () => {
+      const dep = await deployed(dependent, 'Dep', bindTo(['web']));
+      expect(runs(dep)).toEqual(['configure:']);
+      expect((await t.call('GET', `/services/instances/${dep.id}/bindings`)).body).toEqual([
+        { name: 'svc', scope: '', instances: [] },
+      ]);
 
-    // A deploy that joins the binding.
-    const target = await deployed(service, 'Target', { instance_tags: ['web'] });
-    expect(await opsSettled(dep.id, 2)).toEqual([
-      ['deploy', 'admin'],
-      ['reconfigure', 'automatic'],
-    ]);
-    expect(runs(dep)).toEqual(['configure:', `configure: ${target.id}`]);
-    const expected = [{ name: 'svc', scope: '', instances: [target.id] }];
-    expect((await t.call('GET', `/services/instances/${dep.id}/bindings`)).body).toEqual(expected);
-    expect((await t.call('GET', `/services/instances/${dep.id}/binding_instances`)).body).toEqual(expected);
-    expect((await t.call('GET', `/services/instances/${target.id}/bindings`)).body).toEqual([]);
-    expect((await activityTexts(t, dep.id, 'reconfigure')).join('\n')).toContain(
-      `Automatic reconfiguration: instance ${target.id} joined its bindings.`,
-    );
+      // A deploy that joins the binding.
+      const target = await deployed(service, 'Target', { instance_tags: ['web'] });
+      expect(await opsSettled(dep.id, 2)).toEqual([
+        ['deploy', 'admin'],
+        ['reconfigure', 'automatic'],
+      ]);
+      expect(runs(dep)).toEqual(['configure:', `configure: ${target.id}`]);
+      const expected = [{ name: 'svc', scope: '', instances: [target.id] }];
+      expect((await t.call('GET', `/services/instances/${dep.id}/bindings`)).body).toEqual(expected);
+      expect((await t.call('GET', `/services/instances/${dep.id}/binding_instances`)).body).toEqual(expected);
+      expect((await t.call('GET', `/services/instances/${target.id}/bindings`)).body).toEqual([]);
+      expect((await activityTexts(t, dep.id, 'reconfigure')).join('\n')).toContain(
+        `Automatic reconfiguration: instance ${target.id} joined its bindings.`,
+      );
 
-    // Variables (as `elasticbox set` or the lifecycle editor change them) do not reconfigure.
-    await put(target.id, { variables: [{ name: 'COLOR', type: 'Text', value: 'blue' }] });
-    await sleep(1500);
-    expect(await ops(dep.id)).toHaveLength(2);
+      // Variables (as `elasticbox set` or the lifecycle editor change them) do not reconfigure.
+      await put(target.id, { variables: [{ name: 'COLOR', type: 'Text', value: 'blue' }] });
+      await sleep(1500);
+      expect(await ops(dep.id)).toHaveLength(2);
 
-    // Tags removed, then added back: each change reconfigures once.
-    await put(target.id, { tags: [] });
-    expect(await opsSettled(dep.id, 3)).toHaveLength(3);
-    expect(runs(dep).at(-1)).toBe('configure:');
-    await put(target.id, { tags: ['web', 'extra'] });
-    expect(await opsSettled(dep.id, 4)).toHaveLength(4);
-    expect(runs(dep).at(-1)).toBe(`configure: ${target.id}`);
+      // Tags removed, then added back: each change reconfigures once.
+      await put(target.id, { tags: [] });
+      expect(await opsSettled(dep.id, 3)).toHaveLength(3);
+      expect(runs(dep).at(-1)).toBe('configure:');
+      await put(target.id, { tags: ['web', 'extra'] });
+      expect(await opsSettled(dep.id, 4)).toHaveLength(4);
+      expect(runs(dep).at(-1)).toBe(`configure: ${target.id}`);
 
-    // A terminate of the bound instance.
-    const gone = await t.call('DELETE', `/services/instances/${target.id}?operation=terminate`);
-    expect(gone.status).toBe(202);
-    await settled(t, target.id);
-    expect(await opsSettled(dep.id, 5)).toEqual([
-      ['deploy', 'admin'],
-      ['reconfigure', 'automatic'],
-      ['reconfigure', 'automatic'],
-      ['reconfigure', 'automatic'],
-      ['reconfigure', 'automatic'],
-    ]);
-    expect(runs(dep)).toEqual([
-      'configure:',
-      `configure: ${target.id}`,
-      'configure:',
-      `configure: ${target.id}`,
-      'configure:',
-    ]);
-    await sleep(1000);
-    expect(await ops(dep.id)).toHaveLength(5);
-  });
+      // A terminate of the bound instance.
+      const gone = await t.call('DELETE', `/services/instances/${target.id}?operation=terminate`);
+      expect(gone.status).toBe(202);
+      await settled(t, target.id);
+      expect(await opsSettled(dep.id, 5)).toEqual([
+        ['deploy', 'admin'],
+        ['reconfigure', 'automatic'],
+        ['reconfigure', 'automatic'],
+        ['reconfigure', 'automatic'],
+        ['reconfigure', 'automatic'],
+      ]);
+      expect(runs(dep)).toEqual([
+        'configure:',
+        `configure: ${target.id}`,
+        'configure:',
+        `configure: ${target.id}`,
+        'configure:',
+      ]);
+      await sleep(1000);
+      expect(await ops(dep.id)).toHaveLength(5);
+    },
+  );
 
-  it('reconfigures a dependent that was busy once, after its operation, even across a restart', async () => {
-    const a = await deployed(service, 'QueueA', { instance_tags: ['queue'] });
-    const b = await deployed(service, 'QueueB');
-    const c = await deployed(service, 'QueueC');
-    const dep = await deployed(dependent, 'Waiter', bindTo(['queue']));
-    expect(runs(dep)).toEqual([`configure: ${a.id}`]);
-    await put(dep.id, { variables: bindTo(['queue'], '3').box.variables });
+  it(
+    'reconfigures a dependent that was busy once, after its operation, even across a restart',
+    { timeout: 90_000 },
+    async () => {
+      const a = await deployed(service, 'QueueA', { instance_tags: ['queue'] });
+      const b = await deployed(service, 'QueueB');
+      const c = await deployed(service, 'QueueC');
+      const dep = await deployed(dependent, 'Waiter', bindTo(['queue']));
+      expect(runs(dep)).toEqual([`configure: ${a.id}`]);
+      await put(dep.id, { variables: bindTo(['queue'], '3').box.variables });
 
-    expect((await t.call('PUT', `/services/instances/${dep.id}/reconfigure`)).status).toBe(202);
-    const deadline = Date.now() + 20_000;
-    while (runs(dep).length < 2 && Date.now() < deadline) await sleep(50);
-    expect(runs(dep)).toHaveLength(2);
+      expect((await t.call('PUT', `/services/instances/${dep.id}/reconfigure`)).status).toBe(202);
+      const deadline = Date.now() + 20_000;
+      while (runs(dep).length < 2 && Date.now() < deadline) await sleep(50);
+      expect(runs(dep)).toHaveLength(2);
 
-    // Two instances join while the dependent's configure still runs: one queued reconfigure.
-    await put(b.id, { tags: ['queue'] });
-    await put(c.id, { tags: ['queue'] });
-    const queued = await t.server.db.selectFrom('pending_reconfigures').select('instance_id').execute();
-    expect(queued).toEqual([{ instance_id: dep.id }]);
-    await restartSamePort(t);
-    expect(await opsSettled(dep.id, 3, 40_000)).toEqual([
-      ['deploy', 'admin'],
-      ['reconfigure', 'admin'],
-      ['reconfigure', 'automatic'],
-    ]);
-    expect(runs(dep)).toEqual([
-      `configure: ${a.id}`,
-      `configure: ${a.id}`,
-      `configure: ${[a.id, b.id, c.id].sort().join(' ')}`,
-    ]);
-    await sleep(1500);
-    expect(await ops(dep.id)).toHaveLength(3);
-  });
+      // Two instances join while the dependent's configure still runs: one queued reconfigure.
+      await put(b.id, { tags: ['queue'] });
+      await put(c.id, { tags: ['queue'] });
+      const queued = await t.server.db.selectFrom('pending_reconfigures').select('instance_id').execute();
+      expect(queued).toEqual([{ instance_id: dep.id }]);
+      await restartSamePort(t);
+      expect(await opsSettled(dep.id, 3, 40_000)).toEqual([
+        ['deploy', 'admin'],
+        ['reconfigure', 'admin'],
+        ['reconfigure', 'automatic'],
+      ]);
+      expect(runs(dep)).toEqual([
+        `configure: ${a.id}`,
+        `configure: ${a.id}`,
+        `configure: ${[a.id, b.id, c.id].sort().join(' ')}`,
+      ]);
+      await sleep(1500);
+      expect(await ops(dep.id)).toHaveLength(3);
+    },
+  );
 });

@@ -12,29 +12,33 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inMs = (ms: number) => formatTimestamp(BigInt(Date.now() + ms) * 1000n);
 
 describe('bindings', () => {
-  it('resolves a tag binding before configure and exposes the target address and public variables', async () => {
-    const ids = new Map<string, string>();
-    const service = await importExample(t, 'Greeting Service', ids);
-    const client = await importExample(t, 'Greeting Client', ids);
-    const s = await deploy(t, service.id, 'Greeter', {
-      instance_tags: ['greeting-service'],
-      box: { id: service.id, variables: [{ name: 'MESSAGE', value: 'Bound hello' }] },
-    });
-    const sDoc = await settled(t, s.body.id, s.body.updated);
-    expect(sDoc.state).toBe('done');
-    const c = await deploy(t, client.id, 'Reader', {
-      box: { id: client.id, variables: [{ name: 'service', type: 'Binding', tags: ['greeting-service'] }] },
-    });
-    const cDoc = await settled(t, c.body.id, c.body.updated);
-    expect(cDoc.state).toBe('done');
-    expect(cDoc.bindings).toEqual([{ instance: sDoc.id, name: 'service', scope: '' }]);
-    const received = join(workdir(t.dataDir, `reader-${cDoc.service.id}-1`, cDoc.id), 'received.txt');
-    expect(readFileSync(received, 'utf8').trim()).toBe('Bound hello');
-  });
+  it(
+    'resolves a tag binding before configure and exposes the target address and public variables',
+    { timeout: 90_000 },
+    async () => {
+      const ids = new Map<string, string>();
+      const service = await importExample(t, 'Greeting Service', ids);
+      const client = await importExample(t, 'Greeting Client', ids);
+      const s = await deploy(t, service.id, 'Greeter', {
+        instance_tags: ['greeting-service'],
+        box: { id: service.id, variables: [{ name: 'MESSAGE', value: 'Bound hello' }] },
+      });
+      const sDoc = await settled(t, s.body.id, s.body.updated);
+      expect(sDoc.state).toBe('done');
+      const c = await deploy(t, client.id, 'Reader', {
+        box: { id: client.id, variables: [{ name: 'service', type: 'Binding', tags: ['greeting-service'] }] },
+      });
+      const cDoc = await settled(t, c.body.id, c.body.updated);
+      expect(cDoc.state).toBe('done');
+      expect(cDoc.bindings).toEqual([{ instance: sDoc.id, name: 'service', scope: '' }]);
+      const received = join(workdir(t.dataDir, `reader-${cDoc.service.id}-1`, cDoc.id), 'received.txt');
+      expect(readFileSync(received, 'utf8').trim()).toBe('Bound hello');
+    },
+  );
 });
 
 describe('instance leases', () => {
-  it('fire their operation once, on time, across restarts', async () => {
+  it('fire their operation once, on time, across restarts', { timeout: 90_000 }, async () => {
     const box = await createBox(t, { name: 'Leased', events: { stop: '#!/bin/bash\necho stop >> runs.log\n' } });
     const res = await deploy(t, box.id, 'Leased', { lease: { expire: inMs(4000), operation: 'shutdown' } });
     const id = res.body.id;

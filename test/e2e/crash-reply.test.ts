@@ -41,7 +41,7 @@ async function unanswered(call: () => Promise<unknown>): Promise<void> {
   await server!.kill();
 }
 
-describe('F2: crash between commit and reply', () => {
+describe('F2: crash between commit and reply', { timeout: 60_000 }, () => {
   it('a retry with the same Idempotency-Key returns the same id, and the work happens once', async () => {
     fastTunables();
     server = await startChildServer(dataDir, 0, failing());

@@ -17,7 +17,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-describe('SIGKILL right after a step commits', () => {
+describe('SIGKILL right after a step commits', { timeout: 60_000 }, () => {
   it('resumes at the next step: the machine is provisioned once and every script runs once', async () => {
     fastTunables();
     const env = { ...process.env, EBCLI_FAILPOINT: 'after-step-commit:kill' };

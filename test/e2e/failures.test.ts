@@ -9,7 +9,7 @@ useE2eServer((server) => (t = server));
 
 const log = (event: string) => `#!/bin/bash\necho ${event} >> runs.log\n`;
 
-describe('script exit codes', () => {
+describe('script exit codes', { timeout: 60_000 }, () => {
   it('a failing script stops the operation and leaves the instance unavailable, naming the script', async () => {
     const box = await createBox(t, {
       name: 'Broken',
@@ -67,7 +67,7 @@ describe('script exit codes', () => {
   });
 });
 
-describe('conflicts', () => {
+describe('conflicts', { timeout: 60_000 }, () => {
   it('answers 409 Operation Conflict while an operation runs, and 409 with a reason for impossible ones', async () => {
     const box = await createBox(t, { name: 'Slow', events: { install: '#!/bin/bash\nsleep 2\n' } });
     const res = await deploy(t, box.id, 'Slow');
@@ -91,7 +91,7 @@ describe('conflicts', () => {
   });
 });
 
-describe('Idempotency-Key', () => {
+describe('Idempotency-Key', { timeout: 60_000 }, () => {
   it('returns the first answer to a retry and creates nothing new', async () => {
     const box = await createBox(t, { name: 'Once', events: { install: log('install') } });
     const key = { 'idempotency-key': `deploy-once-${Date.now()}` };

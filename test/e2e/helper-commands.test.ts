@@ -10,7 +10,7 @@ useE2eServer((server) => (t = server));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n');
 
-describe('on-machine helper commands', () => {
+describe('on-machine helper commands', { timeout: 60_000 }, () => {
   it('elasticbox set stores a variable that later scripts and the instance document see', async () => {
     const box = await createBox(t, {
       name: 'Setter',

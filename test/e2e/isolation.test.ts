@@ -141,41 +141,45 @@ describe("a non-admin user's scripts and the control plane", () => {
   let attackBox: string;
   let ownPolicy: string;
 
-  it("refuses the non-admin's deploys on the admin's local provider until the admin shares it", async () => {
-    const profile = await t.call('GET', '/services/profile', { token: mallory });
-    expect(profile.body.is_admin).toBe(false);
-    attackBox = await scriptBox(mallory, 'Attack', ATTACK, [
-      { name: 'SERVER_URL', type: 'Text', value: t.url },
-      { name: 'VICTIM', type: 'Text', value: victim.machine },
-    ]);
-    const implicit = await deployAs(mallory, attackBox);
-    expect(implicit.status).toBe(400);
-    expect(implicit.body.message).toMatch(/No deployment policy available to you/);
-    const theirs = await deployAs(mallory, attackBox, { policy_box: { id: adminPolicy } });
-    expect(theirs.status).toBe(403);
+  it(
+    "refuses the non-admin's deploys on the admin's local provider until the admin shares it",
+    { timeout: 90_000 },
+    async () => {
+      const profile = await t.call('GET', '/services/profile', { token: mallory });
+      expect(profile.body.is_admin).toBe(false);
+      attackBox = await scriptBox(mallory, 'Attack', ATTACK, [
+        { name: 'SERVER_URL', type: 'Text', value: t.url },
+        { name: 'VICTIM', type: 'Text', value: victim.machine },
+      ]);
+      const implicit = await deployAs(mallory, attackBox);
+      expect(implicit.status).toBe(400);
+      expect(implicit.body.message).toMatch(/No deployment policy available to you/);
+      const theirs = await deployAs(mallory, attackBox, { policy_box: { id: adminPolicy } });
+      expect(theirs.status).toBe(403);
 
-    const own = await t.call('POST', '/services/boxes', {
-      token: mallory,
-      body: {
-        schema: `${SCHEMAS}boxes/policy`,
-        name: 'Mallory on the admin host',
-        provider_id: localProvider,
-        claims: ['linux'],
-        profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 1 },
-      },
-    });
-    expect(own.status).toBe(200);
-    ownPolicy = own.body.id;
-    const unshared = await deployAs(mallory, attackBox, { policy_box: { id: ownPolicy } });
-    expect(unshared.status).toBe(403);
-    expect(unshared.body.message).toMatch(/not shared with workspace mallory/);
+      const own = await t.call('POST', '/services/boxes', {
+        token: mallory,
+        body: {
+          schema: `${SCHEMAS}boxes/policy`,
+          name: 'Mallory on the admin host',
+          provider_id: localProvider,
+          claims: ['linux'],
+          profile: { schema: `${SCHEMAS}test/compute/profile`, instances: 1 },
+        },
+      });
+      expect(own.status).toBe(200);
+      ownPolicy = own.body.id;
+      const unshared = await deployAs(mallory, attackBox, { policy_box: { id: ownPolicy } });
+      expect(unshared.status).toBe(403);
+      expect(unshared.body.message).toMatch(/not shared with workspace mallory/);
 
-    const created = await t.call('POST', '/services/providers', {
-      token: mallory,
-      body: { schema: `${SCHEMAS}test/provider`, type: 'Test Provider', name: 'mine' },
-    });
-    expect(created.status).toBe(403);
-  });
+      const created = await t.call('POST', '/services/providers', {
+        token: mallory,
+        body: { schema: `${SCHEMAS}test/provider`, type: 'Test Provider', name: 'mine' },
+      });
+      expect(created.status).toBe(403);
+    },
+  );
 
   it('keeps every secret of the data directory and the server environment from its scripts', async () => {
     const share = await t.call('PUT', `/services/providers/${localProvider}`, {

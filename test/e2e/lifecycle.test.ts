@@ -26,7 +26,7 @@ const page = async (port: string) => {
   return res.body.text();
 };
 
-describe('Hello Web on the local provider', () => {
+describe('Hello Web on the local provider', { timeout: 60_000 }, () => {
   let id: string;
   let machine: string;
   let port: string;
@@ -120,7 +120,7 @@ describe('Hello Web on the local provider', () => {
   });
 });
 
-describe('box trees', () => {
+describe('box trees', { timeout: 60_000 }, () => {
   it('runs nested scripts in CAM order and applies the parent scoped override', async () => {
     await importExample(t, 'Nested Child', ids);
     const parent = await importExample(t, 'Nested Parent', ids);

@@ -9,7 +9,7 @@ useE2eServer((server) => (t = server));
 
 const log = (event: string) => `#!/bin/bash\necho ${event} >> runs.log\n`;
 
-describe('PUT /services/instances/{id}/deploy', () => {
+describe('PUT /services/instances/{id}/deploy', { timeout: 60_000 }, () => {
   it('runs install, configure and start again on the same machine, also after a failed deploy', async () => {
     const box = await createBox(t, {
       name: 'Again',

@@ -27,39 +27,43 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('script timeout set by the server', () => {
-  it('kills a script that runs too long and leaves the instance unavailable, saying it timed out', async () => {
-    const box = await createBox(t, {
-      name: 'Slow',
-      events: {
-        install: '#!/bin/bash\necho install >> runs.log\n',
-        configure:
-          '#!/bin/bash\necho configure >> runs.log\nsleep 30.25 &\necho $! > sleep.pid\nwait\necho finished >> runs.log\n',
-        start: '#!/bin/bash\necho start >> runs.log\n',
-      },
-    });
-    const started = Date.now();
-    const res = await deploy(t, box.id, 'Slow');
-    const doc = await settled(t, res.body.id, res.body.updated, 20_000);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    expect(doc).toMatchObject({ state: 'unavailable', operation: { event: 'deploy' } });
+  it(
+    'kills a script that runs too long and leaves the instance unavailable, saying it timed out',
+    { timeout: 90_000 },
+    async () => {
+      const box = await createBox(t, {
+        name: 'Slow',
+        events: {
+          install: '#!/bin/bash\necho install >> runs.log\n',
+          configure:
+            '#!/bin/bash\necho configure >> runs.log\nsleep 30.25 &\necho $! > sleep.pid\nwait\necho finished >> runs.log\n',
+          start: '#!/bin/bash\necho start >> runs.log\n',
+        },
+      });
+      const started = Date.now();
+      const res = await deploy(t, box.id, 'Slow');
+      const doc = await settled(t, res.body.id, res.body.updated, 20_000);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(doc).toMatchObject({ state: 'unavailable', operation: { event: 'deploy' } });
 
-    const machine = `slow-${doc.service.id}-1`;
-    const failure = `Failed executing configure:Slow in machine ${machine} (timed out after 2 s).`;
-    const texts = await activityTexts(t, doc.id);
-    expect(texts).toContain(failure);
-    expect(texts.at(-1)).toBe(`Instance deployment failed. ${failure}`);
-    const logs = (await t.call('GET', `/services/instances/${doc.id}/machine_logs?machine_name=${machine}`)).text;
-    expect(logs).toContain(`configure-${doc.id} failed (timeout)`);
+      const machine = `slow-${doc.service.id}-1`;
+      const failure = `Failed executing configure:Slow in machine ${machine} (timed out after 2 s).`;
+      const texts = await activityTexts(t, doc.id);
+      expect(texts).toContain(failure);
+      expect(texts.at(-1)).toBe(`Instance deployment failed. ${failure}`);
+      const logs = (await t.call('GET', `/services/instances/${doc.id}/machine_logs?machine_name=${machine}`)).text;
+      expect(logs).toContain(`configure-${doc.id} failed (timeout)`);
 
-    // The whole process group went, not just the script's shell. The machine has a PID namespace
-    // of its own: the pid the script wrote is not a host pid, so its sleep is found by command line.
-    const dir = workdir(t.dataDir, machine, doc.id);
-    expect(Number(readFileSync(join(dir, 'sleep.pid'), 'utf8'))).toBeGreaterThan(1);
-    const root = join(dataFiles(t.dataDir).machines, machine);
-    const sleeping = () =>
-      machineProcesses(MACHINE_MARKER, root).filter((pid) => commandLine(pid)?.join(' ') === 'sleep 30.25');
-    for (let i = 0; i < 40 && sleeping().length; i++) await sleep(50);
-    expect(sleeping()).toEqual([]);
-    expect(readFileSync(join(dir, 'runs.log'), 'utf8')).toBe('install\nconfigure\n');
-  });
+      // The whole process group went, not just the script's shell. The machine has a PID namespace
+      // of its own: the pid the script wrote is not a host pid, so its sleep is found by command line.
+      const dir = workdir(t.dataDir, machine, doc.id);
+      expect(Number(readFileSync(join(dir, 'sleep.pid'), 'utf8'))).toBeGreaterThan(1);
+      const root = join(dataFiles(t.dataDir).machines, machine);
+      const sleeping = () =>
+        machineProcesses(MACHINE_MARKER, root).filter((pid) => commandLine(pid)?.join(' ') === 'sleep 30.25');
+      for (let i = 0; i < 40 && sleeping().length; i++) await sleep(50);
+      expect(sleeping()).toEqual([]);
+      expect(readFileSync(join(dir, 'runs.log'), 'utf8')).toBe('install\nconfigure\n');
+    },
+  );
 });
