@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpreter, scriptEnv, ScriptRun, type ScriptSpec } from '../../src/agent/executor.js';
@@ -170,12 +171,17 @@ describe('ScriptRun', () => {
   });
 
   it('does not wait for, or kill, a background daemon that holds the output pipe', async () => {
+    // Each tick goes into the pipe first, then into a file: a tick in the file written after the
+    // run ended is one the daemon survived writing into the pipe (SIGPIPE would have ended it first).
+    const ticks = join(tempDir(), 'ticks');
     const { outcome, lines } = await run(
-      `sh -c 'while :; do echo tick; sleep 0.05; done' ebcli-test-daemon-7041 & echo done`,
+      `sh -c 'while :; do echo tick; echo tick >> ${ticks}; sleep 0.05; done' ebcli-test-daemon-7041 & echo done`,
     );
     expect(outcome.status).toBe('success');
     expect(lines.map((l) => l.line)).toContain('done');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const ticksAt = (): number => (existsSync(ticks) ? readFileSync(ticks, 'utf8').split('\n').length - 1 : 0);
+    const atEnd = ticksAt();
+    await expect.poll(ticksAt, { timeout: 10_000 }).toBeGreaterThanOrEqual(atEnd + 3);
     const daemons = processesMatching('ebcli-test-daemon-7041');
     expect(daemons).toHaveLength(1); // still writing into the pipe, not killed by SIGPIPE
     for (const pid of daemons) process.kill(pid, 'SIGKILL');

@@ -303,8 +303,10 @@ describe('A3 Watcher channel', () => {
     expect((await t.call('DELETE', `/services/msa/watchers/${wa.username}`)).status).toBe(204);
     expect((await ca.closed).code).toBe(4001);
     expect(await connect(wa)).toBe(401);
-    cb.send('keepalive', {});
-    await new Promise((r) => setTimeout(r, 200));
+    // The other Watcher's next results are accepted (acknowledged) on the connection it had.
+    const checkId = JSON.parse(cb.frames.find((f) => f.type === 'config')!.payload).checks[0].id;
+    cb.send('results', { results: [result(checkId)], ledger: { emitted: 1, dropped: 0 } });
+    await until(() => cb.frames.find((f) => f.type === 'ack'), 10_000, 'ack of the other Watcher');
     expect(cb.ws.readyState).toBe(WebSocket.OPEN);
     const list = (await t.call('GET', `/services/msa/watchers?instance=${b.instance}`)).body;
     expect(list.find((x: any) => x.username === wb.username)).toMatchObject({ revoked: false });
