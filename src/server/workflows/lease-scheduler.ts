@@ -34,9 +34,13 @@ export class LeaseScheduler {
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.env.tunables.schedulerMs);
+    // A round that cannot read the store (PostgreSQL restarting, a connection terminated) is
+    // reported and retried on the next tick; it must not become an unhandled rejection, which
+    // would end the server process.
+    const round = () => void this.tick().catch((err: unknown) => this.onError?.(err));
+    this.timer ??= setInterval(round, this.env.tunables.schedulerMs);
     this.timer.unref();
-    void this.tick();
+    round();
   }
 
   stop(): void {
