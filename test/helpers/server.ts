@@ -71,7 +71,9 @@ export async function startTestServer(
       t.url = server.url;
     },
     async stop() {
-      await server.close();
+      // The server running now: tests that restart it themselves assign `t.server`.
+      await t.server.close();
+      if (server !== t.server) await server.close();
       await dispatcher.close();
       rmSync(dataDir, { recursive: true, force: true });
       if (options.database === undefined) await dropTestDatabase(dataDir);

@@ -86,3 +86,13 @@ export function stopOwnCluster(): void {
   own?.stop();
   own = undefined;
 }
+
+/**
+ * The environment a spawned `ebcli server start --data-dir <dataDir>` needs on this run: on
+ * PostgreSQL, EBCLI_DATABASE_URL naming the test database standing for that data directory (the
+ * same one `startTestServer` would use; drop it with `dropTestDatabase(dataDir)`); nothing on SQLite.
+ */
+export async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
+  const url = await testDatabaseUrl(dataDir);
+  return url ? { EBCLI_DATABASE_URL: url } : {};
+}
