@@ -18,9 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startChildServer, type ChildServer } from '../../test/e2e/remote-server.js';
-import { openSqliteStore, type Db } from '../../src/server/store/db.js';
-import { openPostgresStore } from '../../src/server/store/postgres.js';
-import { dropTestDatabase, testDatabaseUrl } from '../../test/helpers/store.js';
+import type { Db } from '../../src/server/store/db.js';
+import { dropTestDatabase, openServerStore } from '../../test/helpers/store.js';
 import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
 import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 import { KEEPALIVE_CHECK } from '../../src/server/monitoring/watcher-hub.js';
@@ -185,8 +184,7 @@ export async function runFleetLoad(opts: FleetLoadOptions): Promise<FleetLoadRep
       : undefined;
     // The server's store: its SQLite file, or on a PostgreSQL test run the database the server
     // process was given for this data directory (test/e2e/server-process.ts).
-    const url = await testDatabaseUrl(dataDir);
-    db = url ? await openPostgresStore(url) : openSqliteStore(dataFiles(dataDir).database);
+    db = await openServerStore(dataDir);
     const tag = 'l2-fleet';
     const machines = await seed(db, opts.watchers, tag);
     const check = await server.call('POST', '/services/msa/checks', {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { openSqliteStore, type Db } from '../../src/server/store/db.js';
 import { openPostgresStore } from '../../src/server/store/postgres.js';
+import { dataFiles } from '../../src/shared/paths.js';
 import { startTestCluster, type TestCluster } from './postgres-cluster.js';
 
 /**
@@ -59,6 +60,15 @@ export async function dropTestDatabase(key: string): Promise<void> {
 export async function openTestStore(file: string): Promise<Db> {
   const url = await testDatabaseUrl(file);
   return url ? openPostgresStore(url) : openSqliteStore(file);
+}
+
+/**
+ * Opens the store of a server started on `dataDir` by the test helpers (startTestServer, the e2e
+ * child server): its SQLite file, or on a PostgreSQL run the database standing for that directory.
+ */
+export async function openServerStore(dataDir: string): Promise<Db> {
+  const url = await testDatabaseUrl(dataDir);
+  return url ? openPostgresStore(url) : openSqliteStore(dataFiles(dataDir).database);
 }
 
 let own: TestCluster | undefined;
