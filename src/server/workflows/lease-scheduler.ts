@@ -1,6 +1,6 @@
 import { parseDoc } from '../docs.js';
 import type { InstanceLease } from '../deploy-request.js';
-import { getInstance, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { getInstanceForUpdate, updateInstance, type InstanceDoc } from '../store/instances.js';
 import { parseTimestamp } from '../../shared/time.js';
 import { beginOperation } from './begin.js';
 import type { EngineEnv } from './env.js';
@@ -76,7 +76,7 @@ export class LeaseScheduler {
   private async fire(id: string, now: number): Promise<boolean> {
     const { db, bus } = this.env;
     const result = await db.transaction().execute(async (trx) => {
-      const doc = await getInstance(trx, id);
+      const doc = await getInstanceForUpdate(trx, id);
       const lease = doc?.lease as InstanceLease | undefined;
       if (!doc || !lease || !due(lease, now)) return undefined;
       if (doc.state === 'processing' || (await openWorkflowOf(trx, id))) return undefined;
