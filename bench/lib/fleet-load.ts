@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startChildServer, type ChildServer } from '../../test/e2e/remote-server.js';
-import { openSqliteStore, type Db } from '../../src/server/store/db.js';
+import type { Db } from '../../src/server/store/db.js';
+import { dropTestDatabase, openServerStore } from '../../test/helpers/store.js';
 import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
 import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 import { KEEPALIVE_CHECK } from '../../src/server/monitoring/watcher-hub.js';
@@ -181,7 +182,9 @@ export async function runFleetLoad(opts: FleetLoadOptions): Promise<FleetLoadRep
     const bare = opts.baseline
       ? await bareTlsWebsocketKiB(join(dataDir, 'tls'), Math.min(opts.watchers, 500))
       : undefined;
-    db = await openSqliteStore(dataFiles(dataDir).database);
+    // The server's store: its SQLite file, or on a PostgreSQL test run the database the server
+    // process was given for this data directory (test/e2e/server-process.ts).
+    db = await openServerStore(dataDir);
     const tag = 'l2-fleet';
     const machines = await seed(db, opts.watchers, tag);
     const check = await server.call('POST', '/services/msa/checks', {
@@ -288,5 +291,6 @@ export async function runFleetLoad(opts: FleetLoadOptions): Promise<FleetLoadRep
     await db?.destroy();
     await server?.kill('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
+    await dropTestDatabase(dataDir);
   }
 }

@@ -98,6 +98,8 @@ describe('login, whoami, logout', () => {
   });
 });
 
+// The embedded default on purpose, on every run: the local profile starts a SQLite control plane in
+// the user's data directory (no EBCLI_DATABASE_URL reaches it), which is what a laptop gets.
 describe('the built-in local profile and `server` commands', () => {
   let home: ReturnType<typeof tempHome>;
 

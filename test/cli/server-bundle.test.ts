@@ -10,7 +10,8 @@ import { ensureBuilt, ROOT, runCli, tempHome, type TempHome } from './helpers.js
  * The control plane starts from one bundle with its V8 code cache (scripts/bundle-server.js,
  * src/cli/server-bundle.ts; T15, issue 12) instead of its ~1,400 modules one by one. These tests
  * hold the built bundle to that: V8 accepts its cache under the server's flags, and
- * `ebcli server start` runs the server from it.
+ * `ebcli server start` runs the server from it. The embedded (SQLite) server on every run, PostgreSQL
+ * runs included: what is held to is the laptop's start path (pg not even loaded).
  */
 const BUNDLE = join(ROOT, 'dist', 'server-bundle', 'start.cjs');
 

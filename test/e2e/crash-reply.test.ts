@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataFiles } from '../../src/shared/paths.js';
+import { dropTestDatabase, openServerStore } from '../helpers/store.js';
 import { createBox, deploy, fastTunables, killAgents, settled, workdir } from './helpers.js';
 import { startChildServer, type ChildServer } from './remote-server.js';
 
@@ -19,6 +18,7 @@ afterAll(async () => {
   await server?.kill('SIGTERM');
   await killAgents(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
+  await dropTestDatabase(dataDir);
 });
 
 const EVENTS = ['install', 'configure', 'start'];
@@ -84,25 +84,31 @@ describe('F2: crash between commit and reply', { timeout: 60_000 }, () => {
 
     await server.kill('SIGTERM');
     server = undefined;
-    const db = new SQLite(dataFiles(dataDir).database, { readonly: true });
+    const db = await openServerStore(dataDir);
     try {
-      expect(db.prepare('SELECT id FROM instances').all()).toEqual([{ id }]);
-      const workflows = db
-        .prepare('SELECT id, operation, state FROM workflows WHERE instance_id = ? ORDER BY created')
-        .all(id) as any[];
+      expect(await db.selectFrom('instances').select('id').execute()).toEqual([{ id }]);
+      const workflows = await db
+        .selectFrom('workflows')
+        .select(['id', 'operation', 'state'])
+        .where('instance_id', '=', id)
+        .orderBy('created')
+        .execute();
       expect(workflows.map((w) => [w.operation, w.state])).toEqual([
         ['deploy', 'done'],
         ['reconfigure', 'done'],
       ]);
-      const executions = db
-        .prepare('SELECT workflow_id, event, status FROM executions WHERE instance_id = ? ORDER BY created')
-        .all(id) as any[];
+      const executions = await db
+        .selectFrom('executions')
+        .select(['workflow_id', 'event', 'status'])
+        .where('instance_id', '=', id)
+        .orderBy('created')
+        .execute();
       expect(executions.map((e) => [e.workflow_id, e.event, e.status])).toEqual([
-        ...EVENTS.map((e) => [workflows[0].id, e, 'success']),
-        [workflows[1].id, 'configure', 'success'],
+        ...EVENTS.map((e) => [workflows[0]!.id, e, 'success']),
+        [workflows[1]!.id, 'configure', 'success'],
       ]);
     } finally {
-      db.close();
+      await db.destroy();
     }
   });
 });

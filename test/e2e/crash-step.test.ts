@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataFiles } from '../../src/shared/paths.js';
+import { dropTestDatabase, openServerStore } from '../helpers/store.js';
 import { createBox, deploy, fastTunables, killAgents, settled, workdir } from './helpers.js';
 import { startChildServer, type ChildServer } from './remote-server.js';
 
@@ -15,6 +14,7 @@ afterAll(async () => {
   await server?.kill('SIGTERM');
   await killAgents(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
+  await dropTestDatabase(dataDir);
 });
 
 describe('SIGKILL right after a step commits', { timeout: 60_000 }, () => {
@@ -43,17 +43,24 @@ describe('SIGKILL right after a step commits', { timeout: 60_000 }, () => {
 
     await server.kill('SIGTERM');
     server = undefined;
-    const db = new SQLite(dataFiles(dataDir).database, { readonly: true });
+    const db = await openServerStore(dataDir);
     try {
-      const results = db
-        .prepare('SELECT r.step, r.kind FROM step_results r JOIN workflows w ON w.id = r.workflow_id ORDER BY r.step')
-        .all() as any[];
+      const results = await db
+        .selectFrom('step_results as r')
+        .innerJoin('workflows as w', 'w.id', 'r.workflow_id')
+        .select(['r.step', 'r.kind'])
+        .orderBy('r.step')
+        .execute();
       expect(results.map((r) => r.kind)).toEqual(['provision', 'wait_agent', 'script', 'bindings', 'script']);
       expect(results.map((r) => r.step)).toEqual([0, 1, 2, 3, 4]);
-      const logs = db.prepare("SELECT COUNT(*) AS n FROM activities WHERE text LIKE 'Machine % provisioned %'").get();
-      expect(logs).toEqual({ n: 1 });
+      const logs = await db
+        .selectFrom('activities')
+        .select('text')
+        .where('text', 'like', 'Machine % provisioned %')
+        .execute();
+      expect(logs).toHaveLength(1);
     } finally {
-      db.close();
+      await db.destroy();
     }
   });
 });

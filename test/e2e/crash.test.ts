@@ -1,9 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dataFiles } from '../../src/shared/paths.js';
+import { dropTestDatabase, openServerStore } from '../helpers/store.js';
 import { activityTexts, createBox, deploy, fastTunables, killAgents, settled, workdir, type Api } from './helpers.js';
 import { startChildServer, type ChildServer } from './remote-server.js';
 
@@ -15,6 +14,7 @@ afterAll(async () => {
   await server?.kill('SIGTERM');
   await killAgents(dataDir);
   rmSync(dataDir, { recursive: true, force: true });
+  await dropTestDatabase(dataDir);
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,20 +69,31 @@ describe('SIGKILL of the server mid-deploy', () => {
 
       await server.kill('SIGTERM');
       server = undefined;
-      const db = new SQLite(dataFiles(dataDir).database, { readonly: true });
+      const db = await openServerStore(dataDir);
       try {
-        const wf = db.prepare('SELECT id, plan, state, next_step FROM workflows WHERE instance_id = ?').get(id) as any;
+        const wf = await db
+          .selectFrom('workflows')
+          .select(['id', 'plan', 'state', 'next_step'])
+          .where('instance_id', '=', id)
+          .executeTakeFirstOrThrow();
         const steps = JSON.parse(wf.plan).length;
         expect(wf).toMatchObject({ state: 'done', next_step: steps });
-        const results = db
-          .prepare('SELECT step FROM step_results WHERE workflow_id = ? ORDER BY step')
-          .all(wf.id) as any[];
+        const results = await db
+          .selectFrom('step_results')
+          .select('step')
+          .where('workflow_id', '=', wf.id)
+          .orderBy('step')
+          .execute();
         expect(results.map((r) => r.step)).toEqual([...Array(steps).keys()]);
-        const executions = db.prepare('SELECT event, status FROM executions WHERE workflow_id = ?').all(wf.id) as any[];
+        const executions = await db
+          .selectFrom('executions')
+          .select(['event', 'status'])
+          .where('workflow_id', '=', wf.id)
+          .execute();
         expect(executions.map((e) => e.event).sort()).toEqual([...EVENTS].sort());
         expect(executions.every((e) => e.status === 'success')).toBe(true);
       } finally {
-        db.close();
+        await db.destroy();
       }
     },
   );

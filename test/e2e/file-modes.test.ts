@@ -9,9 +9,11 @@ import { dataFiles } from '../../src/shared/paths.js';
 let t: TestServer;
 const umask = process.umask(0o022);
 
+// About the files of the data directory, the SQLite database and its WAL among them: the embedded
+// store on every run (test/setup/postgres-pass.ts leaves this file out of the PostgreSQL pass).
 beforeAll(async () => {
   fastTunables();
-  t = await startTestServer();
+  t = await startTestServer(undefined, { embedded: true });
 });
 afterAll(async () => {
   const dataDir = t.dataDir;

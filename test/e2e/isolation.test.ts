@@ -110,7 +110,10 @@ async function deployed(token: string, box: string, extra: Record<string, unknow
 beforeAll(async () => {
   fastTunables();
   process.env.ISOLATION_CANARY = CANARY;
-  t = await startTestServer();
+  // The data directory's secrets, the SQLite database among them, are what scripts must not reach:
+  // the embedded store on every run (test/setup/postgres-pass.ts leaves this file out of the
+  // PostgreSQL pass).
+  t = await startTestServer(undefined, { embedded: true });
   mallory = await addUser(t, 'mallory');
   const boxes = (await t.call('GET', '/services/workspaces/admin/boxes')).body;
   const policy = boxes.find((b: { schema: string }) => b.schema === `${SCHEMAS}boxes/policy`);

@@ -31,14 +31,15 @@ export interface TestServer {
 
 /**
  * A real control plane on 127.0.0.1, port 0, with a temporary data directory; on a PostgreSQL test
- * run (test/helpers/store.ts) its store is a database of its own, kept across `restart()`.
+ * run (test/helpers/store.ts) its store is a database of its own, kept across `restart()`, unless
+ * `embedded` keeps the SQLite store in the data directory (tests about that directory's files).
  */
 export async function startTestServer(
   existingDataDir?: string,
-  options: Omit<StartOptions, 'dataDir' | 'port'> = {},
+  { embedded, ...options }: Omit<StartOptions, 'dataDir' | 'port'> & { embedded?: boolean } = {},
 ): Promise<TestServer> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'ebcli-test-'));
-  const database = options.database ?? (await testDatabaseUrl(dataDir));
+  const database = options.database ?? (embedded ? undefined : await testDatabaseUrl(dataDir));
   let server = await startServer({ ...options, database, dataDir, port: 0 });
   const dispatcher = new Agent({ connect: { ca: server.ca } });
   const token = readFileSync(dataFiles(dataDir).adminToken, 'utf8').trim();
@@ -71,10 +72,12 @@ export async function startTestServer(
       t.url = server.url;
     },
     async stop() {
-      await server.close();
+      // The server running now: tests that restart it themselves assign `t.server`.
+      await t.server.close();
+      if (server !== t.server) await server.close();
       await dispatcher.close();
       rmSync(dataDir, { recursive: true, force: true });
-      if (options.database === undefined) await dropTestDatabase(dataDir);
+      if (options.database === undefined && !embedded) await dropTestDatabase(dataDir);
     },
   };
   return t;

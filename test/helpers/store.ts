@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { openSqliteStore, type Db } from '../../src/server/store/db.js';
 import { openPostgresStore } from '../../src/server/store/postgres.js';
+import { dataFiles } from '../../src/shared/paths.js';
 import { startTestCluster, type TestCluster } from './postgres-cluster.js';
 
 /**
@@ -61,6 +62,15 @@ export async function openTestStore(file: string): Promise<Db> {
   return url ? openPostgresStore(url) : openSqliteStore(file);
 }
 
+/**
+ * Opens the store of a server started on `dataDir` by the test helpers (startTestServer, the e2e
+ * child server): its SQLite file, or on a PostgreSQL run the database standing for that directory.
+ */
+export async function openServerStore(dataDir: string): Promise<Db> {
+  const url = await testDatabaseUrl(dataDir);
+  return url ? openPostgresStore(url) : openSqliteStore(dataFiles(dataDir).database);
+}
+
 let own: TestCluster | undefined;
 
 /**
@@ -85,4 +95,14 @@ export async function freshPostgresDatabase(): Promise<string> {
 export function stopOwnCluster(): void {
   own?.stop();
   own = undefined;
+}
+
+/**
+ * The environment a spawned `ebcli server start --data-dir <dataDir>` needs on this run: on
+ * PostgreSQL, EBCLI_DATABASE_URL naming the test database standing for that data directory (the
+ * same one `startTestServer` would use; drop it with `dropTestDatabase(dataDir)`); nothing on SQLite.
+ */
+export async function databaseEnv(dataDir: string): Promise<Record<string, string>> {
+  const url = await testDatabaseUrl(dataDir);
+  return url ? { EBCLI_DATABASE_URL: url } : {};
 }

@@ -3,6 +3,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
 import { seedInstance } from '../cli/helpers.js';
 import { createCheck, postResult } from './helpers.js';
+import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 
 let t: TestServer;
 let bob: string;
@@ -110,6 +111,40 @@ describe('MSA checks repository', () => {
     const states = (await t.call('GET', `/services/msa/results?instance=${web.id}`)).body;
     expect(states).toEqual([
       expect.objectContaining({ check: 'web-only', status: 'ok', occurrences: 1, instance: web.id }),
+    ]);
+  });
+
+  it('lists check states by check, then machine, however the store returns the rows', async () => {
+    const inst = await seedInstance(t, { tags: ['multi'] });
+    const providerId = (await t.call('GET', '/services/workspaces/admin/providers')).body[0].id;
+    for (const name of ['multi-b', 'multi-a'])
+      await upsertMachine(t.server.db, {
+        name,
+        instanceId: inst.id,
+        workspace: 'admin',
+        serviceId: 'eb-seed0',
+        providerId,
+        token: `token-${name}`,
+        address: { public: '127.0.0.1', private: '127.0.0.1' },
+      });
+    await createCheck(t, { name: 'multi-z', command: 'true', target: { tags: ['multi'] } });
+    await createCheck(t, { name: 'multi-y', command: 'true', target: { tags: ['multi'] } });
+    // Written out of order, and the first rows updated again (on PostgreSQL an update moves a row).
+    for (const [check, machine] of [
+      ['multi-z', 'multi-b'],
+      ['multi-z', 'multi-a'],
+      ['multi-y', 'multi-b'],
+      ['multi-y', 'multi-a'],
+      ['multi-z', 'multi-b'],
+      ['multi-y', 'multi-b'],
+    ])
+      await postResult(t, inst.id, check!, 0, 'OK', { machine });
+    const states = (await t.call('GET', `/services/msa/results?instance=${inst.id}`)).body as any[];
+    expect(states.map((s) => `${s.check} ${s.machine}`)).toEqual([
+      'multi-y multi-a',
+      'multi-y multi-b',
+      'multi-z multi-a',
+      'multi-z multi-b',
     ]);
   });
 

@@ -7,6 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { testDatabaseUrl } from '../helpers/store.js';
 import { startServer } from '../../src/server/start.js';
 import { Watcher } from '../../src/watcher/watcher.js';
 import { createCheck } from './helpers.js';
@@ -56,7 +57,7 @@ describe('NL-6 Watcher ledger', () => {
       await t.server.close();
       await until(() => watcher.ledgerNow.dropped >= 2 || undefined, 30_000, 'spool overflow');
       expect(watcher.spooled).toBe(3);
-      t.server = await startServer({ dataDir: t.dataDir, port });
+      t.server = await startServer({ dataDir: t.dataDir, port, database: await testDatabaseUrl(t.dataDir) });
       t.url = t.server.url;
 
       // Back: the spool drains. Then the check is removed, so emissions stop, and the books close.

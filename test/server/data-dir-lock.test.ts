@@ -7,6 +7,7 @@ import { DataDirLockedError } from '../../src/shared/data-dir-lock.js';
 import { startServer } from '../../src/server/start.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { processAlive } from '../../src/shared/process.js';
+import { databaseEnv, dropTestDatabase, testDatabaseUrl } from '../helpers/store.js';
 
 const dirs: string[] = [];
 const tempDir = () => {
@@ -15,17 +16,33 @@ const tempDir = () => {
   return d;
 };
 const cliPids: number[] = [];
-afterAll(() => {
+afterAll(async () => {
   for (const pid of cliPids) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dbKeys) await dropTestDatabase(d);
 });
+/** The data directories given a test database on a PostgreSQL run (dropped afterwards). */
+const dbKeys: string[] = [];
+const database = (dataDir: string) => {
+  dbKeys.push(dataDir);
+  return testDatabaseUrl(dataDir);
+};
+const envFor = async (home: string, dataDir: string) => {
+  dbKeys.push(dataDir);
+  return {
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, 'config'),
+    XDG_DATA_HOME: join(home, 'xdg'),
+    ...(await databaseEnv(dataDir)),
+  };
+};
 
 describe('one server per data directory (in process)', () => {
   it('refuses a second server on the same data directory until the first one closes', async () => {
     const dataDir = tempDir();
-    const first = await startServer({ dataDir, port: 0 });
+    const first = await startServer({ dataDir, port: 0, database: await database(dataDir) });
     try {
-      const second = startServer({ dataDir, port: 0 });
+      const second = startServer({ dataDir, port: 0, database: await database(dataDir) });
       await expect(second).rejects.toBeInstanceOf(DataDirLockedError);
       await expect(second).rejects.toThrow(`is already using the data directory ${dataDir}`);
       const health = await first.app.inject({ method: 'GET', url: '/services/health' });
@@ -33,7 +50,7 @@ describe('one server per data directory (in process)', () => {
     } finally {
       await first.close();
     }
-    const again = await startServer({ dataDir, port: 0 });
+    const again = await startServer({ dataDir, port: 0, database: await database(dataDir) });
     await again.close();
   });
 
@@ -42,7 +59,12 @@ describe('one server per data directory (in process)', () => {
     const cwd = process.cwd();
     const rel = relative(cwd, dataDir);
     expect(rel.startsWith('/')).toBe(false);
-    const server = await startServer({ dataDir: rel, port: 0, writeStateFiles: true });
+    const server = await startServer({
+      dataDir: rel,
+      port: 0,
+      writeStateFiles: true,
+      database: await database(dataDir),
+    });
     try {
       expect(server.dataDir).toBe(dataDir);
       const state = JSON.parse(readFileSync(dataFiles(dataDir).stateFile, 'utf8'));
@@ -61,7 +83,7 @@ describe('one server per data directory (server start)', () => {
     ensureBuilt();
     const home = tempDir();
     const dataDir = join(home, 'data');
-    const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'xdg') };
+    const env = await envFor(home, dataDir);
     const started = await runCli(['server', 'start', '--json', '--data-dir', dataDir], { env, timeoutMs: 60_000 });
     expect(started.code, started.stderr).toBe(0);
     const pid: number = started.json().pid;
@@ -105,7 +127,7 @@ describe('one server per data directory (server start)', () => {
   it('a server killed with SIGKILL leaves no lock behind', async () => {
     const home = tempDir();
     const dataDir = join(home, 'data');
-    const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'xdg') };
+    const env = await envFor(home, dataDir);
     const started = await runCli(['server', 'start', '--json', '--data-dir', dataDir], { env, timeoutMs: 60_000 });
     expect(started.code, started.stderr).toBe(0);
     const pid: number = started.json().pid;
@@ -114,7 +136,7 @@ describe('one server per data directory (server start)', () => {
     while (processAlive(pid)) await new Promise((r) => setTimeout(r, 20));
     // Stale pid file: `server stop` does not signal whatever process now has that pid.
     expect((await runCli(['server', 'stop', '--json', '--data-dir', dataDir], { env })).json().stopped).toBe(false);
-    const server = await startServer({ dataDir, port: 0 });
+    const server = await startServer({ dataDir, port: 0, database: await database(dataDir) });
     await server.close();
   }, 120_000);
 });

@@ -9,11 +9,23 @@ import { startServer } from '../../src/server/start.js';
 import { certificateHosts } from '../../src/server/tls.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { ensureBuilt, runCli } from '../cli/helpers.js';
+import { databaseEnv, dropTestDatabase, testDatabaseUrl } from '../helpers/store.js';
 
 const dirs: string[] = [];
-afterAll(() => {
+/** The data directories given a test database on a PostgreSQL run (dropped afterwards). */
+const dbKeys: string[] = [];
+afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dbKeys) await dropTestDatabase(d);
 });
+const database = (dataDir: string) => {
+  dbKeys.push(dataDir);
+  return testDatabaseUrl(dataDir);
+};
+const dbEnv = (dataDir: string) => {
+  dbKeys.push(dataDir);
+  return databaseEnv(dataDir);
+};
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'ebcli-public-url-'));
   dirs.push(d);
@@ -60,7 +72,13 @@ describe('--listen and --public-url', () => {
     const dataDir = tempDir();
     const files = dataFiles(dataDir);
     // 127.0.0.2 is loopback on Linux: a non-default bind address that stays inside this host.
-    let server = await startServer({ dataDir, port: 0, host: '127.0.0.2', publicUrl: 'https://cp-one.example.test' });
+    let server = await startServer({
+      dataDir,
+      port: 0,
+      host: '127.0.0.2',
+      publicUrl: 'https://cp-one.example.test',
+      database: await database(dataDir),
+    });
     try {
       expect(server.url).toBe(`https://127.0.0.2:${server.port}`);
       expect(server.publicUrl).toBe(`https://cp-one.example.test:${server.port}`);
@@ -74,7 +92,13 @@ describe('--listen and --public-url', () => {
       await server.close();
 
       // Same names: the certificate stays.
-      server = await startServer({ dataDir, port: 0, host: '127.0.0.2', publicUrl: 'https://cp-one.example.test' });
+      server = await startServer({
+        dataDir,
+        port: 0,
+        host: '127.0.0.2',
+        publicUrl: 'https://cp-one.example.test',
+        database: await database(dataDir),
+      });
       expect(await handshake('127.0.0.2', server.port, 'cp-one.example.test', ca)).toBe(first);
       await server.close();
 
@@ -84,6 +108,7 @@ describe('--listen and --public-url', () => {
         port: 0,
         host: '127.0.0.2',
         publicUrl: 'https://cp-two.example.test:9443',
+        database: await database(dataDir),
       });
       expect(server.publicUrl).toBe('https://cp-two.example.test:9443');
       expect(readFileSync(files.caCert, 'utf8')).toBe(ca);
@@ -122,7 +147,7 @@ describe('--listen and --public-url', () => {
         '--data-dir',
         dataDir,
       ],
-      { env, timeoutMs: 60_000 },
+      { env: { ...env, ...(await dbEnv(dataDir)) }, timeoutMs: 60_000 },
     );
     try {
       expect(started.code, started.stderr).toBe(0);
@@ -139,7 +164,10 @@ describe('--listen and --public-url', () => {
     }
 
     const plain = join(home, 'plain');
-    const def = await runCli(['server', 'start', '--json', '--data-dir', plain], { env, timeoutMs: 60_000 });
+    const def = await runCli(['server', 'start', '--json', '--data-dir', plain], {
+      env: { ...env, ...(await dbEnv(plain)) },
+      timeoutMs: 60_000,
+    });
     try {
       expect(def.code, def.stderr).toBe(0);
       expect(def.json().url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

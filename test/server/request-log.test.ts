@@ -7,6 +7,7 @@ import { ensureBuilt, runCli } from '../cli/helpers.js';
 import { loggableUrl } from '../../src/server/request-log.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { processAlive } from '../../src/shared/process.js';
+import { databaseEnv, dropTestDatabase } from '../helpers/store.js';
 
 const home = mkdtempSync(join(tmpdir(), 'ebcli-log-'));
 const dataDir = join(home, 'data');
@@ -16,6 +17,7 @@ afterAll(async () => {
   if (pid && processAlive(pid)) await runCli(['server', 'stop', '--data-dir', dataDir], { env });
   if (pid && processAlive(pid)) process.kill(pid, 'SIGKILL');
   rmSync(home, { recursive: true, force: true });
+  await dropTestDatabase(dataDir);
 });
 
 describe('loggableUrl', () => {
@@ -33,7 +35,10 @@ describe('loggableUrl', () => {
 describe('server.log', () => {
   it('never holds a token sent in a query string (real server, real log file)', async () => {
     ensureBuilt();
-    const started = await runCli(['server', 'start', '--json', '--data-dir', dataDir], { env, timeoutMs: 60_000 });
+    const started = await runCli(['server', 'start', '--json', '--data-dir', dataDir], {
+      env: { ...env, ...(await databaseEnv(dataDir)) },
+      timeoutMs: 60_000,
+    });
     expect(started.code, started.stderr).toBe(0);
     pid = started.json().pid as number;
     const files = dataFiles(dataDir);

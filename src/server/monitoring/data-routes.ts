@@ -79,7 +79,14 @@ export async function dataRoutes(
     },
     async (req) => {
       const instance = await readableInstance(db, userOf(req), req.query.instance);
-      const rows = await db.selectFrom('check_states').selectAll().where('instance_id', '=', instance.id).execute();
+      // By machine here, by check name below (a stable sort): one order on every engine.
+      const rows = await db
+        .selectFrom('check_states')
+        .selectAll()
+        .where('instance_id', '=', instance.id)
+        .orderBy('machine')
+        .orderBy('check_id')
+        .execute();
       const names = new Map(
         (await db.selectFrom('checks').select(['id', 'name']).where('workspace', '=', instance.owner).execute()).map(
           (c) => [c.id, c.name],

@@ -21,7 +21,13 @@ import { serveMachine } from './machines.js';
 import { registerOverSsh } from '../ssh/register-over-ssh.js';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import { failpoint } from '../failpoints.js';
-import { insertInstance, listInstanceTexts, updateInstance, type InstanceDoc } from '../store/instances.js';
+import {
+  insertInstance,
+  listInstanceTexts,
+  lockInstance,
+  updateInstance,
+  type InstanceDoc,
+} from '../store/instances.js';
 import { documentArrayText, parseDoc } from '../docs.js';
 import { membershipChanged } from '../workflows/auto-reconfigure.js';
 import { beginOperation } from '../workflows/begin.js';
@@ -151,6 +157,8 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
       const events: NewEvent[] = [];
       let started = 0;
       const doc = await db.transaction().execute(async (trx) => {
+        // Read for a change: a workflow step or an agent's `elasticbox set` waits, and is not overwritten.
+        await lockInstance(trx, req.params.inst);
         const current = await readableInstance(trx, me, req.params.inst);
         await assertCanWrite(trx, me, current.owner);
         const next = await applyInstanceUpdate(trx, me, current, req.body);

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { parseDoc, toDoc } from '../docs.js';
 import type { Db } from './db.js';
+import { isPostgres } from './dialect.js';
 import type { Database } from './schema.js';
 
 type Conn = Db | Transaction<Database>;
@@ -53,6 +54,25 @@ export async function setInstanceBox(db: Conn, id: string, boxId: string): Promi
 export async function getInstance(db: Conn, id: string): Promise<InstanceDoc | undefined> {
   const r = await db.selectFrom('instances').select('doc').where('id', '=', id).executeTakeFirst();
   return r ? parseDoc<InstanceDoc>(r.doc) : undefined;
+}
+
+/**
+ * Reads an instance document that the transaction is about to change: on PostgreSQL the row is
+ * locked (`FOR UPDATE`) until the transaction ends, so a concurrent read-modify-write of the same
+ * instance (a workflow step, an agent's `elasticbox set`, a user's update) waits and then reads
+ * this one's result instead of overwriting it (READ COMMITTED would lose one of the two changes).
+ * SQLite runs one transaction at a time, so there the plain read is already enough.
+ */
+export async function getInstanceForUpdate(trx: Transaction<Database>, id: string): Promise<InstanceDoc | undefined> {
+  let q = trx.selectFrom('instances').select('doc').where('id', '=', id);
+  if (isPostgres(trx)) q = q.forUpdate();
+  const r = await q.executeTakeFirst();
+  return r ? parseDoc<InstanceDoc>(r.doc) : undefined;
+}
+
+/** Locks the instance's row for the rest of the transaction on PostgreSQL (see {@link getInstanceForUpdate}). */
+export async function lockInstance(trx: Transaction<Database>, id: string): Promise<void> {
+  if (isPostgres(trx)) await trx.selectFrom('instances').select('id').where('id', '=', id).forUpdate().execute();
 }
 
 export async function listInstances(db: Conn, owners: string[], ids?: string[]): Promise<InstanceDoc[]> {

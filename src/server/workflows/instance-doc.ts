@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { NewEvent } from '../events/log.js';
 import type { Database } from '../store/schema.js';
-import { getInstance, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { getInstanceForUpdate, updateInstance, type InstanceDoc } from '../store/instances.js';
 import type { InstanceVariable } from '../variable-overrides.js';
 import { slugify } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
@@ -51,7 +51,7 @@ export async function mutateInstance(
   change: (doc: InstanceDoc) => void,
   opts: { events: NewEvent[]; workflowId: string | null; changesState?: boolean },
 ): Promise<InstanceDoc | undefined> {
-  const doc = await getInstance(trx, id);
+  const doc = await getInstanceForUpdate(trx, id);
   if (!doc) return undefined;
   change(doc);
   if (opts.changesState) {

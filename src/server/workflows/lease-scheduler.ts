@@ -1,6 +1,6 @@
 import { parseDoc } from '../docs.js';
 import type { InstanceLease } from '../deploy-request.js';
-import { getInstance, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { getInstanceForUpdate, updateInstance, type InstanceDoc } from '../store/instances.js';
 import { parseTimestamp } from '../../shared/time.js';
 import { beginOperation } from './begin.js';
 import type { EngineEnv } from './env.js';
@@ -34,9 +34,13 @@ export class LeaseScheduler {
   ) {}
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.env.tunables.schedulerMs);
+    // A round that cannot read the store (PostgreSQL restarting, a connection terminated) is
+    // reported and retried on the next tick; it must not become an unhandled rejection, which
+    // would end the server process.
+    const round = () => void this.tick().catch((err: unknown) => this.onError?.(err));
+    this.timer ??= setInterval(round, this.env.tunables.schedulerMs);
     this.timer.unref();
-    void this.tick();
+    round();
   }
 
   stop(): void {
@@ -72,7 +76,7 @@ export class LeaseScheduler {
   private async fire(id: string, now: number): Promise<boolean> {
     const { db, bus } = this.env;
     const result = await db.transaction().execute(async (trx) => {
-      const doc = await getInstance(trx, id);
+      const doc = await getInstanceForUpdate(trx, id);
       const lease = doc?.lease as InstanceLease | undefined;
       if (!doc || !lease || !due(lease, now)) return undefined;
       if (doc.state === 'processing' || (await openWorkflowOf(trx, id))) return undefined;

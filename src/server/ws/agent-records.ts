@@ -1,7 +1,7 @@
 import type { Insertable, Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { Db } from '../store/db.js';
-import { getInstance, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { getInstance, getInstanceForUpdate, updateInstance, type InstanceDoc } from '../store/instances.js';
 import type { Database, ExecutionRecordsTable } from '../store/schema.js';
 import type { BoxDoc } from '../store/boxes.js';
 import { treeFromStack, type InstanceVariable } from '../variable-overrides.js';
@@ -63,7 +63,7 @@ export async function redactorFor(db: Db, instanceId: string): Promise<Redactor>
 
 /** `elasticbox set`: stores the value on the instance when the box at `scope` has that variable. */
 async function setVariable(trx: Trx, instanceId: string, scope: string, name: string, value: string): Promise<boolean> {
-  const doc = await getInstance(trx, instanceId);
+  const doc = await getInstanceForUpdate(trx, instanceId);
   if (!doc) return false;
   const target = instanceVars(doc)
     .get(scope)
