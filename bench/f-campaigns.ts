@@ -29,6 +29,9 @@ for (const name of chosen) {
   if (!nemesis) throw new Error(`unknown campaign ${name}: one of ${Object.keys(CAMPAIGNS).join(', ')}`);
   const result = await runCampaign({
     name,
+    // Agents wait for their own replica to come back (no load balancer here): its restart must stay
+    // within the execution lease 3P, so the kill campaign runs with P = 5 s (lease 15 s).
+    pingIntervalMs: name === 'kill' ? 5000 : 2000,
     deploys: DEPLOYS,
     nemesis,
     submitMs: SUBMIT_MS,
