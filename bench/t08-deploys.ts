@@ -47,10 +47,8 @@ function cpuMs(pid: number): number {
 const dir = mkdtempSync(join(tmpdir(), 'ebcli-t08-'));
 const dataDir = join(dir, 'server');
 const rawBefore = rawEventStateTxPerSecond(dir);
-const env: NodeJS.ProcessEnv = { ...process.env };
-if (PROFILE_DIR)
-  env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${PROFILE_DIR} --cpu-prof-interval=50`;
-const server = await startChildServer(dataDir, 0, env);
+const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, '--cpu-prof-interval=50'] : [];
+const server = await startChildServer(dataDir, 0, process.env, profile);
 const pid = server.process.pid!;
 const ca = readFileSync(dataFiles(dataDir).caCert, 'utf8');
 const token = readFileSync(dataFiles(dataDir).adminToken, 'utf8').trim();
