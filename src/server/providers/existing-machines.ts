@@ -7,11 +7,15 @@
  */
 import { sql } from 'kysely';
 import type { Db } from '../store/db.js';
+import type { RegisteredMachinesTable } from '../store/schema.js';
 import { getInstance } from '../store/instances.js';
 import type { AgentChannel } from '../workflows/env.js';
 import { CloseCode } from '../../shared/protocol.js';
 import { timestamp } from '../../shared/time.js';
 import type { AgentProcess, MachineSpec, Provider } from './types.js';
+
+/** Free machines read per query while looking for one whose claims fit. */
+const FREE_PAGE = 64;
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -39,18 +43,27 @@ export class ExistingMachinesProvider implements Provider {
         .where('machine_name', '=', spec.name)
         .executeTakeFirst();
       if (mine) return mine;
-      const free = await trx
-        .selectFrom('registered_machines')
-        .selectAll()
-        .where('workspace', '=', doc.owner)
-        .where('instance_id', 'is', null)
-        .orderBy(sql`connected`, 'desc')
-        .orderBy('created')
-        .execute();
-      const pick = free.find((m) => {
-        const claims = new Set(JSON.parse(m.claims) as string[]);
-        return wanted.every((c) => claims.has(c));
-      });
+      // A page at a time: the first free machines nearly always fit, and a pool of thousands
+      // should not be read whole by every deploy (T8).
+      let pick: RegisteredMachinesTable | undefined;
+      for (let offset = 0; !pick; offset += FREE_PAGE) {
+        const free = await trx
+          .selectFrom('registered_machines')
+          .selectAll()
+          .where('workspace', '=', doc.owner)
+          .where('instance_id', 'is', null)
+          .orderBy(sql`connected`, 'desc')
+          .orderBy('created')
+          .orderBy('id')
+          .limit(FREE_PAGE)
+          .offset(offset)
+          .execute();
+        pick = free.find((m) => {
+          const claims = new Set(JSON.parse(m.claims) as string[]);
+          return wanted.every((c) => claims.has(c));
+        });
+        if (free.length < FREE_PAGE) break;
+      }
       if (!pick) return undefined;
       await trx
         .updateTable('registered_machines')
