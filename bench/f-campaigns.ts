@@ -6,7 +6,8 @@
  *
  *   node --import tsx bench/f-campaigns.ts [kill|postgres|terminate ...]   (default: all three)
  *
- * - kill: SIGKILL one of three replicas every 20 s (started again 1 s later) while 500 deploys run.
+ * - kill: SIGKILL one of three replicas every 20 s (started again 1 s later) while 500 deploys run;
+ *   agents and client reach the replicas through HAProxy (Debian's /usr/sbin/haproxy).
  * - postgres: PostgreSQL stopped `-m immediate` and started again 2 s later, twice, during 500 deploys.
  * - terminate: `pg_terminate_backend` of every replica connection every 2 s during 500 deploys.
  * F_DEPLOYS resizes them; F_SUBMIT_S spreads the requests over that many seconds (default 60).
@@ -29,9 +30,9 @@ for (const name of chosen) {
   if (!nemesis) throw new Error(`unknown campaign ${name}: one of ${Object.keys(CAMPAIGNS).join(', ')}`);
   const result = await runCampaign({
     name,
-    // Agents wait for their own replica to come back (no load balancer here): its restart must stay
-    // within the execution lease 3P, so the kill campaign runs with P = 5 s (lease 15 s).
-    pingIntervalMs: name === 'kill' ? 5000 : 2000,
+    // Agents and the client know HAProxy's address only (the README's setup), so they fail over
+    // to a live replica when theirs is killed.
+    balancer: name === 'kill',
     deploys: DEPLOYS,
     nemesis,
     submitMs: SUBMIT_MS,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { enroll } from '../../src/agent/enroll.js';
 import { AGENT_VERSION, runAgent, type AgentHandle } from '../../src/agent/main.js';
 import type { CampaignApi } from './campaign-api.js';
+import { AgentFleet as SimulatedFleet } from './simulated-agents.js';
 
 export interface AgentFleet {
   machines: string[];
@@ -29,9 +30,16 @@ export interface FleetOptions {
   api: CampaignApi;
   dir: string;
   pingIntervalMs?: number;
+  /**
+   * `real` (default): the agent code itself, running real shell scripts. `simulated`: protocol-
+   * faithful agents that answer at once without spawning anything (bench/lib/simulated-agents.ts),
+   * for throughput benches where the control plane, not the machine, is measured.
+   */
+  kind?: 'real' | 'simulated';
 }
 
 export async function startAgentFleet(opts: FleetOptions): Promise<AgentFleet> {
+  if (opts.kind === 'simulated') return startSimulatedFleet(opts);
   mkdirSync(opts.dir, { recursive: true });
   const caFile = join(opts.dir, 'ca.pem');
   writeFileSync(caFile, opts.ca);
@@ -83,4 +91,39 @@ export async function startAgentFleet(opts: FleetOptions): Promise<AgentFleet> {
     },
     stop,
   };
+}
+
+/** Simulated agents, spread over the replicas like the real ones; each run counted by execution id. */
+async function startSimulatedFleet(opts: FleetOptions): Promise<AgentFleet> {
+  const runs = new Map<string, number>();
+  const fleets = opts.urls.map(
+    (url) =>
+      new SimulatedFleet({
+        url,
+        ca: opts.ca,
+        heartbeatMs: opts.pingIntervalMs ?? 1000,
+        reconnectBaseMs: 250,
+        script: (message) => {
+          runs.set(message.executionId, (runs.get(message.executionId) ?? 0) + 1);
+          return {};
+        },
+      }),
+  );
+  const machines: string[] = [];
+  const stop = async () => {
+    await Promise.all(fleets.map((f) => f.stop()));
+  };
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      const res = await opts.api.call('POST', '/services/machines/enrollments', { claims: opts.claims });
+      if (res.status !== 201) throw new Error(`enrollment ${i}: ${res.status} ${res.text}`);
+      const [agent] = await fleets[i % fleets.length]!.enroll([res.body.token as string]);
+      machines.push(agent!.machine);
+    }
+    await Promise.all(fleets.map((f) => f.connect()));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { machines, runsFile: '', scriptRuns: () => new Map(runs), stop };
 }

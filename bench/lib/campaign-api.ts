@@ -50,7 +50,7 @@ export function campaignApi(urls: () => string[], ca: string, token: string): Ca
           return await once(url, method, path, body, headers);
         } catch (err) {
           if (method !== 'GET') throw new LostAnswer(`${method} ${path} via ${url}: ${(err as Error).message}`);
-          if (attempt >= all.length * 3) throw err;
+          if (attempt >= Math.max(10, all.length * 3)) throw err;
           await new Promise((r) => setTimeout(r, 200));
         }
       }

@@ -35,6 +35,13 @@ export interface CampaignOptions {
   timeoutMs: number;
   /** Heartbeat interval P of agents and replicas (default 2 s, quality.md's CI value). */
   pingIntervalMs?: number;
+  /**
+   * Agents and the client know only HAProxy's address (replica-cluster.ts `balancer`), instead of
+   * one replica each: they fail over when theirs dies.
+   */
+  balancer?: boolean;
+  /** Real agents running real scripts (default), or simulated ones (agent-fleet.ts). */
+  agents?: 'real' | 'simulated';
   log?: (line: string) => void;
 }
 
@@ -154,6 +161,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
   const ping = opts.pingIntervalMs ?? 2000;
   const cluster = await startReplicaCluster({
     replicas,
+    balancer: opts.balancer,
     env: {
       EBCLI_PING_INTERVAL_MS: String(ping),
       EBCLI_WORKFLOW_POLL_MS: '200',
@@ -162,7 +170,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       EBCLI_LEASE_SCHEDULER_MS: '1000',
     },
   });
-  const api = campaignApi(() => cluster.replicas.map((r) => r.url), cluster.ca, cluster.adminToken);
+  const endpoints = () => (cluster.balancerUrl ? [cluster.balancerUrl] : cluster.replicas.map((r) => r.url));
+  const api = campaignApi(endpoints, cluster.ca, cluster.adminToken);
   let db: Db | undefined;
   let fleet: Awaited<ReturnType<typeof startAgentFleet>> | undefined;
   const abort = new AbortController();
@@ -172,12 +181,13 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
     const policy = await setup(api, claims);
     fleet = await startAgentFleet({
       count: opts.deploys,
-      urls: cluster.replicas.map((r) => r.url),
+      urls: endpoints(),
       ca: cluster.ca,
       claims,
       api,
       dir: join(cluster.root, 'agents'),
       pingIntervalMs: ping,
+      kind: opts.agents,
     });
     const box = await createBox(api, fleet.runsFile);
     db = await openPostgresStore(cluster.databaseUrl, { migrate: false, poolSize: 2 });

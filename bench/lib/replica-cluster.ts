@@ -7,7 +7,8 @@
  * failure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,8 @@ export interface ReplicaCluster {
   /** The CA every replica's certificate chains to (replicas share it). */
   ca: string;
   adminToken: string;
+  /** HAProxy's address, when asked for (`balancer`). */
+  balancerUrl?: string;
   /** Replicas that exited without being killed (a replica must survive database faults by itself). */
   crashes: string[];
   /** SIGKILLs replica `i` (and waits until it is gone). */
@@ -51,8 +54,63 @@ export interface ReplicaCluster {
 
 export interface ClusterOptions {
   replicas: number;
+  /**
+   * Put HAProxy from Debian (/usr/sbin/haproxy, TCP mode, round robin, health checks every 300 ms)
+   * in front of the replicas, as the README's configuration does: agents and clients given its
+   * address fail over to a live replica when theirs dies.
+   */
+  balancer?: boolean;
   /** EBCLI_* timings given to every replica. */
   env?: Record<string, string>;
+}
+
+const HAPROXY = '/usr/sbin/haproxy';
+
+/** The README's HAProxy configuration (test/e2e/replicas-haproxy.test.ts), balancing round robin. */
+function haproxyConfig(listen: number, ports: number[]): string {
+  return [
+    'defaults',
+    '  mode tcp',
+    '  timeout connect 2s',
+    '  timeout client 1h',
+    '  timeout server 1h',
+    '  retries 3',
+    '  option redispatch',
+    'frontend ebcli',
+    `  bind 127.0.0.1:${listen}`,
+    '  default_backend replicas',
+    'backend replicas',
+    '  balance roundrobin',
+    '  default-server check inter 300ms fall 1 rise 2',
+    ...ports.map((port, i) => `  server r${i + 1} 127.0.0.1:${port}`),
+    '',
+  ].join('\n');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      const c = connect(port, '127.0.0.1', () => {
+        c.destroy();
+        resolve(true);
+      });
+      c.once('error', () => resolve(false));
+    });
+    if (up) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`HAProxy did not listen on ${port}`);
 }
 
 const exited = (child: ChildProcess) =>
@@ -94,8 +152,14 @@ export async function startReplicaCluster(opts: ClusterOptions): Promise<Replica
       });
     });
   let databaseUrl = '';
+  let haproxy: ChildProcess | undefined;
+  let balancerUrl: string | undefined;
   const stop = async () => {
     stopping = true;
+    if (haproxy && haproxy.exitCode === null && haproxy.signalCode === null) {
+      haproxy.kill('SIGKILL');
+      await exited(haproxy);
+    }
     for (const r of replicas) {
       if (r.child && r.child.exitCode === null && r.child.signalCode === null) {
         r.child.kill('SIGKILL');
@@ -123,6 +187,20 @@ export async function startReplicaCluster(opts: ClusterOptions): Promise<Replica
       replicas.push(r);
       await spawnReplica(r, databaseUrl);
     }
+    if (opts.balancer) {
+      const listen = await freePort();
+      const config = join(root, 'haproxy.cfg');
+      writeFileSync(
+        config,
+        haproxyConfig(
+          listen,
+          replicas.map((r) => r.port),
+        ),
+      );
+      haproxy = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'ignore'] });
+      balancerUrl = `https://127.0.0.1:${listen}`;
+      await waitForPort(listen);
+    }
   } catch (err) {
     await stop();
     throw err;
@@ -136,6 +214,7 @@ export async function startReplicaCluster(opts: ClusterOptions): Promise<Replica
     ca: readFileSync(first.caCert, 'utf8'),
     adminToken: readFileSync(first.adminToken, 'utf8').trim(),
     crashes,
+    balancerUrl,
     async kill(i) {
       const child = replicas[i]?.child;
       if (!child) return;
