@@ -1,4 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { isStoreUnavailable } from './store/unavailable.js';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { authLimits, TooManyAttempts, type AuthLimits, type AuthLimitTunables } from './auth-limits.js';
@@ -129,6 +130,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
     if (err instanceof HttpError) return reply.code(err.statusCode).send(errorBody(err.message, err.code));
     if (err.validation) return reply.code(400).send(errorBody(validationMessage(err), 'invalid'));
+    if (isStoreUnavailable(err)) {
+      // The store is restarting or out of reach: nothing was committed; the client may retry.
+      req.log.warn({ err: err.message }, 'store unavailable: 503');
+      void reply.header('Retry-After', '1');
+      return reply.code(503).send(errorBody('The control plane store is unavailable; retry shortly', 'internal'));
+    }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send(errorBody(err.message, codeForStatus(status)));
     req.log.error({ err }, 'unhandled error');

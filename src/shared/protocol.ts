@@ -91,6 +91,11 @@ export const CloseCode = {
   invalidData: 1007,
   policy: 1008,
   tooBig: 1009,
+  /**
+   * The server could not handle a frame (its store was unreachable): the agent reconnects and
+   * sends again what it has not had acknowledged (hello, results from its outbox).
+   */
+  tryAgainLater: 1013,
   /** Another connection authenticated as the same machine replaced this one. */
   replaced: 4001,
   /** The machine token was revoked. */

@@ -22,13 +22,17 @@ export interface ChildServer {
   exited: Promise<void>;
 }
 
-/** Starts a server process on `dataDir`; `env` replaces the environment (e.g. to set `EBCLI_FAILPOINT`). */
+/**
+ * Starts a server process on `dataDir`; `env` replaces the environment (e.g. to set `EBCLI_FAILPOINT`),
+ * `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ */
 export async function startChildServer(
   dataDir: string,
   port = 0,
   env: NodeJS.ProcessEnv = process.env,
+  nodeArgs: string[] = [],
 ): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', TSX, ENTRY, dataDir, String(port)], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', TSX, ENTRY, dataDir, String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env,
   });

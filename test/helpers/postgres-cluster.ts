@@ -18,6 +18,10 @@ export interface TestCluster {
   urlOf(name: string): string;
   dir: string;
   stop(): void;
+  /** Fault injection (issue 13, F3): `pg_ctl stop -m immediate`, a crash as far as clients can tell. */
+  crash(): void;
+  /** Starts the cluster again after `crash()` (crash recovery replays the WAL), waiting until it accepts connections. */
+  start(): void;
 }
 
 const SUPERUSER = 'ebcli';
@@ -42,7 +46,11 @@ function userIds(name: string): { uid: number; gid: number } {
 }
 
 /** `durable`: keep PostgreSQL's default fsync and synchronous commit (benchmarks); tests turn them off. */
-export function startTestCluster(opts: { durable?: boolean } = {}): TestCluster {
+/**
+ * `crashed`: the cluster will be stopped with `-m immediate` under load (fault campaigns), so every
+ * acknowledged commit must survive that (synchronous commit on; fsync stays off).
+ */
+export function startTestCluster(opts: { durable?: boolean; crashed?: boolean } = {}): TestCluster {
   const bin = postgresBinDir();
   if (!bin)
     throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
@@ -81,16 +89,24 @@ export function startTestCluster(opts: { durable?: boolean } = {}): TestCluster 
     rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', stop);
+  // Without synchronous commit a commit is acknowledged before its WAL leaves PostgreSQL's own
+  // memory, which an immediate stop loses: a cluster that is crashed on purpose keeps it (fsync
+  // may stay off: the machine itself does not crash).
+  const fast = opts.durable ? [] : ['-c fsync=off', '-c full_page_writes=off'];
+  const options = [
+    `-k ${socketDir}`,
+    "-c listen_addresses=''",
+    ...fast,
+    ...(opts.durable || opts.crashed ? [] : ['-c synchronous_commit=off']),
+    '-c max_connections=300',
+    '-c shared_buffers=32MB',
+  ].join(' ');
+  const start = () => {
+    run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o', options]);
+  };
   try {
     run('initdb', ['-D', data, '-U', SUPERUSER, '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-    const options = [
-      `-k ${socketDir}`,
-      "-c listen_addresses=''",
-      ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
-      '-c max_connections=300',
-      '-c shared_buffers=32MB',
-    ].join(' ');
-    run('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'server.log'), '-o', options]);
+    start();
   } catch (err) {
     const log = existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : '';
     stop();
@@ -98,5 +114,8 @@ export function startTestCluster(opts: { durable?: boolean } = {}): TestCluster 
     throw new Error(`test PostgreSQL cluster did not start: ${e.stderr?.toString() ?? e.message}\n${log}`);
   }
   const urlOf = (name: string) => `postgres://${SUPERUSER}@localhost/${name}?host=${encodeURIComponent(socketDir)}`;
-  return { adminUrl: urlOf('postgres'), urlOf, dir, stop };
+  const crash = () => {
+    run('pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']);
+  };
+  return { adminUrl: urlOf('postgres'), urlOf, dir, stop, crash, start };
 }

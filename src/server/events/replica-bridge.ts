@@ -118,9 +118,21 @@ export class ReplicaBridge implements ReplicaPeers {
           await this.pool.query('select pg_notify($1, $2)', [CHANNELS[topic], JSON.stringify([this.id, ...batch])]);
         } catch (err) {
           this.onError(err);
+          // PostgreSQL restarting or the connection terminated: send again once it is back. Not
+          // every topic is backed by a store poll (a control message to another replica's agent
+          // is not), so a dropped batch could be lost for good. Repeats are harmless.
+          this.requeue(topic, batch);
         }
       }
     }
+  }
+
+  private requeue(topic: Topic, items: string[]): void {
+    if (this.closed) return;
+    let set = this.pending.get(topic);
+    if (!set) this.pending.set(topic, (set = new Set()));
+    for (const item of items) set.add(item);
+    this.timer ??= setTimeout(() => void this.flush(), RECONNECT_MS);
   }
 
   async close(): Promise<void> {

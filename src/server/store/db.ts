@@ -2,6 +2,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { migrateToLatest } from './migrations.js';
 import { isPostgresUrl } from './postgres-url.js';
 import type { Database } from './schema.js';
@@ -18,10 +19,13 @@ const STATEMENT_CACHE = 512;
  * recently used first out. Kysely runs one query at a time per connection and never streams here,
  * so a cached statement is never busy when it is handed out again.
  */
-function withStatementCache(sqlite: SQLite.Database, max = STATEMENT_CACHE): SqliteDatabase {
+function withStatementCache(sqlite: SQLite.Database, onClose: () => void, max = STATEMENT_CACHE): SqliteDatabase {
   const cache = new Map<string, SQLite.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      onClose();
+      sqlite.close();
+    },
     prepare(sql) {
       let stmt = cache.get(sql);
       if (stmt) cache.delete(sql);
@@ -47,8 +51,18 @@ export async function openSqliteStore(file: string): Promise<Db> {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  // WAL checkpoints run on a thread of their own (checkpointer.ts), started once the schema is
+  // current; this connection only steps in past the backstop, or again at the default if that
+  // thread fails.
+  sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+  const background: { checkpointer?: Checkpointer } = {};
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite, () => background.checkpointer?.stop()) }),
+  });
   await migrateToLatest(db as Kysely<unknown>);
+  background.checkpointer = startCheckpointer(file, () => {
+    if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
+  });
   return db;
 }
 

@@ -20,7 +20,16 @@ export type InstanceDoc = Record<string, unknown> & {
   updated: string;
 };
 
+/**
+ * `instances.binding_watch` (migration 0010): whether the instance is one an operation's end must
+ * look at because another instance joined or left its bindings (workflows/auto-reconfigure.ts):
+ * its document names a Binding variable, it reconfigures automatically and is not deleted.
+ */
+const bindingWatch = (doc: InstanceDoc, text: string): number =>
+  doc.automatic_reconfiguration === true && !doc.deleted && text.includes('"Binding"') ? 1 : 0;
+
 function row(doc: InstanceDoc, providerId: string | null) {
+  const text = toDoc(doc);
   return {
     id: doc.id,
     owner: doc.owner,
@@ -28,7 +37,8 @@ function row(doc: InstanceDoc, providerId: string | null) {
     box_id: doc.box,
     provider_id: providerId,
     state: doc.state,
-    doc: toDoc(doc),
+    doc: text,
+    binding_watch: bindingWatch(doc, text),
     created: doc.created,
     updated: doc.updated,
   };
@@ -39,9 +49,10 @@ export async function insertInstance(db: Conn, doc: InstanceDoc, providerId: str
 }
 
 export async function updateInstance(db: Conn, doc: InstanceDoc): Promise<void> {
+  const text = toDoc(doc);
   await db
     .updateTable('instances')
-    .set({ name: doc.name, state: doc.state, doc: toDoc(doc), updated: doc.updated })
+    .set({ name: doc.name, state: doc.state, doc: text, binding_watch: bindingWatch(doc, text), updated: doc.updated })
     .where('id', '=', doc.id)
     .execute();
 }
@@ -96,6 +107,18 @@ export async function instancesUsing(db: Conn, column: 'box_id' | 'provider_id',
 
 export async function deleteInstance(db: Conn, id: string): Promise<void> {
   await db.deleteFrom('instances').where('id', '=', id).execute();
+}
+
+/** Documents of the instances flagged `binding_watch` other than `exceptId`, oldest first. */
+export async function bindingWatchers(db: Conn, exceptId: string): Promise<InstanceDoc[]> {
+  const rows = await db
+    .selectFrom('instances')
+    .select('doc')
+    .where('binding_watch', '=', 1)
+    .where('id', '!=', exceptId)
+    .orderBy('created')
+    .execute();
+  return rows.map((r) => parseDoc<InstanceDoc>(r.doc));
 }
 
 /** Instances of a workspace with the given name, deleted ones included. */

@@ -8,6 +8,7 @@ import { consoleSessions } from './migrations/0006-console-sessions.js';
 import { registeredMachines } from './migrations/0007-registered-machines.js';
 import { monitoring } from './migrations/0008-monitoring.js';
 import { sshInstalls } from './migrations/0009-ssh-installs.js';
+import { fleetIndexes } from './migrations/0010-fleet-indexes.js';
 
 /**
  * Versioned migrations, applied in name order on every start. Never edit a released
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0007_registered_machines': registeredMachines,
   '0008_monitoring': monitoring,
   '0009_ssh_installs': sshInstalls,
+  '0010_fleet_indexes': fleetIndexes,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -83,6 +83,8 @@ export interface InstancesTable {
   provider_id: string | null;
   state: string;
   doc: string;
+  /** 1: reconfigured when its bindings' membership changes (migration 0010; kept by store/instances.ts). */
+  binding_watch: Generated<number>;
   created: string;
   updated: string;
 }

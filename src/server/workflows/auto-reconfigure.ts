@@ -1,7 +1,6 @@
 import type { Transaction } from 'kysely';
-import { parseDoc } from '../docs.js';
 import { appendEvents, type NewEvent } from '../events/log.js';
-import { getInstance, type InstanceDoc } from '../store/instances.js';
+import { bindingWatchers, getInstance, type InstanceDoc } from '../store/instances.js';
 import type { Database } from '../store/schema.js';
 import { timestamp } from '../../shared/time.js';
 import { announceWorkflow } from './announce.js';
@@ -107,17 +106,11 @@ export async function requestReconfigure(
  * queued). Runs in the transaction that made the change. Returns how many were started.
  */
 export async function membershipChanged(trx: Trx, targetId: string, events: NewEvent[]): Promise<number> {
+  const watchers = await bindingWatchers(trx, targetId);
+  if (!watchers.length) return 0;
   const target = await getInstance(trx, targetId);
-  const rows = await trx
-    .selectFrom('instances')
-    .select('doc')
-    .where('id', '!=', targetId)
-    .where('doc', 'like', '%"Binding"%')
-    .orderBy('created')
-    .execute();
   let started = 0;
-  for (const r of rows) {
-    const doc = parseDoc<InstanceDoc>(r.doc);
+  for (const doc of watchers) {
     if (doc.deleted || doc.automatic_reconfiguration !== true || !hasBindings(doc)) continue;
     const before = storedRefs(doc).some((b) => b.instance === targetId);
     const now = await bindsTo(trx, doc, target);

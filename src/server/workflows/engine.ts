@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { Database } from '../store/schema.js';
 import { failpoint } from '../failpoints.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import { backoffWindow } from '../../shared/backoff.js';
 import { timestamp } from '../../shared/time.js';
 import { announceWorkflow } from './announce.js';
@@ -129,12 +130,20 @@ export async function runWorkflow(
     const step = wf.plan[index];
     if (!step) break;
     let outcome: StepOutcome | undefined;
+    let transient = 0;
     for (let attempt = 1; !outcome; attempt++) {
       if (signal.aborted) return 'aborted';
       try {
         outcome = await runner({ env, wf, index, step, signal });
       } catch (err) {
         if (isAbort(err, signal)) return 'aborted';
+        if (isStoreUnavailable(err)) {
+          // The store is out of reach (PostgreSQL restarting): not the step's fault, and not an
+          // attempt. Try again until it is back or the lease is gone (F3).
+          attempt--;
+          await sleep(backoffWindow(Math.min(transient++, 4), { baseMs: 250 }), { signal });
+          continue;
+        }
         if (err instanceof WaitTimeoutError) outcome = failed(err.message, undefined, err.code);
         else if (attempt >= STEP_ATTEMPTS) outcome = failed(`Step ${step.kind} failed: ${(err as Error).message}`);
         else await sleep(backoffWindow(attempt - 1, { baseMs: 250 }), { signal });

@@ -53,11 +53,17 @@ export class LeaseScheduler {
     if (this.ticking) return [];
     this.ticking = true;
     try {
+      // A store that cannot be reached (PostgreSQL restarting) fails this round only: the next tick
+      // tries again. The error must not escape: ticks run unawaited, and a rejection would end the process.
       const rows = await this.env.db
         .selectFrom('instances')
         .select(['id', 'doc'])
         .where('doc', 'like', '%"lease":{%')
-        .execute();
+        .execute()
+        .catch((err: unknown) => {
+          this.onError?.(err);
+          return [];
+        });
       const fired: string[] = [];
       for (const r of rows) {
         if (!due(parseDoc<InstanceDoc>(r.doc).lease as InstanceLease | undefined, now)) continue;

@@ -197,6 +197,16 @@ export class AgentHub implements AgentChannel, SessionHost {
   async heartbeat(s: AgentSession): Promise<void> {
     await recordPing(this.db, s.name);
     await markRegisteredSeen(this.db, s.name, {});
+    // A registered machine taken by a deploy must reconnect to be served under the deploy's machine
+    // name. Provisioning asks for that (disconnect); for an agent connected to another replica the
+    // request goes by NOTIFY, which is lost if that replica's listener was reconnecting (PostgreSQL
+    // restarted, connection terminated). The heartbeat notices what was missed.
+    const taken = await this.db
+      .selectFrom('registered_machines')
+      .select('machine_name')
+      .where('id', '=', s.name)
+      .executeTakeFirst();
+    if (taken?.machine_name && taken.machine_name !== s.name) s.close(CloseCode.goingAway, 'taken by a deploy');
   }
 
   /** Stores a batch of output, set and notify records in one transaction, then acks each execution. */

@@ -141,7 +141,14 @@ export class AgentSession {
     try {
       await work;
     } catch (err) {
-      if (!(err instanceof ForeignExecutionError)) return this.hub.report(err, this);
+      if (!(err instanceof ForeignExecutionError)) {
+        this.hub.report(err, this);
+        // What the agent sent was not stored (a database restarting, a terminated connection):
+        // nothing after it may be handled as if it had been, and an open connection would keep
+        // the agent from sending it again. It reconnects and resends its hello and outbox.
+        this.pending = [];
+        return this.close(CloseCode.tryAgainLater, 'the control plane could not store this; reconnect');
+      }
       // Refused and audited: nothing after this frame is handled (quality.md A3).
       this.pending = [];
       this.close(CloseCode.policy, 'execution of another machine');

@@ -1,0 +1,55 @@
+/**
+ * The fault campaigns of issue 13 at full size, on three replicas over one throwaway PostgreSQL
+ * cluster, each judged by the ledger checker (bench/lib/ledger-check.ts). Prints one JSON line per
+ * campaign: deploys, faults injected, duration, requests by ledger outcome, what was checked and
+ * every problem found (a campaign passes with none).
+ *
+ *   node --import tsx bench/f-campaigns.ts [kill|postgres|terminate ...]   (default: all three)
+ *
+ * - kill: SIGKILL one of three replicas every 20 s (started again 1 s later) while 500 deploys run;
+ *   agents and client reach the replicas through HAProxy (Debian's /usr/sbin/haproxy).
+ * - postgres: PostgreSQL stopped `-m immediate` and started again 2 s later, twice, during 500 deploys.
+ * - terminate: `pg_terminate_backend` of every replica connection every 2 s during 500 deploys.
+ * F_DEPLOYS resizes them; F_SUBMIT_S spreads the requests over that many seconds (default 60).
+ */
+import { runCampaign, type Nemesis } from './lib/campaign.js';
+import { killReplicas, restartPostgres, terminateBackends } from './lib/nemeses.js';
+
+const DEPLOYS = Number(process.env.F_DEPLOYS ?? 500);
+const SUBMIT_MS = Number(process.env.F_SUBMIT_S ?? 60) * 1000;
+const CAMPAIGNS: Record<string, Nemesis> = {
+  kill: killReplicas(20_000, 1000),
+  postgres: restartPostgres([15_000, 45_000], 2000),
+  terminate: terminateBackends(2000),
+};
+
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(CAMPAIGNS);
+let failed = false;
+for (const name of chosen) {
+  const nemesis = CAMPAIGNS[name];
+  if (!nemesis) throw new Error(`unknown campaign ${name}: one of ${Object.keys(CAMPAIGNS).join(', ')}`);
+  const result = await runCampaign({
+    name,
+    // Agents and the client know HAProxy's address only (the README's setup), so they fail over
+    // to a live replica when theirs is killed.
+    balancer: name === 'kill',
+    deploys: DEPLOYS,
+    nemesis,
+    submitMs: SUBMIT_MS,
+    timeoutMs: 20 * 60_000,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const pass = result.check.problems.length === 0 && result.replicaCrashes.length === 0;
+  failed ||= !pass;
+  process.stdout.write(
+    `${JSON.stringify({
+      campaign: name,
+      pass,
+      at: new Date().toISOString(),
+      ...result,
+      serverErrors: result.serverErrors.length,
+      check: { ...result.check, problems: result.check.problems.slice(0, 50) },
+    })}\n`,
+  );
+}
+process.exitCode = failed ? 1 : 0;
