@@ -23,13 +23,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Agent, request } from 'undici';
 import WebSocket from 'ws';
 import { startChildServer } from '../test/e2e/remote-server.js';
 import { dataFiles } from '../src/shared/paths.js';
 import { TAIL_PATH } from '../src/shared/protocol.js';
 import { machineInfo, quantile, round } from './lib/ratio.js';
 import { rawEventStateTxPerSecond } from './lib/raw-sqlite.js';
-import { AgentFleet, enrollmentTokens, pool } from './lib/simulated-agents.js';
+import { AgentFleet, enrollmentTokens, pool, type Call } from './lib/simulated-agents.js';
 
 const DEPLOYS = Number(process.env.T08_DEPLOYS ?? 1000);
 const CONCURRENCY = Number(process.env.T08_CONCURRENCY ?? 32);
@@ -53,11 +54,24 @@ const pid = server.process.pid!;
 const ca = readFileSync(dataFiles(dataDir).caCert, 'utf8');
 const token = readFileSync(dataFiles(dataDir).adminToken, 'utf8').trim();
 const RECONNECT_MS = process.env.T08_RECONNECT_MS ? Number(process.env.T08_RECONNECT_MS) : undefined;
+// Its own REST client: connections kept for the whole run, and a connect timeout that survives a
+// busy machine (undici's default of 10 s failed a run at load 20).
+const rest = new Agent({ connect: { ca, timeout: 60_000 }, connections: CONCURRENCY, headersTimeout: 120_000 });
+const call: Call = async (method, path, opts = {}) => {
+  const res = await request(`${server.url}${path}`, {
+    method: method as 'GET',
+    headers: { 'elasticbox-token': token, 'content-type': 'application/json' },
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    dispatcher: rest,
+  });
+  const text = await res.body.text();
+  return { status: res.statusCode, body: text && JSON.parse(text), text };
+};
 const fleet = new AgentFleet({ url: server.url, ca, reconnectBaseMs: RECONNECT_MS });
 
 try {
   const must = async (method: string, path: string, body: unknown, status: number) => {
-    const res = await server.call(method, path, { body });
+    const res = await call(method, path, { body });
     if (res.status !== status) throw new Error(`${method} ${path}: ${res.status} ${res.text}`);
     return res.body;
   };
@@ -94,7 +108,7 @@ try {
     200,
   );
 
-  await fleet.enroll(await enrollmentTokens(server.call, DEPLOYS, { claims: ['sim'] }));
+  await fleet.enroll(await enrollmentTokens(call, DEPLOYS, { claims: ['sim'] }));
   await fleet.connect();
 
   // Completion from the event tail: instance.state events of the admin workspace.
@@ -131,7 +145,7 @@ try {
     const t0 = performance.now();
     await pool(names, CONCURRENCY, async (name) => {
       const at = performance.now();
-      const res = await server.call('POST', '/services/instances', {
+      const res = await call('POST', '/services/instances', {
         body: {
           schema: `${SCHEMAS}deploy-instance-request`,
           name,
@@ -212,6 +226,7 @@ try {
   );
 } finally {
   await fleet.stop();
+  await rest.close();
   await server.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }
