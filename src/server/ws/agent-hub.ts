@@ -22,7 +22,7 @@ import {
   storeExecutionResult,
   storeRecords,
 } from './agent-records.js';
-import { AgentSession, type SessionHost } from './agent-session.js';
+import { AgentSession, type SessionHost, type SessionMachine } from './agent-session.js';
 import type { Redactor } from '../../shared/redact.js';
 
 export interface AgentHubOptions {
@@ -148,7 +148,7 @@ export class AgentHub implements AgentChannel, SessionHost {
     }
   }
 
-  private async agentEvent(machine: Machine, type: EventType, data: Record<string, unknown>): Promise<void> {
+  private async agentEvent(machine: SessionMachine, type: EventType, data: Record<string, unknown>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (type === 'agent.connect') await markConnected(trx, machine.name, String(data.agentVersion ?? ''));
       else await markDisconnected(trx, machine.name);
