@@ -7,9 +7,12 @@
  *
  *   ulimit -n 32768   # each agent is one socket in this process and one in the server
  *   node --import tsx bench/t04-idle-agents.ts [N]     (default 10000; or T04_AGENTS=2000)
+ *   The server runs as it ships: `npm run build` first (dist/server-bundle/start.cjs); T04_SOURCES=1 runs
+ *   it from src/ under tsx instead (for profiling; the loader adds ~80 MiB to the idle server).
  *   T04_IDLE=30s: how long the connected fleet idles for the CPU figure; T04_BASELINE=0 skips the
  *   bare server; T04_HEAPSNAPSHOT=<dir> writes heap snapshots of the server before the agents
- *   connect and with all of them connected into <dir> (their paths go to stderr).
+ *   connect and with all of them connected into <dir> (their paths go to stderr); T04_CPU_PROF=<dir>
+ *   writes the shipped server's CPU profile there when it exits.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -53,6 +56,10 @@ const report = await runIdleAgentMemory({
   agents,
   idleMs,
   baseline: process.env.T04_BASELINE !== '0',
+  sources: process.env.T04_SOURCES === '1',
+  ...(process.env.T04_CPU_PROF
+    ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.T04_CPU_PROF)}`] }
+    : {}),
   ...(snapshotDir
     ? {
         env: {
@@ -72,7 +79,8 @@ const pass =
   report.connected === agents &&
   report.unexpectedCloses === 0 &&
   report.serverMiB.rss <= RSS_LIMIT_MIB &&
-  ratio !== undefined && ratio <= RATIO_LIMIT;
+  ratio !== undefined &&
+  ratio <= RATIO_LIMIT;
 process.stdout.write(
   `${JSON.stringify({
     target: 'T4',

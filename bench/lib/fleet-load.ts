@@ -121,9 +121,14 @@ export function cpuTicks(pid: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** N instances, each with one running machine and its machine token, in the server's store. */
-export async function seedFleetMachines(db: Db, n: number, tag: string): Promise<FleetMachine[]> {
-  const provider = await db.selectFrom('providers').select('id').where('owner', '=', 'admin').executeTakeFirstOrThrow();
+/**
+ * N instances, each with one running machine and its machine token, in the server's store; under
+ * `providerId`, else admin's first provider (the local one).
+ */
+export async function seedFleetMachines(db: Db, n: number, tag: string, providerId?: string): Promise<FleetMachine[]> {
+  const provider = providerId
+    ? { id: providerId }
+    : await db.selectFrom('providers').select('id').where('owner', '=', 'admin').executeTakeFirstOrThrow();
   const machines: FleetMachine[] = [];
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < n; i++) {
