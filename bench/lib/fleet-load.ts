@@ -74,9 +74,10 @@ export interface FleetLoadReport {
   ledger: { watchers: number; balanced: number; unbalanced: string[] };
 }
 
-interface Memory {
+export interface Memory {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
   external: number;
 }
 
@@ -84,7 +85,7 @@ interface Memory {
  * The server's memory in KiB after a full garbage collection: SIGUSR2 has server-process.ts collect
  * and write process.memoryUsage() to <dataDir>/memory.json.
  */
-async function serverMemory(pid: number, dataDir: string): Promise<Memory> {
+export async function serverMemory(pid: number, dataDir: string): Promise<Memory> {
   const file = join(dataDir, 'memory.json');
   const asked = Date.now();
   process.kill(pid, 'SIGUSR2');
@@ -96,7 +97,13 @@ async function serverMemory(pid: number, dataDir: string): Promise<Memory> {
     } catch {
       continue;
     }
-    if (m.at >= asked) return { rss: m.rss / 1024, heapUsed: m.heapUsed / 1024, external: m.external / 1024 };
+    if (m.at >= asked)
+      return {
+        rss: m.rss / 1024,
+        heapUsed: m.heapUsed / 1024,
+        heapTotal: m.heapTotal / 1024,
+        external: m.external / 1024,
+      };
   }
   throw new Error('the server did not report its memory');
 }
@@ -108,16 +115,21 @@ const perWatcher = (a: Memory, b: Memory, n: number) => ({
 });
 
 /** CPU time (user + system) of a process, in clock ticks (100/s on Linux). */
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** N instances, each with one running machine and its machine token, in the server's store. */
-async function seed(db: Db, n: number, tag: string): Promise<FleetMachine[]> {
-  const provider = await db.selectFrom('providers').select('id').where('owner', '=', 'admin').executeTakeFirstOrThrow();
+/**
+ * N instances, each with one running machine and its machine token, in the server's store; under
+ * `providerId`, else admin's first provider (the local one).
+ */
+export async function seedFleetMachines(db: Db, n: number, tag: string, providerId?: string): Promise<FleetMachine[]> {
+  const provider = providerId
+    ? { id: providerId }
+    : await db.selectFrom('providers').select('id').where('owner', '=', 'admin').executeTakeFirstOrThrow();
   const machines: FleetMachine[] = [];
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < n; i++) {
@@ -186,7 +198,7 @@ export async function runFleetLoad(opts: FleetLoadOptions): Promise<FleetLoadRep
     // process was given for this data directory (test/e2e/server-process.ts).
     db = await openServerStore(dataDir);
     const tag = 'l2-fleet';
-    const machines = await seed(db, opts.watchers, tag);
+    const machines = await seedFleetMachines(db, opts.watchers, tag);
     const check = await server.call('POST', '/services/msa/checks', {
       body: { name: 'l2-synthetic', command: 'echo OK', interval: opts.intervalS, target: { tags: [tag] } },
     });

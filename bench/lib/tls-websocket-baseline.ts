@@ -17,6 +17,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 interface Usage {
   rss: number;
   heapUsed: number;
+  heapTotal: number;
 }
 
 function serve(dir: string): void {
@@ -41,11 +42,7 @@ function serve(dir: string): void {
  * KiB per connection a bare TLS websocket server holds with `n` clients connected, each having
  * sent one `frameBytes` frame. `tlsDir` holds the control plane's server.pem, server-key.pem, ca.pem.
  */
-export async function bareTlsWebsocketKiB(
-  tlsDir: string,
-  n: number,
-  frameBytes = 600,
-): Promise<{ rss: number; heapUsed: number }> {
+export async function bareTlsWebsocketKiB(tlsDir: string, n: number, frameBytes = 600): Promise<Usage> {
   const child = fork(fileURLToPath(import.meta.url), ['serve', tlsDir], { execArgv: ['--import', 'tsx'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -80,6 +77,7 @@ export async function bareTlsWebsocketKiB(
     return {
       rss: Math.round(((after.rss - before.rss) / 1024 / n) * 100) / 100,
       heapUsed: Math.round(((after.heapUsed - before.heapUsed) / 1024 / n) * 100) / 100,
+      heapTotal: Math.round(((after.heapTotal - before.heapTotal) / 1024 / n) * 100) / 100,
     };
   } finally {
     child.kill();

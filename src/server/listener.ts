@@ -56,7 +56,8 @@ export function listenerFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<L
 
 interface Tracked {
   address: string;
-  authenticated: boolean;
+  socket: Socket;
+  onClose: () => void;
 }
 
 /**
@@ -86,12 +87,12 @@ export class UnauthenticatedSocketCap {
     }
     this.perAddress.set(address, n + 1);
     const key = `${address}|${socket.remotePort}`;
-    const tracked: Tracked = { address, authenticated: false };
-    this.sockets.set(key, tracked);
-    socket.once('close', () => {
+    const onClose = () => {
       this.sockets.delete(key);
-      if (!tracked.authenticated) this.release(address);
-    });
+      this.release(address);
+    };
+    this.sockets.set(key, { address, socket, onClose });
+    socket.once('close', onClose);
   }
 
   private release(address: string): void {
@@ -100,11 +101,16 @@ export class UnauthenticatedSocketCap {
     else this.perAddress.set(address, n);
   }
 
-  /** Marks the connection a request arrived on as authenticated. */
+  /**
+   * Marks the connection a request arrived on as authenticated: it is no longer tracked at all
+   * (an agent's or a tail's socket lives for days; nothing of it stays here).
+   */
   authenticated(socket: { remoteAddress?: string; remotePort?: number }): void {
-    const tracked = this.sockets.get(`${socket.remoteAddress ?? '?'}|${socket.remotePort}`);
-    if (!tracked || tracked.authenticated) return;
-    tracked.authenticated = true;
+    const key = `${socket.remoteAddress ?? '?'}|${socket.remotePort}`;
+    const tracked = this.sockets.get(key);
+    if (!tracked) return;
+    this.sockets.delete(key);
+    tracked.socket.removeListener('close', tracked.onClose);
     this.release(tracked.address);
   }
 

@@ -200,6 +200,19 @@ export async function markRegisteredSeen(
     .execute();
 }
 
+/** Marks these registered machines (by id, or by the deploy machine that holds them) seen now. */
+export async function markRegisteredSeenMany(db: Conn, ids: string[]): Promise<void> {
+  const now = timestamp();
+  for (let i = 0; i < ids.length; i += 500) {
+    const chunk = ids.slice(i, i + 500);
+    await db
+      .updateTable('registered_machines')
+      .set({ last_seen: now, updated: now })
+      .where((eb) => eb.or([eb('id', 'in', chunk), eb('machine_name', 'in', chunk)]))
+      .execute();
+  }
+}
+
 /** On start no agent is connected to this process yet. */
 export async function resetRegisteredConnections(db: Conn): Promise<void> {
   await db.updateTable('registered_machines').set({ connected: 0 }).where('connected', '=', 1).execute();

@@ -1,4 +1,5 @@
 import { backoffWindow } from '../../shared/backoff.js';
+import { LOCAL_PROVIDER_TYPE } from '../bootstrap.js';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { MachineSpec, Provider } from '../providers/types.js';
 import type { EngineEnv } from './env.js';
@@ -25,16 +26,27 @@ export class AgentSupervisor {
 
   constructor(private readonly env: EngineEnv) {}
 
-  /** Checks every running local machine once; returns the names of the machines it restarted. */
+  /**
+   * Checks every running local machine once; returns the names of the machines it restarted. It
+   * runs every second: only local machines are read (remote agents are not this host's to
+   * restart), and a connected one is not parsed (a fleet of 10,000 idle remote agents made this
+   * tick read and parse every machine row each second: T4, issue 12).
+   */
   async check(now = Date.now()): Promise<string[]> {
-    const rows = await this.env.db.selectFrom('machines').selectAll().where('state', '=', 'running').execute();
+    const rows = await this.env.db
+      .selectFrom('machines')
+      .innerJoin('providers', 'providers.id', 'machines.provider_id')
+      .selectAll('machines')
+      .where('machines.state', '=', 'running')
+      .where('providers.type', '=', LOCAL_PROVIDER_TYPE)
+      .execute();
     const restarted: string[] = [];
     for (const row of rows) {
-      const machine = toMachine(row);
-      if (this.env.agents.session(machine.name)) {
-        this.backoff.delete(machine.name);
+      if (this.env.agents.session(row.name)) {
+        this.backoff.delete(row.name);
         continue;
       }
+      const machine = toMachine(row);
       const wait = this.backoff.get(machine.name);
       if (wait && now < wait.notBefore) continue;
       const provider = await this.env.providerFor(machine.providerId).catch(() => undefined);

@@ -4,8 +4,8 @@ import { failpoint } from '../failpoints.js';
 import { appendEvents, type EventBus, type EventType } from '../events/log.js';
 import type { Db } from '../store/db.js';
 import type { AgentChannel, AgentControl, AgentSessionView } from '../workflows/env.js';
-import { markConnected, markDisconnected, recordPing, type Machine } from '../workflows/store/machines.js';
-import { markRegisteredSeen } from '../store/registered-machines.js';
+import { markConnected, markDisconnected, recordPings, type Machine } from '../workflows/store/machines.js';
+import { markRegisteredSeen, markRegisteredSeenMany } from '../store/registered-machines.js';
 import {
   CloseCode,
   type ExecuteMessage,
@@ -22,8 +22,11 @@ import {
   storeExecutionResult,
   storeRecords,
 } from './agent-records.js';
-import { AgentSession, type SessionHost } from './agent-session.js';
+import { AgentSession, type SessionHost, type SessionMachine } from './agent-session.js';
 import type { Redactor } from '../../shared/redact.js';
+
+/** Longest a heartbeat waits to be stored with others (`AgentHub.heartbeat`). */
+export const HEARTBEAT_BATCH_MS = 1000;
 
 export interface AgentHubOptions {
   /** `elasticbox notify` from a script of this instance. */
@@ -61,6 +64,9 @@ export class AgentHub implements AgentChannel, SessionHost {
   forward: ((control: AgentControl) => void) | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Machines whose heartbeat arrived since the last flush (see `heartbeat`). */
+  private heard = new Set<string>();
+  private heardFlush: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Db,
@@ -82,6 +88,10 @@ export class AgentHub implements AgentChannel, SessionHost {
     this.stopped = true;
     clearInterval(this.pinger);
     this.pinger = undefined;
+    // Heartbeats not yet stored are dropped: the next start marks every machine disconnected.
+    clearTimeout(this.heardFlush);
+    this.heardFlush = undefined;
+    this.heard.clear();
     for (const s of this.sessions.values()) s.close(CloseCode.goingAway, 'server stopping');
   }
 
@@ -148,7 +158,7 @@ export class AgentHub implements AgentChannel, SessionHost {
     }
   }
 
-  private async agentEvent(machine: Machine, type: EventType, data: Record<string, unknown>): Promise<void> {
+  private async agentEvent(machine: SessionMachine, type: EventType, data: Record<string, unknown>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (type === 'agent.connect') await markConnected(trx, machine.name, String(data.agentVersion ?? ''));
       else await markDisconnected(trx, machine.name);
@@ -194,19 +204,44 @@ export class AgentHub implements AgentChannel, SessionHost {
       .finally(() => this.events.emit(`disconnect:${s.name}`));
   }
 
+  /**
+   * Heartbeats are stored in batches, at most {@link HEARTBEAT_BATCH_MS} after they arrive: with
+   * 10,000 agents at one heartbeat per 20 s, one commit per heartbeat was 1,000 statements a second
+   * (T4/T13, issue 12). Readers of `last_agent_ping` (execution leases, replica presence) allow
+   * for far more than that delay.
+   */
   async heartbeat(s: AgentSession): Promise<void> {
-    await recordPing(this.db, s.name);
-    await markRegisteredSeen(this.db, s.name, {});
+    this.heard.add(s.name);
+    if (this.heardFlush) return;
+    this.heardFlush = setTimeout(() => {
+      this.heardFlush = undefined;
+      this.flushHeartbeats().catch((err) => this.report(err));
+    }, HEARTBEAT_BATCH_MS);
+    this.heardFlush.unref();
+  }
+
+  private async flushHeartbeats(): Promise<void> {
+    const names = [...this.heard];
+    this.heard.clear();
+    if (names.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      await recordPings(trx, names);
+      await markRegisteredSeenMany(trx, names);
+    });
     // A registered machine taken by a deploy must reconnect to be served under the deploy's machine
     // name. Provisioning asks for that (disconnect); for an agent connected to another replica the
     // request goes by NOTIFY, which is lost if that replica's listener was reconnecting (PostgreSQL
-    // restarted, connection terminated). The heartbeat notices what was missed.
+    // restarted, connection terminated). The heartbeats notice what was missed.
     const taken = await this.db
       .selectFrom('registered_machines')
-      .select('machine_name')
-      .where('id', '=', s.name)
-      .executeTakeFirst();
-    if (taken?.machine_name && taken.machine_name !== s.name) s.close(CloseCode.goingAway, 'taken by a deploy');
+      .select(['id', 'machine_name'])
+      .where('id', 'in', names)
+      .where('machine_name', 'is not', null)
+      .execute();
+    for (const row of taken) {
+      if (row.machine_name === row.id) continue;
+      this.sessions.get(row.id)?.close(CloseCode.goingAway, 'taken by a deploy');
+    }
   }
 
   /** Stores a batch of output, set and notify records in one transaction, then acks each execution. */

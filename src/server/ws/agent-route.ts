@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { AGENT_PATH } from '../../shared/protocol.js';
 import { unauthorized } from '../errors.js';
 import { errors } from '../schemas/common.js';
@@ -7,11 +8,13 @@ import type { Db } from '../store/db.js';
 import { getRegisteredMachineByToken } from './registered-agent.js';
 import { machineForToken, type Machine } from '../workflows/store/machines.js';
 import type { AgentHub } from './agent-hub.js';
-import { ensureWebsocket } from './plugin.js';
+import { ensureWebsocket, releaseUpgrade } from './plugin.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     agentMachine?: Machine;
+    /** The upgrade's response, released once the agent's websocket is open (plugin.ts). */
+    agentUpgrade?: ServerResponse;
   }
 }
 
@@ -37,7 +40,7 @@ export async function agentRoute(app: FastifyInstance, db: Db, hub: AgentHub): P
       summary: 'Agent channel: websocket upgrade with Authorization: Bearer <machine token> (src/shared/protocol.ts)',
       response: { 426: Type.Object({ message: Type.String() }), ...errors(401, 429) },
     },
-    onRequest: async (req) => {
+    onRequest: async (req, reply) => {
       const token = bearer(req);
       if (!token) throw unauthorized('Machine token required: send Authorization: Bearer <token>');
       app.authLimits.machineTokenPerAddress.check(req.ip);
@@ -47,11 +50,13 @@ export async function agentRoute(app: FastifyInstance, db: Db, hub: AgentHub): P
         throw unauthorized('Invalid machine token');
       }
       req.agentMachine = machine;
+      req.agentUpgrade = reply.raw;
       app.socketCap.authenticated(req.socket);
     },
     handler: async (_req, reply) =>
       reply.code(426).send({ message: 'This endpoint only accepts websocket upgrades', code: 'upgrade_required' }),
     wsHandler: (socket, req) => {
+      if (req.agentUpgrade) releaseUpgrade(socket, req.agentUpgrade);
       if (req.agentMachine) hub.accept(socket, req.agentMachine);
       else socket.terminate();
     },

@@ -24,6 +24,19 @@ const MAX_QUEUED = 1024;
 /** Most frames handled (and records stored in one transaction) per round. */
 const MAX_BATCH = 512;
 
+/**
+ * What a session keeps of its machine: the fields the hub uses. An idle connection lives for days
+ * and there are thousands of them, so the rest of the row (timestamps, address, ids) is not kept.
+ */
+export type SessionMachine = Pick<Machine, 'name' | 'workspace' | 'instanceId' | 'agentName'>;
+
+const sessionMachine = (m: Machine): SessionMachine => ({
+  name: m.name,
+  workspace: m.workspace,
+  instanceId: m.instanceId,
+  ...(m.agentName ? { agentName: m.agentName } : {}),
+});
+
 /** What a session hands to its hub (ws/agent-hub.ts), which does the storing. */
 export interface SessionHost {
   ready(s: AgentSession): Promise<void>;
@@ -48,24 +61,29 @@ export class AgentSession {
   awaitingPong = false;
   /** The peer was terminated for missing pongs (heartbeat loss), not closed by itself. */
   lost = false;
+  /** The agent's hello, until the hub has handled it. */
   hello: HelloMessage | undefined;
-  private held = new Set<string>();
-  readonly redactors = new Map<string, Redactor>();
+  /** Executions the hello said the agent holds; absent when none (most agents, most of the time). */
+  private held: Set<string> | undefined;
+  /** Output redactors of the executions this agent is streaming, made on their first record. */
+  private redactorsOf: Map<string, Redactor> | undefined;
   private pending: { frame: Buffer; isBinary: boolean }[] = [];
   private draining = false;
-  private readonly deadline: NodeJS.Timeout;
+  private deadline: NodeJS.Timeout | undefined;
+  readonly machine: SessionMachine;
 
   constructor(
     private readonly hub: SessionHost,
     readonly socket: WebSocket,
-    readonly machine: Machine,
+    machine: Machine,
     readonly id: number,
   ) {
+    this.machine = sessionMachine(machine);
     socket.on('error', () => undefined);
     socket.on('pong', () => (this.awaitingPong = false));
     socket.on('message', (data, isBinary) => this.enqueue(data, isBinary));
     socket.on('close', () => {
-      clearTimeout(this.deadline);
+      this.clearDeadline();
       hub.closed(this);
     });
     this.deadline = setTimeout(() => {
@@ -80,7 +98,16 @@ export class AgentSession {
 
   /** Whether the agent said, in its hello, that it holds this execution (pending or running). */
   holds(executionId: string): boolean {
-    return this.held.has(executionId);
+    return this.held?.has(executionId) ?? false;
+  }
+
+  get redactors(): Map<string, Redactor> {
+    return (this.redactorsOf ??= new Map());
+  }
+
+  private clearDeadline(): void {
+    clearTimeout(this.deadline);
+    this.deadline = undefined;
   }
 
   send(message: ServerMessage): boolean {
@@ -176,9 +203,10 @@ export class AgentSession {
       if (msg.machine !== (this.machine.agentName ?? this.machine.name))
         return this.close(CloseCode.policy, 'hello names another machine');
       this.hello = msg;
-      this.held = new Set([...msg.pending, ...msg.running]);
-      clearTimeout(this.deadline);
+      if (msg.pending.length + msg.running.length > 0) this.held = new Set([...msg.pending, ...msg.running]);
+      this.clearDeadline();
       await this.hub.ready(this);
+      this.hello = undefined;
       this.ready = true;
       this.hub.announce(this);
       return;
@@ -195,7 +223,7 @@ export class AgentSession {
       case 'notify':
         return this.hub.records(this, [msg]);
       case 'result':
-        this.held.delete(msg.executionId);
+        this.held?.delete(msg.executionId);
         return this.hub.result(this, msg);
       case 'rejected':
         return this.hub.rejected(this, msg);

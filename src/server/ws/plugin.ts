@@ -1,5 +1,7 @@
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
 import { MAX_FRAME_BYTES } from '../../shared/protocol.js';
 
 /**
@@ -18,4 +20,18 @@ export async function ensureWebsocket(app: FastifyInstance): Promise<void> {
       perMessageDeflate: false,
     } as Record<string, unknown>,
   });
+}
+
+/**
+ * Lets a long-lived websocket drop what it would otherwise keep of its upgrade request for as long
+ * as it lives (about 4 KiB per connection, measured by bench/t04-idle-agents.ts): @fastify/websocket
+ * assigns a ServerResponse to the TLS socket to route the upgrade through fastify (the socket keeps
+ * it, and through it the IncomingMessage, fastify's Request and Reply, their headers and log
+ * child), and its `error` listener on the websocket closes over the Request and Reply. `res` is the
+ * route's `reply.raw`. The caller attaches its own `error` listener (ws closes the socket on errors
+ * by itself).
+ */
+export function releaseUpgrade(socket: WebSocket, res: ServerResponse): void {
+  if (res.socket) res.detachSocket(res.socket);
+  socket.removeAllListeners('error');
 }

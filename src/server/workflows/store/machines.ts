@@ -194,7 +194,19 @@ export async function markDisconnected(db: Conn, name: string): Promise<void> {
 }
 
 export async function recordPing(db: Conn, name: string): Promise<void> {
-  await db.updateTable('machines').set({ last_agent_ping: timestamp() }).where('name', '=', name).execute();
+  await recordPings(db, [name]);
+}
+
+/** Records a heartbeat of each of these machines now (one statement per 500 names). */
+export async function recordPings(db: Conn, names: string[]): Promise<void> {
+  const now = timestamp();
+  for (let i = 0; i < names.length; i += 500) {
+    await db
+      .updateTable('machines')
+      .set({ last_agent_ping: now })
+      .where('name', 'in', names.slice(i, i + 500))
+      .execute();
+  }
 }
 
 /** On start no agent is connected to this process yet. */
