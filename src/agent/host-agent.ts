@@ -52,7 +52,8 @@ const MAX_REQUEST = 64 * 1024;
 function validate(value: unknown): ControlRequest {
   const r = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   if (r.op === 'ping') return { op: 'ping' };
-  if (typeof r.name !== 'string' || !NAME.test(r.name) || r.name.includes('..')) throw new Error('invalid machine name');
+  if (typeof r.name !== 'string' || !NAME.test(r.name) || r.name.includes('..'))
+    throw new Error('invalid machine name');
   if (r.op === 'stop') return { op: 'stop', name: r.name };
   const ms = (k: string) => {
     const v = r[k];
@@ -88,7 +89,10 @@ export class HostAgent {
       server.once('error', reject);
       server.listen(this.opts.controlPath, () => resolve());
     });
-    this.opts.log('info', 'host agent listening', { control: this.opts.controlPath, sandboxed: Boolean(this.opts.cover) });
+    this.opts.log('info', 'host agent listening', {
+      control: this.opts.controlPath,
+      sandboxed: Boolean(this.opts.cover),
+    });
   }
 
   /** Stops every machine (each ends with its keeper), then the control socket. */

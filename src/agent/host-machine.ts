@@ -135,7 +135,12 @@ export class HostMachine {
       command = '/bin/bash';
       args = ['-c', `echo ready; ${KEEPER}`, 'ebcli-machine', root];
     }
-    const keeper = spawn(command, args, { cwd: root, env: this.env(), detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    const keeper = spawn(command, args, {
+      cwd: root,
+      env: this.env(),
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.keeper = keeper;
     let stderr = '';
     keeper.stderr!.on('data', (chunk: Buffer) => {
@@ -215,8 +220,7 @@ export class HostMachine {
     const secureContext = this.host.secureContext(readFileSync(join(s.root, 'ca.pem'), 'utf8'));
     const env = this.env();
     const wrapCommand = this.wrap();
-    const machineLost = () =>
-      Promise.race([this.goneNow.then(() => true), delay(1000).then(() => this.gone)]);
+    const machineLost = () => Promise.race([this.goneNow.then(() => true), delay(1000).then(() => this.gone)]);
     this.agent = await runAgent({
       url: s.url,
       token,
@@ -237,7 +241,8 @@ export class HostMachine {
       stateDir: join(s.root, 'spool', 'watcher'),
       machineToken: () => token,
       commandEnv: env,
-      wrapCommand,
+      // Checks run in the machine's folder (the host agent's own is not visible in the machine).
+      ...(wrapCommand ? { wrapCommand: (argv: string[]) => wrapCommand(argv, s.root) } : {}),
       log: (level, msg, data) => this.log(level, `watcher: ${msg}`, data),
     });
     this.log('info', 'agent started', { keeper: this.keeperPid });

@@ -3,8 +3,10 @@
  * the agent program. The local provider starts it in its sandbox:
  *   node host-agent.mjs --control <sock> --machines <dir> --agent-dir <dir> --node <path> [--cover <dir>]
  * Without `--cover` machines run unisolated (EBCLI_LOCAL_ISOLATION=off). It logs JSON lines to
- * stderr and runs until SIGTERM or SIGINT (every machine ends with it).
+ * stderr and runs until SIGTERM or SIGINT, or until its control socket is removed with the data
+ * directory (every machine ends with it).
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { HostAgent } from '../host-agent.js';
 
@@ -42,3 +44,7 @@ const stop = () =>
   });
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+// Its data directory removed (the control socket with it): nothing is left to serve.
+setInterval(() => {
+  if (!existsSync(required('control'))) stop();
+}, 2000).unref();

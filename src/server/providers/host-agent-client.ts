@@ -5,7 +5,16 @@
  * server; started again when it died. Requests go over its control socket.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -48,7 +57,12 @@ export class HostAgentClient {
 
   private files() {
     const dir = join(this.dataDir, 'host-agent');
-    return { dir, control: join(dir, 'control.sock'), pid: join(dir, 'host-agent.pid'), log: join(dir, 'host-agent.log') };
+    return {
+      dir,
+      control: join(dir, 'control.sock'),
+      pid: join(dir, 'host-agent.pid'),
+      log: join(dir, 'host-agent.log'),
+    };
   }
 
   /** The running host agent's pid (its command line names this data directory's control socket). */
@@ -70,8 +84,11 @@ export class HostAgentClient {
     try {
       return await this.send(request);
     } catch (err) {
-      // Died between the check and the request: start it again once.
-      if (this.pid()) throw err;
+      // Died (or stopping) between the check and the request: start it again once. Requests are
+      // idempotent, so sending one again is safe.
+      const old = this.pid();
+      for (let i = 0; old && processAlive(old) && i < 300; i++) await delay(10);
+      if (old && processAlive(old)) throw err;
       await this.ensure();
       return this.send(request);
     }

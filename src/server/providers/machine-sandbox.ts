@@ -172,6 +172,17 @@ export function hostSandboxCommand(spec: HostSandboxSpec): { command: string; ar
   const userns = spec.mode === 'root' ? [] : ['--user', '--map-root-user'];
   return {
     command: 'unshare',
-    args: [...userns, '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', lines.join('\n'), 'ebcli-host-agent', ...spec.program],
+    args: [
+      ...userns,
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      '/bin/sh',
+      '-c',
+      lines.join('\n'),
+      'ebcli-host-agent',
+      ...spec.program,
+    ],
   };
 }
