@@ -141,8 +141,11 @@ export class HostAgentClient {
     const agentDir = await installAgentProgram(this.dataDir);
     const node = realpathSync(process.execPath);
     const cover = mode === 'off' ? undefined : coverRoot(this.dataDir, mode);
+    // EBCLI_HOST_AGENT_CPU_PROF=<dir>: the host agent writes a CPU profile there when it stops (benchmarks).
+    const profile = process.env.EBCLI_HOST_AGENT_CPU_PROF;
     const program = [
-      ...[node, join(agentDir, HOST_AGENT_FILE), '--control', f.control, '--machines', machines],
+      ...[node, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
+      ...[join(agentDir, HOST_AGENT_FILE), '--control', f.control, '--machines', machines],
       ...['--agent-dir', agentDir, '--node', node, ...(cover ? ['--cover', cover] : [])],
     ];
     const readOnly = [{ path: agentDir, file: false }];

@@ -14,6 +14,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dataFiles, resolveInside } from '../../shared/paths.js';
 import { processAlive } from '../../shared/process.js';
@@ -329,6 +330,7 @@ export class LocalProvider implements Provider {
 
   async destroy(name: string): Promise<void> {
     await this.stopAll(name);
-    rmSync(this.files(name).root, { recursive: true, force: true });
+    // Not rmSync: removing a machine's folder blocked the server ~6 ms a machine (T07 profile).
+    await rm(this.files(name).root, { recursive: true, force: true });
   }
 }
