@@ -32,7 +32,6 @@ if (spawnSync('ansible', ['--version'], { stdio: 'ignore' }).status !== 0) {
     't06-vs-ansible: ansible is not installed, so there is no baseline to measure against.\n' +
       'Install ansible-core from Debian:  sudo apt-get update && sudo apt-get install -y ansible-core\n',
   );
-  // eslint-disable-next-line no-restricted-properties
   process.exit(2);
 }
 
