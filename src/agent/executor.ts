@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ResultStatus } from '../shared/protocol.js';
 import type { Redactor } from '../shared/redact.js';
+import type { CommandWrap } from '../shared/sandbox-mounts.js';
 import { LineSplitter, OutputCap, type OutputLine } from './output.js';
 import { killTree, processesWithEnv } from '../shared/process-tree.js';
 
@@ -25,6 +26,13 @@ export interface ScriptSpec {
   /** Time between SIGTERM and SIGKILL on timeout or cancel. */
   killGraceMs: number;
   redactor: Redactor;
+  /** Starts the script inside its machine's sandbox (host agent); default: directly. */
+  wrap?: CommandWrap;
+  /**
+   * Whether the script's machine itself went away (host agent): asked when the script was
+   * SIGKILLed by nobody in this run, so a machine crash reads `killed`, as an agent's death would.
+   */
+  machineLost?: () => Promise<boolean>;
 }
 
 export interface ScriptOutcome {
@@ -99,7 +107,8 @@ export class ScriptRun {
     } catch (err) {
       return fail(`cannot prepare the script: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
-    const [command, ...args] = interpreter(spec.script, file);
+    const argv = interpreter(spec.script, file);
+    const [command, ...args] = spec.wrap ? spec.wrap(argv, spec.cwd) : argv;
     const child = spawn(command!, args, {
       cwd: spec.cwd,
       env: spec.env,
@@ -122,6 +131,11 @@ export class ScriptRun {
     clearTimeout(timer);
     if (this.killing) await this.killing;
     this.exited = true;
+    let lostMachine = false;
+    if (!this.killReason && exit.signal === 'SIGKILL' && spec.machineLost && (await spec.machineLost())) {
+      this.killReason = 'killed';
+      lostMachine = true;
+    }
     await this.drain(child.stdout, child.stderr);
     for (const s of splitters) s.end();
     cap.finish();
@@ -136,6 +150,7 @@ export class ScriptRun {
       truncated: cap.truncated,
       startedAt,
       finishedAt: Date.now(),
+      ...(lostMachine ? { message: 'the machine stopped while the script was running' } : {}),
     };
   }
 

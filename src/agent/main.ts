@@ -24,7 +24,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { controlPlaneContext } from './trust.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { SecureContext } from 'node:tls';
 import type { BackoffOptions } from '../shared/backoff.js';
+import type { CommandWrap } from '../shared/sandbox-mounts.js';
 import { AGENT_PATH, DEFAULT_PING_INTERVAL_MS } from '../shared/protocol.js';
 import { AgentConnection } from './connection.js';
 import type { AgentLogger } from './logger.js';
@@ -59,6 +61,14 @@ export interface AgentOptions {
   reconnect?: BackoffOptions;
   agentVersion?: string;
   onLog?: AgentLogger;
+  /** The base of script environments (default: the agent's own). */
+  env?: NodeJS.ProcessEnv;
+  /** Starts scripts inside the machine's sandbox (the host agent's machines). */
+  wrapCommand?: CommandWrap;
+  /** Whether the machine itself went away (see executor.ts). */
+  machineLost?: () => Promise<boolean>;
+  /** A TLS context shared with the process's other connections (else one from `caFile`). */
+  secureContext?: SecureContext;
 }
 
 export interface AgentHandle {
@@ -111,7 +121,8 @@ function writeHelperWrapper(binDir: string, helper: string[] = helperCommand()):
 export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
   const log: AgentLogger = opts.onLog ?? (() => {});
   const url = agentUrl(opts.url);
-  const secureContext = controlPlaneContext(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
+  const secureContext =
+    opts.secureContext ?? controlPlaneContext(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
   const workdir = resolve(opts.workdir);
   const spoolDir = resolve(opts.spoolDir);
   mkdirSync(workdir, { recursive: true });
@@ -145,6 +156,9 @@ export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
     agentVersion: opts.agentVersion ?? AGENT_VERSION,
     killGraceMs: opts.killGraceMs ?? 5000,
     log,
+    env: opts.env,
+    wrap: opts.wrapCommand,
+    machineLost: opts.machineLost,
   });
   runtime.recoverUnfinished();
   let helper: HelperServer;

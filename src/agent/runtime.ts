@@ -20,6 +20,7 @@ import { processesWithEnv } from '../shared/process-tree.js';
 import { describeTemplateError } from '../shared/template-check.js';
 import { applyVariable, childContext, renderJinja, renderTemplate } from './render.js';
 import type { Spool } from './spool.js';
+import type { CommandWrap } from '../shared/sandbox-mounts.js';
 
 export interface RuntimeOptions {
   spool: Spool;
@@ -31,6 +32,11 @@ export interface RuntimeOptions {
   agentVersion: string;
   killGraceMs: number;
   log: AgentLogger;
+  /** The base of every script environment (default: the agent's own). */
+  env?: NodeJS.ProcessEnv;
+  /** Starts scripts inside the machine's sandbox (host agent). */
+  wrap?: CommandWrap;
+  machineLost?: () => Promise<boolean>;
 }
 
 interface Running {
@@ -208,7 +214,7 @@ export class AgentRuntime {
       return this.done(id, failedOutcome(startedAt, `template error in ${text}`));
     }
     const env = scriptEnv(
-      process.env,
+      this.opts.env ?? process.env,
       variables,
       {
         ELASTICBOX_SCOPE: message.scope,
@@ -233,6 +239,8 @@ export class AgentRuntime {
         outputCapBytes: message.outputCapBytes ?? DEFAULT_OUTPUT_CAP_BYTES,
         killGraceMs: this.opts.killGraceMs,
         redactor,
+        wrap: this.opts.wrap,
+        machineLost: this.opts.machineLost,
       },
       ({ stream, line, partial }) => {
         const stored = this.record(id, (seq) => ({

@@ -71,8 +71,12 @@ async function replacedOutcome(instances: Instances, doc: Instance, t: WaitTarge
   return { id: t.id, outcome: ours.state === 'done' ? 'done' : 'unavailable', instance: doc };
 }
 
+/** The first poll's pause; each next one doubles, up to the interval. */
+const FIRST_POLL_MS = 100;
+
 /**
- * Polls `GET /services/instances/{id}` (every second by default) until every target finishes.
+ * Polls `GET /services/instances/{id}` (after 100 ms, then doubling up to every second by default)
+ * until every target finishes.
  * Resolves with one outcome per target; throws {@link WaitTimeoutError} naming those still running.
  */
 export async function waitForInstances(
@@ -82,6 +86,9 @@ export async function waitForInstances(
 ): Promise<WaitOutcome[]> {
   const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
   const interval = opts.intervalMs ?? 1000;
+  // The first looks come soon (a trivial deploy on the local provider is done in a few hundred
+  // ms; a fixed second made `ebcli deploy` wait ~1 s for nothing), then every `interval`.
+  let pause = Math.min(FIRST_POLL_MS, interval);
   const results = new Map<string, WaitOutcome>();
   const seen = new Map<string, string>();
   for (;;) {
@@ -111,6 +118,7 @@ export async function waitForInstances(
       const pending = targets.filter((t) => !results.has(t.id)).map((t) => t.id);
       throw new WaitTimeoutError(`timed out waiting for ${pending.join(', ')}`, pending);
     }
-    await sleep(Math.min(interval, left), opts.signal);
+    await sleep(Math.min(pause, left), opts.signal);
+    pause = Math.min(interval, pause * 2);
   }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { statusOf } from '../shared/monitoring/status.js';
+import type { CommandWrap } from '../shared/sandbox-mounts.js';
 
 export interface RunOutcome {
   status: number;
@@ -20,12 +21,14 @@ export function runCommand(
   timeoutMs: number,
   env: NodeJS.ProcessEnv = process.env,
   signal?: AbortSignal,
+  wrap?: CommandWrap,
 ): Promise<RunOutcome> {
   const started = Date.now();
   return new Promise((resolve) => {
     let output = '';
     let timedOut = false;
-    const child = spawn('/bin/sh', ['-c', command], { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
+    const [file, ...args] = wrap ? wrap(['/bin/sh', '-c', command], process.cwd()) : ['/bin/sh', '-c', command];
+    const child = spawn(file!, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env });
     const take = (chunk: Buffer) => {
       if (output.length < MAX_OUTPUT) output += chunk.toString().slice(0, MAX_OUTPUT - output.length);
     };

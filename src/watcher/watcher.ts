@@ -26,6 +26,7 @@ import { ensureIdentity } from './enroll.js';
 import { runCommand } from './runner.js';
 import { Spool } from './spool.js';
 import { StateDir, type Counters, type Identity } from './state.js';
+import type { CommandWrap } from '../shared/sandbox-mounts.js';
 
 export interface WatcherOptions {
   /** `https://host:port` of the control plane. */
@@ -42,6 +43,10 @@ export interface WatcherOptions {
   spoolMax?: number;
   /** Server frames must be sent within this of our clock (default 60 s). */
   toleranceMs?: number;
+  /** Environment of check commands (default: the Watcher's own). */
+  commandEnv?: NodeJS.ProcessEnv;
+  /** Starts check commands inside the machine's sandbox (the host agent's machines). */
+  wrapCommand?: CommandWrap;
   /** Where the Watcher reports what it does (library code never prints). */
   log?: (level: 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 }
@@ -241,7 +246,13 @@ export class Watcher {
         metrics: o.metrics,
       };
     } else {
-      const o = await runCommand(check.command ?? 'exit 3', check.timeout * 1000, process.env, this.aborter.signal);
+      const o = await runCommand(
+        check.command ?? 'exit 3',
+        check.timeout * 1000,
+        this.opts.commandEnv ?? process.env,
+        this.aborter.signal,
+        this.opts.wrapCommand,
+      );
       const metrics = extractMetrics(check.output_metric_format as MetricFormat | undefined, o.output);
       result = {
         n: 0,

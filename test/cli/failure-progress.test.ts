@@ -35,7 +35,8 @@ describe('progress and failures people can read', { timeout: 180_000 }, () => {
     const dir = boxFolder(
       boxes,
       'Tail Fail',
-      'for i in $(seq 1 30); do echo "line $i"; done\necho "disk is full" >&2\nexit 3',
+      // Runs 3 s: longer than the CLI's longest pause between polls (1 s), so a poll sees it running.
+      'for i in $(seq 1 30); do echo "line $i"; done\necho "disk is full" >&2\nsleep 3\nexit 3',
     );
     const r = await runCli(['deploy', dir, '--name', 'tail-fail', '--timeout', '90s'], {
       env: cli.env,

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli, serverEnv, tempHome, type TempHome } from '../cli/helpers.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { createBox, deploy, fastTunables, killAgents, settled } from './helpers.js';
+import { createBox, deploy, fastTunables, hostAgentPid, killAgents, settled } from './helpers.js';
 import { agentOf, until } from './agent-death-helpers.js';
 
 /**
- * Exit 7 from a really unreachable agent: a deployed instance's agent is frozen (SIGSTOP), then
+ * Exit 7 from a really unreachable agent: a deployed instance's agent (the host agent) is frozen (SIGSTOP), then
  * `instances reconfigure` waits for it to connect (10 s here) and fails. The CLI decides from the
  * failure entry's `code`, not from its wording.
  */
@@ -35,7 +35,9 @@ describe('an operation that needs a frozen agent', () => {
     expect(res.status).toBe(202);
     const id = res.body.id as string;
     expect(await settled(t, id, undefined, 60_000)).toMatchObject({ state: 'done' });
-    const agent = await agentOf(t, id);
+    // The process that speaks for the machine: the host agent serving every local machine.
+    const agent = { pid: hostAgentPid(t.dataDir)! };
+    expect(agent.pid).toBeGreaterThan(0);
     process.kill(agent.pid, 'SIGSTOP');
     try {
       await until('agent seen gone', async () => !(await agentOf(t, id)).connected, 30_000);

@@ -122,6 +122,9 @@ export function workdir(dataDir: string, machine: string, instance: string): str
 
 /** Kills every agent (and script) of every local machine of a data directory. */
 export async function killAgents(dataDir: string): Promise<void> {
+  // The host agent serving the local machines: every machine's sandbox ends with it.
+  const host = hostAgentPid(dataDir);
+  if (host) await killProcessGroup(host, 3000);
   const root = dataFiles(dataDir).machines;
   if (!existsSync(root)) return;
   for (const name of readdirSync(root)) {
@@ -130,6 +133,12 @@ export async function killAgents(dataDir: string): Promise<void> {
     if (existsSync(pidFile)) await killProcessGroup(Number(readFileSync(pidFile, 'utf8').trim()), 1000);
     await killMarked(MACHINE_MARKER, sandbox);
   }
+}
+
+/** The pid of the host agent serving a data directory's local machines, when one was started. */
+export function hostAgentPid(dataDir: string): number | undefined {
+  const file = join(dataDir, 'host-agent', 'host-agent.pid');
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) : undefined;
 }
 
 /** Restarts the server on the same port, so running agents find it again. */

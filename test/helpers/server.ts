@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { commandLine, killProcessGroup } from '../../src/server/providers/process-group.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -76,9 +77,23 @@ export async function startTestServer(
       await t.server.close();
       if (server !== t.server) await server.close();
       await dispatcher.close();
+      // The host agent outlives the server by design; its data directory goes now, so it goes too.
+      await stopHostAgent(dataDir);
       rmSync(dataDir, { recursive: true, force: true });
       if (options.database === undefined && !embedded) await dropTestDatabase(dataDir);
     },
   };
   return t;
+}
+
+/** Stops the host agent serving a data directory's local machines (every machine ends with it). */
+export async function stopHostAgent(dataDir: string): Promise<void> {
+  const dir = join(dataDir, 'host-agent');
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dir, 'host-agent.pid'), 'utf8').trim());
+  } catch {
+    return;
+  }
+  if (commandLine(pid)?.includes(join(dir, 'control.sock'))) await killProcessGroup(pid, 3000);
 }

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MACHINE_MARKER, machineEnv } from '../../src/server/providers/local.js';
-import { coverRoot, isolationMode, sandboxCommand } from '../../src/server/providers/machine-sandbox.js';
+import {
+  coverRoot,
+  hostSandboxCommand,
+  isolationMode,
+  sandboxCommand,
+} from '../../src/server/providers/machine-sandbox.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -70,5 +75,39 @@ describe('the machine sandbox', () => {
       /need Linux mount and PID namespaces.*EBCLI_LOCAL_ISOLATION=off/s,
     );
     expect(isolationMode(missing, 'off')).toBe('off');
+  });
+});
+
+describe('the host agent sandbox', () => {
+  it('covers the data directory except machines/, its own folder and the agent program, and keeps its capabilities in a user namespace', () => {
+    const spec = {
+      cover: '/d',
+      writable: ['/d/machines', '/d/host-agent'],
+      readOnly: [{ path: '/d/agent', file: false }],
+      program: ['/usr/bin/node', '/d/agent/host-agent.mjs', '--control', '/d/host-agent/control.sock'],
+    };
+    const userns = hostSandboxCommand({ ...spec, mode: 'userns' });
+    expect(userns.args.slice(0, userns.args.indexOf('--'))).toEqual([
+      '--user',
+      '--map-root-user',
+      '--mount',
+      '--propagation',
+      'private',
+    ]);
+    const script = userns.args[userns.args.indexOf('-c') + 1]!;
+    expect(script).toContain("mount -t tmpfs -o mode=0755,size=1m,nosuid,nodev ebcli-sandbox '/d'");
+    for (const path of ['/d/machines', '/d/host-agent', '/d/agent']) expect(script).toContain(`mkdir -p '${path}'`);
+    expect(script).toMatch(/mount -o remount,bind,ro,nosuid,nodev '\/d\/agent'/);
+    expect(script).not.toMatch(/remount,bind,ro,nosuid,nodev '\/d\/machines'/);
+    expect(script).not.toContain('bounding-set');
+    expect(userns.args.slice(-4)).toEqual(spec.program);
+
+    // As root: mounts first (as root), then the machine user in a user namespace of its own.
+    const root = hostSandboxCommand({ ...spec, mode: 'root', user: { uid: 999, gid: 995 } });
+    expect(root.args).not.toContain('--user');
+    const rootScript = root.args[root.args.indexOf('-c') + 1]!;
+    expect(rootScript).toMatch(
+      /exec 'setpriv' '--reuid=999' '--regid=995' '--clear-groups' '--' unshare --user --map-root-user -- "\$@"$/,
+    );
   });
 });

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 export const AGENT_FILE = 'agent.mjs';
 export const HELPER_FILE = 'helper-cli.mjs';
+export const HOST_AGENT_FILE = 'host-agent.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const projectRoot = resolve(here, '..', '..', '..');
@@ -26,6 +27,7 @@ export async function bundleAgentProgram(srcRoot: string, outDir: string, ext: '
     entryPoints: {
       agent: join(srcRoot, 'agent', 'entry', `local-agent-main.${ext}`),
       'helper-cli': join(srcRoot, 'agent', 'entry', `helper-cli.${ext}`),
+      'host-agent': join(srcRoot, 'agent', 'entry', `host-agent-main.${ext}`),
     },
     outdir: outDir,
     outExtension: { '.js': '.mjs' },
@@ -94,7 +96,7 @@ export async function installAgentProgram(dataDir: string): Promise<string> {
   const target = join(dataDir, 'agent');
   mkdirSync(target, { recursive: true, mode: 0o755 });
   chmodSync(target, 0o755);
-  const files = [AGENT_FILE, HELPER_FILE];
+  const files = [AGENT_FILE, HELPER_FILE, HOST_AGENT_FILE];
   if (files.every((f) => existsSync(join(builtDir, f)))) {
     for (const f of files) {
       if (sameFile(join(builtDir, f), join(target, f))) continue;

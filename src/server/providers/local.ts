@@ -14,9 +14,21 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dataFiles, resolveInside } from '../../shared/paths.js';
 import { processAlive } from '../../shared/process.js';
+
+/** Alive and not a zombie waiting for its parent. */
+function running(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 import { AGENT_FILE, installAgentProgram } from './agent-bundle.js';
 import {
   coverRoot,
@@ -26,6 +38,7 @@ import {
   type IsolationMode,
   type MachineUser,
 } from './machine-sandbox.js';
+import { HostAgentClient } from './host-agent-client.js';
 import { commandLine, firstChild, killMarked, killProcessGroup, processGroupOf } from './process-group.js';
 import type { AgentProcess, MachineSpec, Provider } from './types.js';
 
@@ -44,7 +57,10 @@ const AGENT_LOG_TAIL_BYTES = 4096;
 
 export interface LocalProviderOptions {
   dataDir: string;
-  /** Overrides how the agent process is started (tests; no sandbox). Receives the agent flags. */
+  /**
+   * Overrides how the agent process is started (tests; no sandbox): then each machine gets an
+   * agent process of its own instead of being served by the host agent. Receives the agent flags.
+   */
   agentCommand?: (flags: string[]) => { command: string; args: string[] };
   /** Isolation of machines; default: probed (machine-sandbox.ts), `off` with EBCLI_LOCAL_ISOLATION=off. */
   isolation?: IsolationMode;
@@ -87,7 +103,24 @@ function readdirRecursive(dir: string): string[] {
 export class LocalProvider implements Provider {
   readonly kind = 'local';
 
-  constructor(private readonly opts: LocalProviderOptions) {}
+  /** The one process serving every local machine of the host (host-agent-client.ts). */
+  private readonly host: HostAgentClient;
+
+  constructor(private readonly opts: LocalProviderOptions) {
+    this.host = new HostAgentClient(opts.dataDir, () => {
+      const mode = this.mode();
+      return { mode, ...(mode === 'root' ? { user: machineUser() } : {}) };
+    });
+  }
+
+  private mode(): IsolationMode {
+    return this.opts.isolation ?? isolationMode(this.opts.dataDir);
+  }
+
+  /** The host agent's pid, when it runs (tests and benchmarks signal or measure it). */
+  hostAgentPid(): number | undefined {
+    return this.host.pid();
+  }
 
   private files(name: string) {
     const root = resolveInside(dataFiles(this.opts.dataDir).machines, name);
@@ -120,9 +153,11 @@ export class LocalProvider implements Provider {
     } catch {
       return undefined;
     }
-    if (!processAlive(pid)) return undefined;
+    if (!running(pid)) return undefined;
     const argv = commandLine(pid);
-    return argv && argv.includes(f.spool) ? pid : undefined;
+    // The host agent's keeper of this machine (its PID 1) names the machine's folder; an agent
+    // process of its own (agentCommand, or started by an earlier version) names its spool.
+    return argv && (argv.includes(f.spool) || argv[argv.length - 1] === f.root) ? pid : undefined;
   }
 
   agentAlive(name: string): boolean {
@@ -158,8 +193,9 @@ export class LocalProvider implements Provider {
   private prepare(spec: MachineSpec, user: MachineUser | undefined): void {
     const f = this.files(spec.name);
     mkdirSync(f.root, { recursive: true, mode: 0o700 });
-    // Root mode: the machine user may enter its folder but not change agent.pid or agent.log.
-    chmodSync(f.root, user ? 0o711 : 0o700);
+    // Root mode: the machine user (the host agent's and the scripts') may enter and list its folder
+    // (its sandbox is mounted from it) but not change agent.pid.
+    chmodSync(f.root, user ? 0o755 : 0o700);
     for (const dir of [f.work, f.spool, f.home]) mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (this.existingToken(spec.name) !== spec.token) {
       writeFileSync(`${f.token}.tmp`, `${spec.token}\n`, { mode: 0o600 });
@@ -168,7 +204,9 @@ export class LocalProvider implements Provider {
     // The CA certificate only (never its key): the agent pins it and cannot see tls/ inside its sandbox.
     copyFileSync(dataFiles(this.opts.dataDir).caCert, f.ca);
     chmodSync(f.ca, 0o644);
+    closeSync(openSync(f.log, 'a', 0o600));
     if (user) {
+      giveTo(f.log, user, false);
       giveTo(f.token, user, false);
       for (const dir of [f.work, f.spool, f.home]) giveTo(dir, user, true);
     }
@@ -178,9 +216,30 @@ export class LocalProvider implements Provider {
     this.deadSince.delete(spec.name);
     const running = this.agentPid(spec.name);
     if (running) return { agentPid: running };
-    const mode: IsolationMode = this.opts.isolation ?? isolationMode(this.opts.dataDir);
+    const mode: IsolationMode = this.mode();
     const user = mode === 'root' ? machineUser() : undefined;
     this.prepare(spec, user);
+    return this.opts.agentCommand ? this.startOwnProcess(spec, mode, user) : this.startInHostAgent(spec);
+  }
+
+  /** The machine served by the host agent: its sandbox's keeper pid stands for the machine. */
+  private async startInHostAgent(spec: MachineSpec): Promise<AgentProcess> {
+    const p = spec.pingIntervalMs;
+    const reply = await this.host.request({
+      op: 'start',
+      name: spec.name,
+      url: this.opts.localUrl?.() ?? spec.serverUrl,
+      pingIntervalMs: p,
+      reconnectBaseMs: Math.min(1000, p),
+      reconnectCapMs: Math.min(60_000, Math.max(2000, 5 * p)),
+    });
+    if (!reply.ok || !reply.pid) throw new Error(`could not start machine ${spec.name}: ${reply.error ?? 'no pid'}`);
+    writeFileSync(this.files(spec.name).pid, `${reply.pid}\n`);
+    return { agentPid: reply.pid };
+  }
+
+  /** A machine with an agent process of its own (agentCommand). */
+  private async startOwnProcess(spec: MachineSpec, mode: IsolationMode, user: MachineUser | undefined) {
     const f = this.files(spec.name);
     const p = spec.pingIntervalMs;
     const flags = [
@@ -234,9 +293,21 @@ export class LocalProvider implements Provider {
   private async stopAll(name: string): Promise<void> {
     const f = this.files(name);
     const pid = this.agentPid(name);
-    // The agent's group: in a sandbox, the group of the `unshare` that started it.
-    if (pid) await killProcessGroup(processGroupOf(pid) ?? pid);
-    await killMarked(MACHINE_MARKER, f.root);
+    const legacy = pid !== undefined && commandLine(pid)?.includes(f.spool);
+    if (!legacy && !this.opts.agentCommand) {
+      // The host agent ends the machine's keeper: the kernel then ends every process of the
+      // machine's PID namespace, without a look at anyone else's processes.
+      const reply = await this.host.requestIfRunning({ op: 'stop', name });
+      if (reply && !reply.ok) throw new Error(`could not stop machine ${name}: ${reply.error}`);
+      const left = this.agentPid(name);
+      if (left) await killProcessGroup(processGroupOf(left) ?? left);
+      // Unisolated machines (EBCLI_LOCAL_ISOLATION=off) have no namespace to end: look for strays.
+      if (this.mode() === 'off') await killMarked(MACHINE_MARKER, f.root);
+    } else {
+      // The agent's group: in a sandbox, the group of the `unshare` that started it.
+      if (pid) await killProcessGroup(processGroupOf(pid) ?? pid);
+      await killMarked(MACHINE_MARKER, f.root);
+    }
     rmSync(f.pid, { force: true });
   }
 
@@ -259,6 +330,7 @@ export class LocalProvider implements Provider {
 
   async destroy(name: string): Promise<void> {
     await this.stopAll(name);
-    rmSync(this.files(name).root, { recursive: true, force: true });
+    // Not rmSync: removing a machine's folder blocked the server ~6 ms a machine (T07 profile).
+    await rm(this.files(name).root, { recursive: true, force: true });
   }
 }
