@@ -36,6 +36,7 @@
  *   the server decides what it means. `truncated: true` says output was dropped past the cap; the
  *   exit status is unaffected.
  */
+import { Scope, VariableName } from './identifiers.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 
@@ -99,18 +100,13 @@ export const CloseCode = {
   slowConsumer: 4008,
 } as const;
 
+export { Scope, VariableName };
+
 const ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 /** Execution, operation and instance ids: safe as file and directory names. */
 export const ExecutionId = Type.String({ pattern: ID });
 const Seq = Type.Integer({ minimum: 1 });
 const EpochMs = Type.Integer({ minimum: 0 });
-/** Dotted box scope relative to the instance's main box; `''` is the main box itself. */
-export const Scope = Type.String({
-  pattern: '^$|^[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)*$',
-  maxLength: 512,
-});
-/** A variable name (no dots: dots separate scopes). */
-export const VariableName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,127}$' });
 export const OutputStream = Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]);
 export const ResultStatus = Type.Union([
   Type.Literal('success'),
