@@ -36,6 +36,7 @@
  *   the server decides what it means. `truncated: true` says output was dropped past the cap; the
  *   exit status is unaffected.
  */
+import type { StreamEvent } from './events.js';
 import { Scope, VariableName } from './identifiers.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
@@ -460,12 +461,16 @@ export const TailPing = Type.Object({ type: Type.Literal('ping') });
 
 export const TailServerMessage = Type.Union([TailWelcome, TailEvents, TailResync, TailHeartbeat]);
 export const TailClientMessage = Type.Union([TailPing]);
-export type TailEvent = Static<typeof TailEvent>;
+/**
+ * One event as a tail receives it, typed per `type` (src/shared/events.ts). The frame check above
+ * holds the envelope only: payloads stay open so an older reader meets a newer server's fields.
+ */
+export type TailEvent = StreamEvent;
 export type TailWelcome = Static<typeof TailWelcome>;
-export type TailEvents = Static<typeof TailEvents>;
+export type TailEvents = Omit<Static<typeof TailEvents>, 'events'> & { events: StreamEvent[] };
 export type TailResync = Static<typeof TailResync>;
 export type TailHeartbeat = Static<typeof TailHeartbeat>;
-export type TailServerMessage = Static<typeof TailServerMessage>;
+export type TailServerMessage = TailWelcome | TailEvents | TailResync | TailHeartbeat;
 export type TailClientMessage = Static<typeof TailClientMessage>;
 
 let tailCheckers: { server: Checkers; client: Checkers } | undefined;
