@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { controlPlaneContext } from './trust.js';
+import { sharedTrust } from '../shared/tls-trust.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BackoffOptions } from '../shared/backoff.js';
 import { AGENT_PATH, DEFAULT_PING_INTERVAL_MS } from '../shared/protocol.js';
@@ -111,7 +111,7 @@ function writeHelperWrapper(binDir: string, helper: string[] = helperCommand()):
 export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
   const log: AgentLogger = opts.onLog ?? (() => {});
   const url = agentUrl(opts.url);
-  const secureContext = controlPlaneContext(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
+  const secureContext = sharedTrust(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
   const workdir = resolve(opts.workdir);
   const spoolDir = resolve(opts.spoolDir);
   mkdirSync(workdir, { recursive: true });

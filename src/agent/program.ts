@@ -19,7 +19,7 @@ import { enroll, EnrollError } from './enroll.js';
 import { AGENT_VERSION, runAgent, type AgentLogger } from './main.js';
 import { proxyFor, proxyForLog, tunnelAgent } from './proxy.js';
 import { startBesideAgent } from '../watcher/beside-agent.js';
-import { controlPlaneContext } from './trust.js';
+import { sharedTrust } from '../shared/tls-trust.js';
 import { Backoff } from '../shared/backoff.js';
 
 /** The `elasticbox` helper command's source, put into the bundle by scripts/bundle-agent.js. */
@@ -149,8 +149,8 @@ async function main(): Promise<number> {
   // password and spool in state_dir/watcher; it goes through the same proxy as the agent.
   const watcher = startBesideAgent({
     server: config.url,
-    // The agent's trust and TLS context (trust.ts): roots, NODE_EXTRA_CA_CERTS and the configured CA.
-    secureContext: controlPlaneContext(caPem),
+    // The process's one trust (shared/tls-trust.ts): roots, NODE_EXTRA_CA_CERTS and the configured CA.
+    secureContext: sharedTrust(caPem),
     ...(proxy ? { agent: tunnelAgent(proxy) } : {}),
     stateDir: join(config.stateDir, 'watcher'),
     machineToken: () => credential.token,

@@ -23,6 +23,7 @@ import {
 } from '../shared/monitoring/watcher-protocol.js';
 import { runBuiltin } from './builtins.js';
 import { ensureIdentity } from './enroll.js';
+import { sharedTrust } from '../shared/tls-trust.js';
 import { runCommand } from './runner.js';
 import { Spool } from './spool.js';
 import { StateDir, type Counters, type Identity } from './state.js';
@@ -77,6 +78,11 @@ export class Watcher {
     this.opts.log?.(level, msg, data);
   }
 
+  /** The given context, else the process's one trust for the configured CA (shared/tls-trust.ts). */
+  private trust(): SecureContext {
+    return this.opts.secureContext ?? sharedTrust(this.opts.ca);
+  }
+
   get machine(): string {
     return this.identity.machine;
   }
@@ -85,7 +91,7 @@ export class Watcher {
     const { identity, privateKey } = await ensureIdentity(
       this.state,
       this.opts.server,
-      this.opts.secureContext ? { secureContext: this.opts.secureContext } : { ca: this.opts.ca },
+      { secureContext: this.trust() },
       this.opts.machineToken,
       this.opts.agent,
     );
@@ -106,8 +112,10 @@ export class Watcher {
     if (this.stopped) return;
     const auth = Buffer.from(`${this.identity.username}:${this.identity.password}`).toString('base64');
     const url = `${this.opts.server.replace(/^http/, 'ws')}${WATCHER_PATH}`;
+    // ws passes TLS options through to tls.connect, though its types do not list them.
+    const tls = { secureContext: this.trust() };
     const ws = new WebSocket(url, {
-      ...(this.opts.secureContext ? { secureContext: this.opts.secureContext } : { ca: this.opts.ca }),
+      ...tls,
       ...(this.opts.agent ? { agent: this.opts.agent } : {}),
       headers: { authorization: `Basic ${auth}` },
       maxPayload: 8 * 1024 * 1024,
