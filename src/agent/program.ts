@@ -11,6 +11,7 @@
  * through the proxy (proxy.ts), with the Watcher beside it (src/watcher), until SIGTERM or SIGINT. Exit status: 0 stopped, 1 failed,
  * 78 configuration or enrollment refused (a supervisor should not restart it as is).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,8 +48,6 @@ function installHelper(stateDir: string): string[] | undefined {
   renameSync(`${file}.tmp`, file);
   return [process.execPath, file];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The machine credential: the one on file, else one traded for the enrollment token (retried until reachable). */
 async function credentialFor(

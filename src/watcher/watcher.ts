@@ -1,6 +1,7 @@
 import type { SecureContext } from 'node:tls';
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Agent } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { extractMetrics, type MetricFormat } from '../shared/monitoring/metrics-parse.js';
 import {
@@ -23,6 +24,7 @@ import {
 } from '../shared/monitoring/watcher-protocol.js';
 import { runBuiltin } from './builtins.js';
 import { ensureIdentity } from './enroll.js';
+import { Backoff } from '../shared/backoff.js';
 import { sharedTrust } from '../shared/tls-trust.js';
 import { runCommand } from './runner.js';
 import { Spool } from './spool.js';
@@ -65,7 +67,8 @@ export class Watcher {
   private readonly timers = new Map<string, { version: number; timer: NodeJS.Timeout; running: boolean }>();
   private keepalive: NodeJS.Timeout | undefined;
   private reconnect: NodeJS.Timeout | undefined;
-  private backoffMs = 250;
+  /** Reconnect waits: the shared full-jitter backoff, 250 ms doubling to 5 s. */
+  private readonly backoff = new Backoff({ baseMs: 250, capMs: 5000 });
   private readonly aborter = new AbortController();
   /** The config in force (tests read it). */
   config: ConfigPayload | undefined;
@@ -122,7 +125,7 @@ export class Watcher {
     });
     this.ws = ws;
     ws.on('open', () => {
-      this.backoffMs = 250;
+      this.backoff.reset();
       this.send('hello', { version: '1', ledger: this.ledger() });
     });
     ws.on('message', (data) => this.onFrame(String(data)));
@@ -135,8 +138,7 @@ export class Watcher {
       if (pending.length) this.spool.unshift(pending);
       this.log('warn', 'disconnected', { code, reason: String(reason) });
       if (!this.stopped) {
-        this.reconnect = setTimeout(() => this.connect(), this.backoffMs);
-        this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+        this.reconnect = setTimeout(() => this.connect(), this.backoff.next());
       }
     });
     ws.on('error', (err) => this.log('warn', 'connection error', { message: err.message }));
@@ -299,7 +301,7 @@ export class Watcher {
       // Resolves once the close handler has put in-flight results back in the spool (on disk).
       const closed = new Promise<void>((r) => ws.once('close', () => r()));
       ws.close(1000, 'watcher stopping');
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await Promise.race([closed, sleep(2000, undefined, { ref: false })]);
     }
   }
 }
