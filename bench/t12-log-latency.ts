@@ -85,10 +85,11 @@ async function systemServer(): Promise<void> {
           workspace: 'admin',
           type: 'script.output' as const,
           instanceId: ls[0]!.id,
+          // `t`: when each line was written, carried along for the latency measurement.
           data: {
             executionId: ls[0]!.id,
             seq: ls[0]!.n + 1,
-            stream: 'stdout',
+            stream: 'stdout' as const,
             lines: ls.map((l) => `line ${l.n}`),
             t: ls.map((l) => l.t),
           },
@@ -196,7 +197,7 @@ async function consumer(): Promise<void> {
               for await (const item of stream) {
                 if (item.kind === 'connected' && ++connected === ids.length) resolve();
                 if (item.kind === 'event') {
-                  const d = item.event.data as { seq: number; t: number[] };
+                  const d = item.event.data as unknown as { seq: number; t: number[] };
                   d.t.forEach((t, i) => line(id, d.seq - 1 + i, t));
                 }
                 if (item.kind === 'resync') gaps += 1_000_000;

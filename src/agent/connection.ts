@@ -1,6 +1,7 @@
-import { createSecureContext, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import WebSocket from 'ws';
 import { Backoff, type BackoffOptions } from '../shared/backoff.js';
+import { sharedTrust } from '../shared/tls-trust.js';
 import {
   CloseCode,
   encodeMessage,
@@ -17,9 +18,9 @@ export interface ConnectionOptions {
   /** Full `wss://…/services/agent` URL. */
   url: string;
   token: string;
-  /** Trusted CA certificates (PEM); undefined uses Node's defaults. */
-  ca?: string[];
-  /** A context shared with the process's other connections (trust.ts); else one is made from `ca`. */
+  /** The configured CA (PEM), trusted next to the system roots and NODE_EXTRA_CA_CERTS. */
+  ca?: string;
+  /** A context shared with the process's other connections; else the process's trust for `ca` (shared/tls-trust.ts). */
   secureContext?: SecureContext;
   /** HTTP proxy URL to tunnel through with CONNECT (proxy.ts); undefined connects directly. */
   proxy?: string;
@@ -57,7 +58,7 @@ export class AgentConnection {
   constructor(private readonly opts: ConnectionOptions) {
     this.backoff = new Backoff(opts.backoff);
     this.proxyAgent = opts.proxy ? tunnelAgent(opts.proxy) : undefined;
-    this.secureContext = opts.secureContext ?? createSecureContext({ ca: opts.ca, minVersion: 'TLSv1.2' });
+    this.secureContext = opts.secureContext ?? sharedTrust(opts.ca);
   }
 
   get isOpen(): boolean {

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:https';
 import { hostname } from 'node:os';
-import { trustedCas } from './trust.js';
+import { trustOptions } from '../shared/tls-trust.js';
 import { ENROLL_PATH, type EnrollResponse } from '../shared/protocol.js';
 import { tunnelAgent } from './proxy.js';
 
@@ -43,8 +43,7 @@ export function enroll(opts: EnrollOptions): Promise<EnrollResponse> {
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        ca: trustedCas(opts.caPem),
-        minVersion: 'TLSv1.2',
+        ...trustOptions(opts.caPem),
         timeout: opts.timeoutMs ?? 30_000,
         ...(opts.proxy ? { agent: tunnelAgent(opts.proxy) } : {}),
       },

@@ -9,6 +9,7 @@ import type { Redactor } from '../shared/redact.js';
 import type { CommandWrap } from '../shared/sandbox-mounts.js';
 import { LineSplitter, OutputCap, type OutputLine } from './output.js';
 import { killTree, processesWithEnv } from '../shared/process-tree.js';
+import { IDENTIFIER } from '../shared/identifiers.js';
 
 /** What one script run needs; the script text is already rendered. */
 export interface ScriptSpec {
@@ -206,11 +207,10 @@ const UNSAFE_ENV = new Set([
   'LD_AUDIT',
   'NODE_OPTIONS',
 ]);
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Whether a variable may be exported into a script's environment under its own name. */
 export function exportable(name: string): boolean {
-  return ENV_NAME.test(name) && !UNSAFE_ENV.has(name) && !name.startsWith('ELASTICBOX_');
+  return IDENTIFIER.test(name) && !UNSAFE_ENV.has(name) && !name.startsWith('ELASTICBOX_');
 }
 
 /**

@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { controlPlaneContext } from './trust.js';
+import { sharedTrust } from '../shared/tls-trust.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { SecureContext } from 'node:tls';
 import type { BackoffOptions } from '../shared/backoff.js';
@@ -122,7 +122,7 @@ export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
   const log: AgentLogger = opts.onLog ?? (() => {});
   const url = agentUrl(opts.url);
   const secureContext =
-    opts.secureContext ?? controlPlaneContext(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
+    opts.secureContext ?? sharedTrust(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
   const workdir = resolve(opts.workdir);
   const spoolDir = resolve(opts.spoolDir);
   mkdirSync(workdir, { recursive: true });

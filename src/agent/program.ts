@@ -11,6 +11,7 @@
  * through the proxy (proxy.ts), with the Watcher beside it (src/watcher), until SIGTERM or SIGINT. Exit status: 0 stopped, 1 failed,
  * 78 configuration or enrollment refused (a supervisor should not restart it as is).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { appendFileSync, chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ import { enroll, EnrollError } from './enroll.js';
 import { AGENT_VERSION, runAgent, type AgentLogger } from './main.js';
 import { proxyFor, proxyForLog, tunnelAgent } from './proxy.js';
 import { startBesideAgent } from '../watcher/beside-agent.js';
-import { controlPlaneContext } from './trust.js';
+import { sharedTrust } from '../shared/tls-trust.js';
 import { Backoff } from '../shared/backoff.js';
 
 /** The `elasticbox` helper command's source, put into the bundle by scripts/bundle-agent.js. */
@@ -47,8 +48,6 @@ function installHelper(stateDir: string): string[] | undefined {
   renameSync(`${file}.tmp`, file);
   return [process.execPath, file];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The machine credential: the one on file, else one traded for the enrollment token (retried until reachable). */
 async function credentialFor(
@@ -149,8 +148,8 @@ async function main(): Promise<number> {
   // password and spool in state_dir/watcher; it goes through the same proxy as the agent.
   const watcher = startBesideAgent({
     server: config.url,
-    // The agent's trust and TLS context (trust.ts): roots, NODE_EXTRA_CA_CERTS and the configured CA.
-    secureContext: controlPlaneContext(caPem),
+    // The process's one trust (shared/tls-trust.ts): roots, NODE_EXTRA_CA_CERTS and the configured CA.
+    secureContext: sharedTrust(caPem),
     ...(proxy ? { agent: tunnelAgent(proxy) } : {}),
     stateDir: join(config.stateDir, 'watcher'),
     machineToken: () => credential.token,

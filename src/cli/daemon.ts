@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { dataFiles } from '../shared/paths.js';
+import { trustOptions } from '../shared/tls-trust.js';
 import { processAlive } from '../shared/process.js';
 import { dataDirLocked, DataDirLockedError } from '../shared/data-dir-lock.js';
 import { readServerState, type ServerState } from '../shared/server-state.js';
@@ -36,14 +37,14 @@ const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url));
 /** GET /services/health over TLS, trusting only the data directory's CA. */
 export function checkHealth(state: Pick<ServerState, 'url' | 'caFile'>, timeoutMs = 2000): Promise<boolean> {
   return new Promise((resolve) => {
-    let ca: Buffer;
+    let ca: string;
     try {
-      ca = readFileSync(state.caFile);
+      ca = readFileSync(state.caFile, 'utf8');
     } catch {
       resolve(false);
       return;
     }
-    const req = request(`${state.url}/services/health`, { ca, timeout: timeoutMs }, (res) => {
+    const req = request(`${state.url}/services/health`, { ...trustOptions(ca), timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode === 200));
     });

@@ -2,7 +2,8 @@ import { X509Certificate, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import type { EbClient } from '../client/client.js';
-import { proxyEnv, mergedCa } from '../client/transport.js';
+import { proxyEnv } from '../client/transport.js';
+import { trustOptions } from '../shared/tls-trust.js';
 import { compatibleRelease, RELEASE } from '../shared/release.js';
 
 export interface Check {
@@ -89,7 +90,7 @@ export function websocketCheck(url: URL, token: string | undefined, ca: string |
   }
   return new Promise((resolve) => {
     const req = request(new URL('/services/events', url), {
-      ...(ca ? { ca: mergedCa(ca, process.env) } : {}),
+      ...trustOptions(ca),
       timeout: 5000,
       headers: {
         connection: 'Upgrade',

@@ -40,10 +40,17 @@ export async function failureTail(
   if (!page) return undefined;
   const finish = [...page.events]
     .reverse()
-    .find((e) => e.type === 'script.finish' && e.data.status !== 'success' && e.data.exitCode !== 100);
+    .find(
+      (e): e is Extract<TailEvent, { type: 'script.finish' }> =>
+        e.type === 'script.finish' && e.data.status !== 'success' && e.data.exitCode !== 100,
+    );
   if (!finish) return undefined;
   const exec = finish.data.executionId;
-  const lines = outputLines(page.events.filter((e) => e.seq < finish.seq && e.data.executionId === exec));
+  const lines = outputLines(
+    page.events.filter(
+      (e): e is Output => e.type === 'script.output' && e.seq < finish.seq && e.data.executionId === exec,
+    ),
+  );
   const event = typeof finish.data.event === 'string' ? finish.data.event : undefined;
   const op = finish.operation ? ` --operation ${quote(finish.operation)}` : '';
   return {
@@ -54,16 +61,22 @@ export async function failureTail(
 }
 
 /** Output events to text lines (partial pieces joined), stderr lines marked. */
-function outputLines(events: TailEvent[]): string[] {
+type Output = Extract<TailEvent, { type: 'script.output' }>;
+
+function outputLines(events: Output[]): string[] {
   const out: string[] = [];
   let partial = '';
-  for (const e of events) {
-    const mark = e.data.stream === 'stderr' ? 'stderr| ' : '';
-    if (e.data.partial === true && typeof e.data.line === 'string') {
-      partial += e.data.line;
+  for (const { data } of events) {
+    const mark = data.stream === 'stderr' ? 'stderr| ' : '';
+    if ('line' in data) {
+      // A whole line sent alone ends whatever partial pieces came before it.
+      partial += data.line;
+      if (data.partial === true) continue;
+      out.push(`${mark}${partial}`);
+      partial = '';
       continue;
     }
-    const lines = Array.isArray(e.data.lines) ? e.data.lines.map(String) : [];
+    const lines = data.lines.map(String);
     for (const l of lines) {
       out.push(`${mark}${partial}${l}`);
       partial = '';

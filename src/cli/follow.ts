@@ -160,8 +160,9 @@ export async function followOperations(
         failing.set(e.instance, `${scriptLabel(e.data)} failed (${String(code)})`);
       }
       const target = e.instance ? pending.get(e.instance) : undefined;
+      if (e.type !== 'instance.state' || !target) continue;
       const state = e.data.state;
-      if (e.type !== 'instance.state' || !target || (state !== 'done' && state !== 'unavailable')) continue;
+      if (state !== 'done' && state !== 'unavailable') continue;
       if (target.after !== undefined && String(e.data.updated ?? '') <= target.after) continue;
       const failed = state === 'unavailable';
       const script = failing.get(target.id);
@@ -221,7 +222,11 @@ export async function followInstanceLogs(
   const show = event
     ? (e: TailEvent, printer: EventPrinter) =>
         e.type === 'instance.state' ||
-        (e.type === 'script.output' ? printer.formatter.eventOf(e.data.executionId) : e.data.event) === event
+        (e.type === 'script.output'
+          ? printer.formatter.eventOf(e.data.executionId)
+          : 'event' in e.data
+            ? e.data.event
+            : undefined) === event
     : undefined;
   const filter = { workspace: doc.owner, instances: [id], types: LOG_TYPES, tail: opts.lines ?? 1000 };
   const base: TargetResult = {

@@ -72,7 +72,7 @@ export class Progress {
         }).catch(() => undefined);
         const last = page?.events.at(-1);
         // A script of an earlier operation is not this operation's step.
-        if (last && this.targets.has(id) && (!t.since || last.created >= t.since)) {
+        if (last?.type === 'script.start' && this.targets.has(id) && (!t.since || last.created >= t.since)) {
           this.view.update(id, { step: scriptLabel(last.data) });
         }
       }

@@ -65,7 +65,7 @@ export async function findPolicy(
 }
 
 /** The type of `scope.name` in a box stack (the box itself first), following Box variables. */
-export function variableType(stack: Box[], scope: string | undefined, name: string): string | undefined {
+export function variableType(stack: Box[], scope: string | undefined, name: string): Variable['type'] | undefined {
   let box = stack[0];
   for (const part of scope ? scope.split('.') : []) {
     const child = box?.variables?.find((v) => v.type === 'Box' && v.name === part);

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { X509Certificate } from 'node:crypto';
-import { createSecureContext, rootCertificates, type SecureContext, type TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import { mergedCa, trustedContext } from '../shared/tls-trust.js';
 import type { Dispatcher } from 'undici';
 import { connectPinned } from './pinned-tls.js';
 import type { PlainConnection } from './plain-connection.js';
@@ -60,44 +60,7 @@ export function proxyEnv(env: NodeJS.ProcessEnv): { httpsProxy?: string; httpPro
   return { httpsProxy: pick('https_proxy'), httpProxy: pick('http_proxy'), noProxy: pick('no_proxy') };
 }
 
-/**
- * The CA list for a pinned CA: Node stops using its bundled and extra roots once `ca` is passed,
- * so the system roots and `NODE_EXTRA_CA_CERTS` are merged back in.
- */
-export function mergedCa(ca: string, env: NodeJS.ProcessEnv): string[] {
-  const list = [...rootCertificates];
-  if (env.NODE_EXTRA_CA_CERTS) {
-    try {
-      list.push(readFileSync(env.NODE_EXTRA_CA_CERTS, 'utf8'));
-    } catch {
-      // Node itself only warns about an unreadable NODE_EXTRA_CA_CERTS; so do we (by ignoring it).
-    }
-  }
-  list.push(ca);
-  return list;
-}
-
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-const squash = (pem: string) => pem.replace(/\s+/g, '');
-
-/**
- * A TLS context trusting the system roots, `NODE_EXTRA_CA_CERTS` and `ca`. Adding certificates to
- * Node's default store costs about a millisecond, where `ca: [...rootCertificates, ca]` re-parses
- * every root (tens of milliseconds per command); extra certificates already among the bundled
- * roots are skipped for the same reason. Falls back to the plain list if the native `addCACert`
- * is ever missing.
- */
-export function trustedContext(ca: string, env: NodeJS.ProcessEnv): SecureContext {
-  const ctx = createSecureContext({ minVersion: 'TLSv1.2' });
-  const native = (ctx as unknown as { context?: { addCACert?: (pem: string) => void } }).context;
-  if (typeof native?.addCACert !== 'function')
-    return createSecureContext({ minVersion: 'TLSv1.2', ca: mergedCa(ca, env) });
-  const extra = mergedCa(ca, env).slice(rootCertificates.length);
-  const bundled = new Set(rootCertificates.map(squash));
-  const pems = extra.flatMap((text) => text.match(PEM_BLOCK) ?? []).filter((pem) => !bundled.has(squash(pem)));
-  if (pems.length) native.addCACert(pems.join('\n'));
-  return ctx;
-}
+export { mergedCa, trustedContext };
 
 /** Builds the default dispatcher: an `EnvHttpProxyAgent` when a proxy is configured, else an `Agent`. */
 export async function createDispatcher(opts: TransportOptions = {}): Promise<Dispatcher> {

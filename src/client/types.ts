@@ -1,5 +1,7 @@
 /** Documents of the CAM 4.0 API (cam-api.md §2–3). Fields the client does not use stay open-ended. */
+import type { BoxVariableDoc } from '../shared/box-variables.js';
 import type { ErrorCode } from '../shared/error-codes.js';
+import type { MemberDoc, UserDoc } from '../shared/users.js';
 
 export type Doc = Record<string, unknown> & { id: string; uri?: string; schema?: string };
 
@@ -9,16 +11,11 @@ export interface Workspace extends Doc {
   members?: { role: string; workspace: string }[];
 }
 
-export interface Variable {
-  name: string;
-  type: string;
-  value?: string;
-  scope?: string;
-  required?: boolean;
-  visibility?: string;
-  tags?: string[];
-  [k: string]: unknown;
-}
+/**
+ * A box or instance variable as the server serves it (one schema, src/shared/box-variables.ts);
+ * open-ended so documents of newer servers still read.
+ */
+export type Variable = BoxVariableDoc & { [k: string]: unknown };
 
 export interface Box extends Doc {
   name: string;
@@ -181,18 +178,7 @@ export interface Enrollment {
 }
 
 /** A user of the organization (`/services/organizations/{org}/users`); the id is also its personal workspace. */
-export interface OrgUser extends Doc {
-  username: string;
-  email: string;
-  is_admin: boolean;
-  organization: string;
-  workspace: string;
-  created: string;
-  updated: string;
-}
+export type OrgUser = UserDoc;
 
 /** A workspace member: a user (named by its personal workspace id) and its role. */
-export interface WorkspaceMember {
-  workspace: string;
-  role: 'owner' | 'collaborator' | 'read';
-}
+export type WorkspaceMember = MemberDoc;

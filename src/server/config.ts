@@ -10,7 +10,18 @@ export interface ServerConfig {
   workflows: Tunables;
   listener: ListenerTunables;
   events: EventTunables;
+  console: ConsoleTunables;
 }
+
+export interface ConsoleTunables {
+  /** How long a console sign-in lasts (absolute), `EBCLI_SESSION_TTL_MS`. */
+  sessionTtlMs: number;
+  /** `EBCLI_CONSOLE_ORIGIN` (no trailing slash): the console's origin when not the public URL. */
+  origin?: string;
+}
+
+/** How long a console sign-in lasts unless `EBCLI_SESSION_TTL_MS` says otherwise. */
+export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 /** One or more `EBCLI_*` tunables are set to values the server cannot use; names them all. */
 export class ConfigError extends Error {
@@ -20,7 +31,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Kind = 'number' | 'duration' | 'count';
+type Kind = 'number' | 'duration' | 'count' | 'session' | 'origin';
 
 /** Every tunable variable and the form its value must take. */
 const VARIABLES: Record<string, Kind> = {
@@ -36,16 +47,31 @@ const VARIABLES: Record<string, Kind> = {
   EBCLI_TAIL_TOKEN_RECHECK: 'duration',
   EBCLI_EVENTS_MAX_EVENTS: 'count',
   EBCLI_TAIL_MAX_BUFFERED: 'count',
+  EBCLI_SESSION_TTL_MS: 'session',
+  EBCLI_CONSOLE_ORIGIN: 'origin',
 };
 
 const EXPECTED: Record<Kind, string> = {
   number: 'a positive number',
   duration: 'a positive duration (500ms, 30s, 5m, 24h, 7d or milliseconds)',
   count: 'a positive whole number',
+  session: 'a number of milliseconds, at least 1000',
+  origin: 'an origin such as https://cam.example.com',
 };
+
+function isOrigin(raw: string): boolean {
+  try {
+    const url = new URL(raw.trim());
+    return (url.protocol === 'https:' || url.protocol === 'http:') && (url.pathname === '/' || url.pathname === '');
+  } catch {
+    return false;
+  }
+}
 
 function usable(kind: Kind, raw: string): boolean {
   if (kind === 'duration') return (parseDurationMs(raw) ?? 0) > 0;
+  if (kind === 'origin') return raw.trim() === '' || isOrigin(raw);
+  if (kind === 'session') return Number.isFinite(Number(raw)) && Number(raw) >= 1000;
   const value = Number(raw);
   return raw.trim() !== '' && Number.isFinite(value) && value > 0 && (kind !== 'count' || Number.isInteger(value));
 }
@@ -61,5 +87,9 @@ export function serverConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig
     workflows: { ...DEFAULT_TUNABLES, ...tunablesFromEnv(env) },
     listener: { ...DEFAULT_LISTENER, ...listenerFromEnv(env) },
     events: eventTunables(env),
+    console: {
+      sessionTtlMs: env.EBCLI_SESSION_TTL_MS ? Number(env.EBCLI_SESSION_TTL_MS) : DEFAULT_SESSION_TTL_MS,
+      ...(env.EBCLI_CONSOLE_ORIGIN?.trim() ? { origin: env.EBCLI_CONSOLE_ORIGIN.trim().replace(/\/+$/, '') } : {}),
+    },
   };
 }

@@ -36,6 +36,8 @@
  *   the server decides what it means. `truncated: true` says output was dropped past the cap; the
  *   exit status is unaffected.
  */
+import type { StreamEvent } from './events.js';
+import { Scope, VariableName } from './identifiers.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 
@@ -104,18 +106,13 @@ export const CloseCode = {
   slowConsumer: 4008,
 } as const;
 
+export { Scope, VariableName };
+
 const ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 /** Execution, operation and instance ids: safe as file and directory names. */
 export const ExecutionId = Type.String({ pattern: ID });
 const Seq = Type.Integer({ minimum: 1 });
 const EpochMs = Type.Integer({ minimum: 0 });
-/** Dotted box scope relative to the instance's main box; `''` is the main box itself. */
-export const Scope = Type.String({
-  pattern: '^$|^[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)*$',
-  maxLength: 512,
-});
-/** A variable name (no dots: dots separate scopes). */
-export const VariableName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_-]{0,127}$' });
 export const OutputStream = Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]);
 export const ResultStatus = Type.Union([
   Type.Literal('success'),
@@ -469,12 +466,16 @@ export const TailPing = Type.Object({ type: Type.Literal('ping') });
 
 export const TailServerMessage = Type.Union([TailWelcome, TailEvents, TailResync, TailHeartbeat]);
 export const TailClientMessage = Type.Union([TailPing]);
-export type TailEvent = Static<typeof TailEvent>;
+/**
+ * One event as a tail receives it, typed per `type` (src/shared/events.ts). The frame check above
+ * holds the envelope only: payloads stay open so an older reader meets a newer server's fields.
+ */
+export type TailEvent = StreamEvent;
 export type TailWelcome = Static<typeof TailWelcome>;
-export type TailEvents = Static<typeof TailEvents>;
+export type TailEvents = Omit<Static<typeof TailEvents>, 'events'> & { events: StreamEvent[] };
 export type TailResync = Static<typeof TailResync>;
 export type TailHeartbeat = Static<typeof TailHeartbeat>;
-export type TailServerMessage = Static<typeof TailServerMessage>;
+export type TailServerMessage = TailWelcome | TailEvents | TailResync | TailHeartbeat;
 export type TailClientMessage = Static<typeof TailClientMessage>;
 
 let tailCheckers: { server: Checkers; client: Checkers } | undefined;

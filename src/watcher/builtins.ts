@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readdir, readFile, statfs } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
@@ -34,7 +35,7 @@ function cpuTimes() {
 
 async function cpu(t: WatcherCheck['thresholds']): Promise<BuiltinOutcome> {
   const a = cpuTimes();
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   const b = cpuTimes();
   const used = b.total === a.total ? 0 : round(100 * (1 - (b.idle - a.idle) / (b.total - a.total)));
   const s = grade(used, t);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { killTree } from '../shared/process-tree.js';
 import { statusOf } from '../shared/monitoring/status.js';
 import type { CommandWrap } from '../shared/sandbox-mounts.js';
 
@@ -34,12 +35,9 @@ export function runCommand(
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
+    // The one process-tree killer (shared/process-tree.ts): SIGKILL to the group at once.
     const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      if (child.pid) void killTree({ pgid: child.pid, graceMs: 0 });
     };
     const timer = setTimeout(() => {
       timedOut = true;

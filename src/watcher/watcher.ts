@@ -1,6 +1,7 @@
 import type { SecureContext } from 'node:tls';
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Agent } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { extractMetrics, type MetricFormat } from '../shared/monitoring/metrics-parse.js';
 import {
@@ -23,6 +24,8 @@ import {
 } from '../shared/monitoring/watcher-protocol.js';
 import { runBuiltin } from './builtins.js';
 import { ensureIdentity } from './enroll.js';
+import { Backoff } from '../shared/backoff.js';
+import { sharedTrust } from '../shared/tls-trust.js';
 import { runCommand } from './runner.js';
 import { Spool } from './spool.js';
 import { StateDir, type Counters, type Identity } from './state.js';
@@ -69,7 +72,8 @@ export class Watcher {
   private readonly timers = new Map<string, { version: number; timer: NodeJS.Timeout; running: boolean }>();
   private keepalive: NodeJS.Timeout | undefined;
   private reconnect: NodeJS.Timeout | undefined;
-  private backoffMs = 250;
+  /** Reconnect waits: the shared full-jitter backoff, 250 ms doubling to 5 s. */
+  private readonly backoff = new Backoff({ baseMs: 250, capMs: 5000 });
   private readonly aborter = new AbortController();
   /** The config in force (tests read it). */
   config: ConfigPayload | undefined;
@@ -82,6 +86,11 @@ export class Watcher {
     this.opts.log?.(level, msg, data);
   }
 
+  /** The given context, else the process's one trust for the configured CA (shared/tls-trust.ts). */
+  private trust(): SecureContext {
+    return this.opts.secureContext ?? sharedTrust(this.opts.ca);
+  }
+
   get machine(): string {
     return this.identity.machine;
   }
@@ -90,7 +99,7 @@ export class Watcher {
     const { identity, privateKey } = await ensureIdentity(
       this.state,
       this.opts.server,
-      this.opts.secureContext ? { secureContext: this.opts.secureContext } : { ca: this.opts.ca },
+      { secureContext: this.trust() },
       this.opts.machineToken,
       this.opts.agent,
     );
@@ -111,15 +120,17 @@ export class Watcher {
     if (this.stopped) return;
     const auth = Buffer.from(`${this.identity.username}:${this.identity.password}`).toString('base64');
     const url = `${this.opts.server.replace(/^http/, 'ws')}${WATCHER_PATH}`;
+    // ws passes TLS options through to tls.connect, though its types do not list them.
+    const tls = { secureContext: this.trust() };
     const ws = new WebSocket(url, {
-      ...(this.opts.secureContext ? { secureContext: this.opts.secureContext } : { ca: this.opts.ca }),
+      ...tls,
       ...(this.opts.agent ? { agent: this.opts.agent } : {}),
       headers: { authorization: `Basic ${auth}` },
       maxPayload: 8 * 1024 * 1024,
     });
     this.ws = ws;
     ws.on('open', () => {
-      this.backoffMs = 250;
+      this.backoff.reset();
       this.send('hello', { version: '1', ledger: this.ledger() });
     });
     ws.on('message', (data) => this.onFrame(String(data)));
@@ -132,8 +143,7 @@ export class Watcher {
       if (pending.length) this.spool.unshift(pending);
       this.log('warn', 'disconnected', { code, reason: String(reason) });
       if (!this.stopped) {
-        this.reconnect = setTimeout(() => this.connect(), this.backoffMs);
-        this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+        this.reconnect = setTimeout(() => this.connect(), this.backoff.next());
       }
     });
     ws.on('error', (err) => this.log('warn', 'connection error', { message: err.message }));
@@ -302,7 +312,7 @@ export class Watcher {
       // Resolves once the close handler has put in-flight results back in the spool (on disk).
       const closed = new Promise<void>((r) => ws.once('close', () => r()));
       ws.close(1000, 'watcher stopping');
-      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+      await Promise.race([closed, sleep(2000, undefined, { ref: false })]);
     }
   }
 }

@@ -119,7 +119,7 @@ describe('validateBoxFolder', () => {
   });
 
   it.each([
-    [v({ name: '1abc', type: 'Text' }), /name must be letters/],
+    [v({ name: '1abc', type: 'Text' }), /name must be up to 64 letters/],
     [v({ name: 'A', type: 'String' }), /type must be one of/],
     [v({ name: 'N', type: 'Number', value: "'1.5'" }), /Number value '1.5' is not an integer/],
     [v({ name: 'P', type: 'Port', value: "'70000'" }), /Port value '70000' is not a port number/],

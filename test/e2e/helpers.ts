@@ -8,6 +8,7 @@ import { startServer } from '../../src/server/start.js';
 import { afterAll, beforeAll } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { testDatabaseUrl } from '../helpers/store.js';
+import { eventShapeProblem } from '../helpers/event-shapes.js';
 
 /** What the helpers need of a server: its authenticated `call`. */
 export type Api = Pick<TestServer, 'call'>;
@@ -152,7 +153,11 @@ export async function restartSamePort(t: TestServer): Promise<void> {
 /** Events of an instance from the workspace stream. */
 export async function eventsOf(t: Api, instance: string, type?: string): Promise<any[]> {
   const q = `instance=${instance}${type ? `&type=${type}` : ''}&limit=10000`;
-  return (await t.call('GET', `/services/events?${q}`)).body.events;
+  const events = (await t.call('GET', `/services/events?${q}`)).body.events as any[];
+  // Every event the server wrote must have its type's payload (src/shared/events.ts).
+  const wrong = events.map(eventShapeProblem).filter(Boolean);
+  if (wrong.length) throw new Error(`events not of their type's shape:\n${wrong.join('\n')}`);
+  return events;
 }
 
 /**

@@ -175,7 +175,7 @@ describe('ebcli events (subprocess)', () => {
         workspace: 'admin',
         type: 'script.output' as const,
         instanceId: id,
-        data: { executionId: `${id}-x`, stream: 'stdout', line: `out of ${id}` },
+        data: { executionId: `${id}-x`, stream: 'stdout' as const, line: `out of ${id}` },
       },
       {
         workspace: 'admin',
@@ -198,7 +198,12 @@ describe('ebcli events (subprocess)', () => {
     ];
     // An old terminal state (not newer than the document) must not end the follow.
     await append(t, [
-      { workspace: 'admin', type: 'instance.state', instanceId: 'i-logok1', data: { state: 'done', updated: at(1) } },
+      {
+        workspace: 'admin',
+        type: 'instance.state',
+        instanceId: 'i-logok1',
+        data: { id: 'i-logok1', state: 'done', operation: { event: 'deploy' }, updated: at(1) },
+      },
     ]);
     const ok = cli(['instances', 'logs', 'i-logok1', '-f']);
     const bad = cli(['instances', 'logs', 'i-logbad', '-f', '--json']);

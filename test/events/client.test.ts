@@ -4,7 +4,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
 import { AuthenticationError, PermissionDeniedError } from '../../src/client/errors.js';
 import { streamEvents, type EventStreamItem, type EventStreamOptions } from '../../src/client/events.js';
-import { append, lines, prunedWorkspace } from './tail-helpers.js';
+import { append, lineOf, lines, prunedWorkspace } from './tail-helpers.js';
 
 let t: TestServer;
 let bob: string;
@@ -65,7 +65,7 @@ describe('F13 cli-tail-resume (client level)', () => {
     await writer;
     await tail.until(() => tail.seqs().length === 400);
     expect(tail.seqs()).toEqual(range(base + 1, base + 400));
-    const lineNumbers = tail.items.flatMap((i) => (i.kind === 'event' ? [i.event.data.line] : []));
+    const lineNumbers = tail.items.flatMap((i) => (i.kind === 'event' ? [lineOf(i.event)] : []));
     expect(lineNumbers).toEqual(range(1, 400).map((n) => `line ${n}`));
     expect(tail.items.filter((i) => i.kind === 'disconnected').length).toBeGreaterThanOrEqual(2);
     expect(tail.items.some((i) => i.kind === 'resync')).toBe(false);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { readEvents, resetStream, streamInfo } from '../../src/server/events/log.js';
 import { pruneEvents } from '../../src/server/events/retention.js';
-import { append, lines } from './tail-helpers.js';
+import { append, lineOf, lines } from './tail-helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ describe('event log', () => {
     ]);
     expect(seqs).toEqual([1, 2, 1, 3, 4]);
     const a = await readEvents(t.server.db, 'ws-a');
-    expect(a.map((e) => [e.seq, e.data.line])).toEqual([
+    expect(a.map((e) => [e.seq, lineOf(e)])).toEqual([
       [1, 'line 0'],
       [2, 'line 1'],
       [3, 'line 0'],

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventFormatter, ndjson, resyncNotice } from '../../src/cli/render/events.js';
 import type { Style } from '../../src/cli/render/style.js';
+import type { EventData, EventType } from '../../src/shared/events.js';
 import type { TailEvent } from '../../src/shared/protocol.js';
 
 /** Marks colours as text so the test can see them without terminal codes. */
@@ -14,14 +15,8 @@ const tagged: Style = {
 };
 
 let seq = 0;
-const ev = (type: string, data: Record<string, unknown>, created = '2026-03-01 10:00:00.000000'): TailEvent => ({
-  seq: ++seq,
-  type,
-  instance: 'i-abc123',
-  operation: 'wf-1',
-  created,
-  data,
-});
+const ev = <K extends EventType>(type: K, data: EventData<K>, created = '2026-03-01 10:00:00.000000'): TailEvent =>
+  ({ seq: ++seq, type, instance: 'i-abc123', operation: 'wf-1', created, data }) as TailEvent;
 
 describe('event lines', () => {
   it('shows a header per script, its lines with box:event, and its exit code and duration', () => {
@@ -40,7 +35,9 @@ describe('event lines', () => {
           '2026-03-01 10:00:01.500000',
         ),
       ),
-      f.format(ev('instance.state', { state: 'unavailable', operation: { event: 'deploy' } })),
+      f.format(
+        ev('instance.state', { id: 'i-abc123', state: 'unavailable', operation: { event: 'deploy' }, updated: '' }),
+      ),
     ]
       .filter((l) => l !== undefined)
       .join('\n')

@@ -30,7 +30,7 @@ it('L3 slow-consumer (scaled down): the stalled tail is cut off, the others get 
         workspace: 'admin',
         type: 'script.output' as const,
         instanceId: 'i-loud01',
-        data: { line: `${r}.${i} ${pad}` },
+        data: { executionId: 'x', stream: 'stdout' as const, line: `${r}.${i} ${pad}` },
       })),
     );
     if (!cut && closingOnServer(t) > 0) {

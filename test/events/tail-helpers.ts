@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import type { TestServer } from '../helpers/server.js';
-import { appendEvents, type NewEvent } from '../../src/server/events/log.js';
+import { appendEvents, type NewEvent, type StoredEvent } from '../../src/server/events/log.js';
 import { parseTailMessage, type TailEvent, type TailServerMessage } from '../../src/shared/protocol.js';
 
 /** Appends events in one transaction and wakes the tails, as the workflow engine and agent hub do. */
@@ -10,13 +10,17 @@ export async function append(t: TestServer, events: NewEvent[]): Promise<number[
   return seqs;
 }
 
+/** The text of a one-line `script.output` event. */
+export const lineOf = (e: TailEvent | StoredEvent): string | undefined =>
+  e.type === 'script.output' && 'line' in e.data ? e.data.line : undefined;
+
 /** `n` script.output events for one instance in the admin workspace. */
 export function lines(n: number, instanceId = 'i-aaaaaa', workspace = 'admin', from = 0): NewEvent[] {
   return Array.from({ length: n }, (_, i) => ({
     workspace,
     type: 'script.output' as const,
     instanceId,
-    data: { line: `line ${from + i}`, stream: 'stdout' },
+    data: { executionId: `${instanceId}-x`, line: `line ${from + i}`, stream: 'stdout' as const },
   }));
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { appendEvents, resetStream } from '../../src/server/events/log.js';
-import { append, lines, openTail, prunedWorkspace, type RawTail } from './tail-helpers.js';
+import { append, lineOf, lines, openTail, prunedWorkspace, type RawTail } from './tail-helpers.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -26,7 +26,12 @@ describe('F12 event-commit-race: concurrent writers', () => {
       for (let i = 0; i < perWriter; i++) {
         await t.server.db.transaction().execute(async (trx) => {
           await appendEvents(trx, [
-            { workspace: 'admin', type: 'script.output', instanceId: `i-writer${w}`, data: { line: `${w}:${i}` } },
+            {
+              workspace: 'admin',
+              type: 'script.output',
+              instanceId: `i-writer${w}`,
+              data: { executionId: 'x', stream: 'stdout', line: `${w}:${i}` },
+            },
           ]);
           // Hold the transaction open: with one writer held for 2 s, later writers queue behind it.
           await sleep(w === 0 && i === 3 ? 2000 : Math.random() * 5);
@@ -43,10 +48,10 @@ describe('F12 event-commit-race: concurrent writers', () => {
     expect(seqsOf(fromStart)).toEqual(range(1, total));
     expect(seqsOf(lateJoiner!)).toEqual(range(1, total));
     expect(seqsOf(liveOnly)).toEqual(range(1, total));
-    expect(filtered.events.map((e) => e.data.line)).toEqual(range(0, perWriter - 1).map((i) => `3:${i}`));
+    expect(filtered.events.map(lineOf)).toEqual(range(0, perWriter - 1).map((i) => `3:${i}`));
     // Each writer's own lines arrive in the order it wrote them.
     for (let w = 0; w < writers; w++) {
-      const mine = fromStart.events.filter((e) => e.instance === `i-writer${w}`).map((e) => e.data.line);
+      const mine = fromStart.events.filter((e) => e.instance === `i-writer${w}`).map(lineOf);
       expect(mine).toEqual(range(0, perWriter - 1).map((i) => `${w}:${i}`));
     }
     // History over HTTP, paged with the returned cursor, is the same sequence.
@@ -138,9 +143,14 @@ describe('filters', () => {
     }
     await append(t, [
       ...lines(2, 'i-web001', W),
-      { workspace: W, type: 'instance.state', instanceId: 'i-web002', data: { state: 'done' } },
+      {
+        workspace: W,
+        type: 'instance.state',
+        instanceId: 'i-web002',
+        data: { id: 'i-web002', state: 'done', operation: { event: 'deploy' }, updated: '' },
+      },
       ...lines(2, 'i-db0001', W),
-      { workspace: W, type: 'agent.connect', data: { machine: 'm1' } },
+      { workspace: W, type: 'agent.connect', data: { machine: 'm1', session: 1 } },
     ]);
   });
 

@@ -23,6 +23,17 @@ describe('server configuration', () => {
     expect(c.events.pingIntervalMs).toBe(1000);
   });
 
+  it('holds the console settings too, read once (they were read from the environment on every request)', () => {
+    expect(serverConfig({}).console).toEqual({ sessionTtlMs: 12 * 3_600_000 });
+    const c = serverConfig({ EBCLI_SESSION_TTL_MS: '60000', EBCLI_CONSOLE_ORIGIN: 'https://cam.example.test/' });
+    expect(c.console).toEqual({ sessionTtlMs: 60_000, origin: 'https://cam.example.test' });
+    // A value the console cannot use stops the server with its name, instead of a silent default.
+    expect(() => serverConfig({ EBCLI_SESSION_TTL_MS: '10' })).toThrow(/EBCLI_SESSION_TTL_MS="10"/);
+    expect(() => serverConfig({ EBCLI_CONSOLE_ORIGIN: 'cam.example.test/console' })).toThrow(
+      /EBCLI_CONSOLE_ORIGIN="cam.example.test\/console" is not an origin/,
+    );
+  });
+
   it('names every unusable value at once instead of ignoring it', () => {
     const bad = () =>
       serverConfig({

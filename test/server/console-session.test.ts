@@ -138,14 +138,23 @@ describe('the event websocket with a console session', () => {
   });
 
   it('takes the allowed origin from EBCLI_CONSOLE_ORIGIN when set, and then only that one', async () => {
-    const s = await signIn();
+    // Read once when the server starts (server/config.ts): a server of its own with the setting.
+    const main = t;
+    const mainPassword = password;
     process.env.EBCLI_CONSOLE_ORIGIN = 'https://cam.example.test/';
     try {
+      t = await startTestServer();
+      password = readFileSync(dataFiles(t.dataDir).adminPassword, 'utf8').trim();
+      const s = await signIn();
       expect((await tail({ cookie: s.cookie, origin: 'https://cam.example.test' })).status).toBe(101);
       expect((await tail({ cookie: s.cookie, origin: t.url })).status).toBe(403);
     } finally {
       delete process.env.EBCLI_CONSOLE_ORIGIN;
+      if (t !== main) await t.stop();
+      t = main;
+      password = mainPassword;
     }
+    const s = await signIn();
     expect((await tail({ cookie: s.cookie, origin: t.url })).status).toBe(101);
   });
 

@@ -31,6 +31,14 @@ const create = (name: string, fields: Record<string, unknown>) =>
   });
 
 describe('SSH providers', () => {
+  it('stays ready when synced (every provider type this server deploys with comes from one list)', async () => {
+    const res = await create('syncable', { hosts: '10.0.0.9' });
+    expect(res.body.state).toBe('ready');
+    const synced = await t.call('PUT', `/services/providers/${res.body.id}/sync`);
+    expect(synced.status).toBe(202);
+    expect(synced.body.state).toBe('ready');
+  });
+
   it('stores hosts, flags and fingerprints normalized; the key is a secret', async () => {
     const res = await create('lab', {
       hosts: '10.0.0.5, 10.0.0.6:2222,[fd00::7]:22',

@@ -29,7 +29,7 @@ function duration(ms: number): string {
 }
 
 /** `box:event` of a script event (`event` alone for the main box when the box is unnamed). */
-export function scriptLabel(data: Record<string, unknown>): string {
+export function scriptLabel(data: { event?: unknown; box?: unknown }): string {
   const event = str(data.event) ?? 'script';
   const box = str(data.box);
   return box ? `${box}:${event}` : event;
@@ -56,22 +56,21 @@ export class EventFormatter {
   format(e: TailEvent): string | undefined {
     const s = this.s;
     const head = `${s.dim(clock(e.created))}  ${e.instance ?? '-'}`;
-    const d = e.data;
-    const exec = str(d.executionId);
     switch (e.type) {
       case 'script.start': {
+        const d = e.data;
         const label = scriptLabel(d);
-        if (exec) this.scripts.set(exec, { label, event: str(d.event), startedMs: parseTimestamp(e.created) });
-        const machine = str(d.machine);
-        return `${head}  ${s.bold(s.cyan(`==> ${label}`))}${machine ? s.dim(` on ${machine}`) : ''}`;
+        this.scripts.set(d.executionId, { label, event: str(d.event), startedMs: parseTimestamp(e.created) });
+        return `${head}  ${s.bold(s.cyan(`==> ${label}`))}${d.machine ? s.dim(` on ${d.machine}`) : ''}`;
       }
       case 'script.output': {
-        const label = (exec && this.scripts.get(exec)?.label) ?? (d.event ? scriptLabel(d) : '');
+        const d = e.data;
+        const label = this.scripts.get(d.executionId)?.label ?? '';
         const prefix = `${head}  ${label ? `${s.dim(label)}  ` : ''}`;
         const paint = (line: string) => `${prefix}${d.stream === 'stderr' ? s.red(line) : line}`;
         // A writer may batch several lines into one event (`lines`), or split a long one (`partial`).
-        if (Array.isArray(d.lines)) return d.lines.map((l) => paint(String(l))).join('\n') || undefined;
-        const key = `${exec ?? ''}/${str(d.stream) ?? ''}`;
+        if ('lines' in d) return d.lines.map((l) => paint(String(l))).join('\n') || undefined;
+        const key = `${d.executionId}/${d.stream}`;
         const line = `${this.partial.get(key) ?? ''}${typeof d.line === 'string' ? d.line : ''}`;
         if (d.partial === true && line.length < MAX_PARTIAL) {
           this.partial.set(key, line);
@@ -81,7 +80,8 @@ export class EventFormatter {
         return paint(line);
       }
       case 'script.finish': {
-        const known = exec ? this.scripts.get(exec) : undefined;
+        const d = e.data;
+        const known = this.scripts.get(d.executionId);
         const label = known?.label ?? scriptLabel(d);
         const end = parseTimestamp(e.created);
         const took =
@@ -98,16 +98,16 @@ export class EventFormatter {
         ]
           .filter(Boolean)
           .join(', ');
-        const text = `<== ${label} ${detail ? `(${detail})` : ''}${str(d.message) ? `: ${String(d.message)}` : ''}`;
+        const text = `<== ${label} ${detail ? `(${detail})` : ''}${str(d.message) ? `: ${d.message}` : ''}`;
         return `${head}  ${status === 'success' ? s.green(text) : s.bold(s.red(text))}`;
       }
       case 'instance.state': {
-        const state = str(d.state) ?? '?';
-        const op = (d.operation as { event?: unknown } | undefined)?.event;
+        const state = str(e.data.state) ?? '?';
+        const op = e.data.operation?.event;
         return `${head}  state ${stateColor(s, state)}${typeof op === 'string' ? s.dim(` (${op})`) : ''}`;
       }
       case 'activity':
-        return `${head}  ${s.dim(String(d.text ?? ''))}`;
+        return `${head}  ${s.dim(String(e.data.text ?? ''))}`;
       case 'agent.connect':
       case 'agent.disconnect':
       case 'agent.lost': {
@@ -116,25 +116,29 @@ export class EventFormatter {
           'agent.disconnect': 'agent disconnected',
           'agent.lost': 'agent lost',
         }[e.type];
-        const text = `${what}${str(d.machine) ? ` (${String(d.machine)})` : ''}`;
+        const text = `${what}${str(e.data.machine) ? ` (${e.data.machine})` : ''}`;
         return `${head}  ${e.type === 'agent.lost' ? s.red(text) : s.dim(text)}`;
       }
       case 'alert.open':
       case 'alert.update':
       case 'alert.resolve': {
+        const d = e.data;
         const verb = { 'alert.open': 'alert opened', 'alert.update': 'alert', 'alert.resolve': 'alert resolved' }[
           e.type
         ];
-        const flap = d.flapping === true ? ' (flapping)' : '';
-        const text = `${verb}: ${String(d.check ?? '?')} ${String(d.status ?? '').toUpperCase()}${flap}${str(d.message) ? ` ${String(d.message)}` : ''}`;
+        const flap = d.flapping ? ' (flapping)' : '';
+        const text = `${verb}: ${d.check ?? '?'} ${String(d.status ?? '').toUpperCase()}${flap}${str(d.message) ? ` ${d.message}` : ''}`;
         return `${head}  ${e.type === 'alert.resolve' ? s.green(text) : d.status === 'critical' ? s.bold(s.red(text)) : s.yellow(text)}`;
       }
       case 'alert.ack':
-        return `${head}  ${s.dim(`alert acknowledged: ${String(d.check ?? '?')} by ${String(d.by ?? '?')}`)}`;
+        return `${head}  ${s.dim(`alert acknowledged: ${e.data.check ?? '?'} by ${e.data.by ?? '?'}`)}`;
       case 'alert.silence':
-        return `${head}  ${s.dim(`alert silenced: ${String(d.check ?? '?')} until ${String(d.until ?? '?')} by ${String(d.by ?? '?')}`)}`;
-      default:
-        return `${head}  ${e.type} ${JSON.stringify(d)}`;
+        return `${head}  ${s.dim(`alert silenced: ${e.data.check ?? '?'} until ${e.data.until ?? '?'} by ${e.data.by ?? '?'}`)}`;
+      default: {
+        // Types this CLI does not know yet (a newer server) are shown as they came.
+        const other = e as { type: string; data: unknown };
+        return `${head}  ${other.type} ${JSON.stringify(other.data)}`;
+      }
     }
   }
 }

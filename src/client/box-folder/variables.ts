@@ -1,10 +1,9 @@
 import { AUTOMATIC_UPDATES, VARIABLE_KEYS } from '../../shared/box-format.js';
+import { isIdentifier, isScope, MAX_IDENTIFIER } from '../../shared/identifiers.js';
 import { unsafePathReason } from './fs-safe.js';
 import { VARIABLE_TYPES, type AutomaticUpdates, type BoxVariable, type VariableType } from './types.js';
 
 const KNOWN_KEYS = new Set<string>(VARIABLE_KEYS);
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const SCOPE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const FILE_VALUE = /^files\/[^/\\]+$/;
 
 /** `automatic_updates` as written, or undefined when invalid (YAML 1.1 reads a bare `off` as false). */
@@ -49,15 +48,15 @@ export function checkVariables(
     if (!isRecord(item)) return at('must be a mapping');
     for (const key of Object.keys(item)) if (!KNOWN_KEYS.has(key)) at(`unknown key '${key}'`);
     const { name, type } = item;
-    if (typeof name !== 'string' || !IDENTIFIER.test(name))
-      return at('name must be letters, digits and underscores, not starting with a digit');
+    if (typeof name !== 'string' || !isIdentifier(name))
+      return at(`name must be up to ${MAX_IDENTIFIER} letters, digits and underscores, not starting with a digit`);
     if (typeof type !== 'string' || !(VARIABLE_TYPES as readonly string[]).includes(type))
       return at(`type must be one of ${VARIABLE_TYPES.join(', ')}`);
     const value = scalarText(item.value, sourceOf(i, 'value'));
     if (value === undefined) return at('value must be a scalar');
     const v: BoxVariable = { name, type: type as VariableType, value };
     if (item.scope !== undefined && item.scope !== null && item.scope !== '') {
-      if (typeof item.scope !== 'string' || !SCOPE.test(item.scope)) at('scope must be dotted variable names');
+      if (typeof item.scope !== 'string' || !isScope(item.scope)) at('scope must be dotted variable names');
       else v.scope = item.scope;
     }
     const key = `${v.scope ?? ''}\0${name}`;

@@ -5,6 +5,11 @@ import { EventPrinter, streamConnection, streamHost } from '../../cli/follow.js'
 import { drained } from '../../cli/stdio.js';
 import { alertColumns } from '../../cli/render/monitoring.js';
 import type { Alert } from '../../client/resources/msa.js';
+import type { TailEvent } from '../../client/events.js';
+
+/** The severity an alert change carries (acknowledgements and silences carry none). */
+const severityOf = (e: TailEvent): string | undefined =>
+  e.type === 'alert.open' || e.type === 'alert.update' || e.type === 'alert.resolve' ? e.data.severity : undefined;
 
 export default class Alerts extends BaseCommand<typeof Alerts> {
   static override summary = 'List monitoring alerts (open ones unless told otherwise)';
@@ -44,7 +49,7 @@ export default class Alerts extends BaseCommand<typeof Alerts> {
       sinceTime: listedAt,
     });
     for await (const item of stream) {
-      if (item.kind === 'event' && this.flags.state && item.event.data.severity !== this.flags.state) continue;
+      if (item.kind === 'event' && this.flags.state && severityOf(item.event) !== this.flags.state) continue;
       printer.item(item);
       await drained();
     }

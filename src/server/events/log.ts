@@ -4,71 +4,24 @@ import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
+import type { EventOf, EventType } from '../../shared/events.js';
 
 type Conn = Db | Transaction<Database>;
 
-/**
- * Kinds of events in a workspace stream, and what their `data` carries by convention (writers may
- * add fields; readers ignore unknown ones and never rely on an optional field being there):
- * - `instance.state`   `{id, state, operation: {event, …}, updated}` — the instance document changed state
- * - `activity`         a CAM activity entry `{text, level, box?, machine?, event?, exit_code?, …}`
- * - `script.start`     `{executionId, event, box, scope?, machine?}`
- * - `script.output`    `{executionId, stream: 'stdout'|'stderr', seq?, line, partial?}`, or several
- *                      lines of one execution at once as `lines: string[]` (`seq` = the first's).
- *                      Batching lines per flush (≈10 ms) is what lets the log keep up with chatty
- *                      scripts: the store pays per row, not per byte (bench/t12-log-latency.ts).
- * - `script.finish`    `{executionId, event, box, status, exitCode, machine?, message?, durationMs?}`
- * - `agent.connect` | `agent.disconnect` | `agent.lost`  `{machine, …}`
- * - `agent.refused`    `{machine, message, executionId, reason}` — an agent named another machine's
- *                      execution; its message was refused and its socket closed (never the payload)
- * - `machine.enrolled` `{machine, hostname, claims}` — a host traded an enrollment token
- * - `machine.removed`  `{machine}` — a registered machine was removed (its credential revoked)
- * - `alert.open` | `alert.update` | `alert.resolve`  `{alert, machine, check, checkId, status, severity,
- *                      occurrences, flapping, message}` — monitoring (src/server/monitoring/ingest.ts);
- *                      `alert.update` only when the severity or the flapping flag changed
- * - `alert.ack`        `{alert, machine, check, checkId, by}` — someone acknowledged an open alert
- * - `alert.silence`    `{alert, machine, check, checkId, by, until}` — someone silenced the alert's
- *                      (machine, check) until `until` (its later open/update/resolve stay out of the stream)
- * - `watcher.refused`  `{machine, watcher, reason, type, by}` — a signed Watcher frame was refused
- *                      (`by: 'server'`) or the Watcher refused one of the server's (`by: 'watcher'`)
- */
-export type EventType =
-  | 'instance.state'
-  | 'activity'
-  | 'script.start'
-  | 'script.output'
-  | 'script.finish'
-  | 'agent.connect'
-  | 'agent.disconnect'
-  | 'agent.lost'
-  | 'agent.refused'
-  | 'machine.enrolled'
-  | 'machine.removed'
-  | 'alert.open'
-  | 'alert.update'
-  | 'alert.resolve'
-  | 'alert.ack'
-  | 'alert.silence'
-  | 'watcher.refused';
+/** Kinds of events and the `data` each carries: one union by `type`, in src/shared/events.ts. */
+export type { EventType };
 
-export interface NewEvent {
-  workspace: string;
-  type: EventType;
-  instanceId?: string | null;
-  operationId?: string | null;
-  data: Record<string, unknown>;
-}
+/** An event to append; `data` is typed by `type`. */
+export type NewEvent = EventOf<{ workspace: string; instanceId?: string | null; operationId?: string | null }>;
 
-export interface StoredEvent {
+export type StoredEvent = EventOf<{
   workspace: string;
   seq: number;
-  type: EventType;
   instance: string | null;
   operation: string | null;
   /** Server time of the append (CAM timestamp, UTC). */
   created: string;
-  data: Record<string, unknown>;
-}
+}>;
 
 /** Rows per INSERT: 7 columns stay far below SQLite's bound-variable limit. */
 const INSERT_CHUNK = 500;
@@ -160,6 +113,7 @@ export function wireEvent(e: StoredEvent) {
 }
 
 function toStored(r: Database['events']): StoredEvent {
+  // The writers are typed by the same union, so a stored row's data is its type's payload.
   return {
     workspace: r.workspace,
     seq: r.seq,
@@ -167,8 +121,8 @@ function toStored(r: Database['events']): StoredEvent {
     instance: r.instance_id,
     operation: r.operation_id,
     created: r.created,
-    data: JSON.parse(r.data) as Record<string, unknown>,
-  };
+    data: JSON.parse(r.data) as never,
+  } as StoredEvent;
 }
 
 function selectEvents(db: Conn, workspace: string, q: EventQuery) {

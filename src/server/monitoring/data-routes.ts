@@ -17,7 +17,7 @@ import type { MonitoringTunables } from './config.js';
 import { ingestResult } from './ingest.js';
 import { metricNames, querySeries, type Aggregate } from './metrics-store.js';
 import { mark } from './rollup.js';
-import { appendEvents } from '../events/log.js';
+import { appendEvents, type NewEvent } from '../events/log.js';
 import type { AlertsTable } from './tables.js';
 import { AlertParams, AlertsQuery, MetricsQuery, Record_, ResultBody, ResultsQuery, SilenceBody } from './schemas.js';
 
@@ -163,12 +163,11 @@ export async function dataRoutes(
    * The event of a person handling an alert (`alert.ack`, `alert.silence`): so every console and
    * `events -f` sees it live, though the alert's own state did not change.
    */
-  const handled = (type: 'alert.ack' | 'alert.silence', a: AlertsTable, extra: Record<string, unknown>) => ({
-    workspace: a.workspace,
-    type,
-    instanceId: a.instance_id,
-    data: { alert: a.id, machine: a.machine, check: a.check_name, checkId: a.check_id, ...extra },
-  });
+  const about = (a: AlertsTable) => ({ alert: a.id, machine: a.machine, check: a.check_name, checkId: a.check_id });
+  const handled = (a: AlertsTable, by: string, until?: string): NewEvent =>
+    until === undefined
+      ? { workspace: a.workspace, type: 'alert.ack', instanceId: a.instance_id, data: { ...about(a), by } }
+      : { workspace: a.workspace, type: 'alert.silence', instanceId: a.instance_id, data: { ...about(a), by, until } };
 
   async function writableAlert(req: { user?: import('../context.js').AuthUser }, id: string) {
     const me = userOf(req);
@@ -195,7 +194,7 @@ export async function dataRoutes(
           .set({ acked_by: me.email, acked_at: now, updated: now })
           .where('id', '=', alert.id)
           .execute();
-        await appendEvents(trx, [handled('alert.ack', next, { by: me.email })]);
+        await appendEvents(trx, [handled(next, me.email)]);
       });
       ctx.bus.committed(alert.workspace);
       return serveAlert(next);
@@ -222,7 +221,7 @@ export async function dataRoutes(
           .where('check_id', '=', alert.check_id)
           .execute();
         await trx.updateTable('alerts').set({ silenced: 1, updated: now }).where('id', '=', alert.id).execute();
-        await appendEvents(trx, [handled('alert.silence', alert, { by: me.email, until })]);
+        await appendEvents(trx, [handled(alert, me.email, until)]);
       });
       ctx.bus.committed(alert.workspace);
       return { ...serveAlert({ ...alert, silenced: 1, updated: now }), silenced_until: until };

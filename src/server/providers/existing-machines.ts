@@ -12,20 +12,23 @@ import { getInstance } from '../store/instances.js';
 import type { AgentChannel } from '../workflows/env.js';
 import { CloseCode } from '../../shared/protocol.js';
 import { timestamp } from '../../shared/time.js';
-import type { AgentProcess, MachineSpec, Provider } from './types.js';
+import { RemoteHostProvider } from './remote-host.js';
+import type { MachineSpec } from './types.js';
 
 /** Free machines read per query while looking for one whose claims fit. */
 const FREE_PAGE = 64;
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-export class ExistingMachinesProvider implements Provider {
+export class ExistingMachinesProvider extends RemoteHostProvider {
   readonly kind = 'existing';
 
   constructor(
     private readonly db: Db,
-    private readonly agents: () => AgentChannel,
-  ) {}
+    agents: () => AgentChannel,
+  ) {
+    super(agents);
+  }
 
   /** The registered machine serving `name`, if any. */
   private async held(name: string) {
@@ -98,23 +101,6 @@ export class ExistingMachinesProvider implements Provider {
     return { agentPid: 0, address: { public: address, private: address } };
   }
 
-  existingToken(): string | undefined {
-    return undefined;
-  }
-
-  async boot(): Promise<AgentProcess> {
-    return { agentPid: 0 };
-  }
-
-  async reboot(spec: MachineSpec): Promise<AgentProcess> {
-    this.agents().disconnect(spec.name, CloseCode.goingAway, 'reboot');
-    return { agentPid: 0 };
-  }
-
-  async powerOff(): Promise<void> {
-    // The host is not ours to power off.
-  }
-
   async destroy(name: string): Promise<void> {
     const m = await this.held(name);
     if (!m) return;
@@ -124,9 +110,5 @@ export class ExistingMachinesProvider implements Provider {
       .set({ instance_id: null, machine_name: null, updated: timestamp() })
       .where('id', '=', m.id)
       .execute();
-  }
-
-  agentAlive(name: string): boolean {
-    return this.agents().session(name) !== undefined;
   }
 }

@@ -17,10 +17,10 @@ import { sshSettings, type SshSettings } from '../ssh/provider-fields.js';
 import { parseHost, type SshTarget } from '../ssh/session.js';
 import { providerIdOf } from '../workflows/instance-doc.js';
 import type { AgentChannel } from '../workflows/env.js';
-import { CloseCode } from '../../shared/protocol.js';
 import { dataFiles } from '../../shared/paths.js';
 import { timestamp } from '../../shared/time.js';
-import type { AgentProcess, MachineSpec, Provider } from './types.js';
+import { RemoteHostProvider } from './remote-host.js';
+import type { MachineSpec } from './types.js';
 
 const ENROLLMENT_TTL_MS = 15 * 60_000;
 const SSH_TIMEOUT_MS = 120_000;
@@ -41,14 +41,16 @@ export function sshTarget(s: SshSettings, host: string): SshTarget {
   };
 }
 
-export class SshProvider implements Provider {
+export class SshProvider extends RemoteHostProvider {
   readonly kind = 'ssh';
 
   constructor(
     private readonly db: Db,
-    private readonly agents: () => AgentChannel,
+    agents: () => AgentChannel,
     private readonly dataDir: string,
-  ) {}
+  ) {
+    super(agents);
+  }
 
   private async settings(providerId: string): Promise<SshSettings> {
     const doc = await getProvider(this.db, providerId);
@@ -110,24 +112,6 @@ export class SshProvider implements Provider {
     return { agentPid: 0, address };
   }
 
-  existingToken(): string | undefined {
-    return undefined;
-  }
-
-  async boot(): Promise<AgentProcess> {
-    // The agent on the host is supervised (systemd or the bootstrap's supervisor) and reconnects itself.
-    return { agentPid: 0 };
-  }
-
-  async reboot(spec: MachineSpec): Promise<AgentProcess> {
-    this.agents().disconnect(spec.name, CloseCode.goingAway, 'reboot');
-    return { agentPid: 0 };
-  }
-
-  async powerOff(): Promise<void> {
-    // The host is not ours to power off.
-  }
-
   async destroy(name: string): Promise<void> {
     const row = await getSshInstall(this.db, name);
     if (!row) return;
@@ -147,9 +131,5 @@ export class SshProvider implements Provider {
       if (machine) await removeRegisteredMachine(trx, machine.id);
       await deleteSshInstall(trx, name);
     });
-  }
-
-  agentAlive(name: string): boolean {
-    return this.agents().session(name) !== undefined;
   }
 }

@@ -2,19 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { assertCanWrite, userOf, type Role } from '../access.js';
-import { LOCAL_PROVIDER_TYPE, localProviderDoc } from '../bootstrap.js';
+import { localProviderDoc } from '../bootstrap.js';
 import type { AuthUser, ServerContext } from '../context.js';
 import { schemaUrl } from '../docs.js';
 import { badRequest, alreadyExists, forbidden, notFound } from '../errors.js';
 import { providerRole, type ProviderMember } from '../provider-access.js';
-import {
-  EXISTING_MACHINES_TYPE,
-  SSH_PROVIDER_TYPE,
-  PROVIDER_TYPES,
-  pickTypeFields,
-  providerType,
-  splitTypeFields,
-} from '../provider-types.js';
+import { PROVIDER_KINDS, providerKind } from '../providers/kinds.js';
+import { PROVIDER_TYPES, pickTypeFields, providerType, splitTypeFields } from '../provider-types.js';
 import { Document, IdsQuery, errors, parseIds } from '../schemas/common.js';
 import { CreateProvider, ProviderLog, ProviderParams, UpdateProvider } from '../schemas/providers.js';
 import type { Db } from '../store/db.js';
@@ -64,7 +58,7 @@ async function checkMembers(db: Db, members: ProviderMember[] | undefined): Prom
 
 const unsupportedText = (type: string) =>
   `Provider type '${type}' is not supported by this server: it cannot reach ${type}. ` +
-  `Only '${LOCAL_PROVIDER_TYPE}' providers can deploy here.`;
+  `Only ${PROVIDER_KINDS.map((k) => `'${k.type}'`).join(', ')} providers can deploy here.`;
 
 function logEntry(doc: ProviderDoc, level: number, text: string, operation: string): ProviderLogRow {
   return { id: newUuid(), provider_id: doc.id, level, text, operation, workspace: doc.owner, created: doc.updated };
@@ -108,17 +102,17 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
       const spec = providerType(body.type, body.schema);
       const owner = body.owner ?? me.id;
       await assertCanWrite(db, me, owner);
-      if (body.type === LOCAL_PROVIDER_TYPE && !me.isAdmin) {
-        // Its machines run their scripts on the control plane's own host.
+      const kind = providerKind(body.type);
+      if (kind?.onServerHost && !me.isAdmin) {
         throw forbidden(
-          `Only administrators can create '${LOCAL_PROVIDER_TYPE}' providers: their machines run on this server's host`,
+          `Only administrators can create '${kind.type}' providers: their machines run on this server's host`,
         );
       }
       const { fields, secrets } = splitTypeFields(body.type, spec, body as Record<string, unknown>);
       await checkMembers(db, body.members);
       const now = timestamp();
       const id = newUuid();
-      const local = [LOCAL_PROVIDER_TYPE, EXISTING_MACHINES_TYPE, SSH_PROVIDER_TYPE].includes(body.type);
+      const local = kind !== undefined;
       const base = localProviderDoc(owner, id, now);
       const doc: ProviderDoc = {
         ...base,
@@ -137,13 +131,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
           throw alreadyExists(`A provider named '${body.name}' already exists in workspace ${owner}`);
         }
         await insertProvider(trx, doc, secrets);
-        const text = !local
-          ? unsupportedText(body.type)
-          : body.type === EXISTING_MACHINES_TYPE
-            ? 'Provider ready: deploys take a free registered machine (ebcli machines register).'
-            : body.type === SSH_PROVIDER_TYPE
-              ? 'Provider ready: deploys install the agent on a free host over ssh.'
-              : 'Provider ready: machines are created on this host.';
+        const text = kind ? kind.ready : unsupportedText(body.type);
         await insertProviderLog(trx, logEntry(doc, local ? INFO : ERROR, text, 'sync'));
       });
       return reply.code(202).send(doc);
@@ -212,7 +200,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
     { config: user, schema: { tags, params: ProviderParams, response: { 202: Document, ...errors(403, 404) } } },
     async (req, reply) => {
       const current = await writableProvider(db, userOf(req), req.params.prov);
-      const local = current.type === LOCAL_PROVIDER_TYPE || current.type === EXISTING_MACHINES_TYPE;
+      const local = providerKind(current.type) !== undefined;
       const doc: ProviderDoc = { ...current, state: local ? 'ready' : 'unavailable', updated: timestamp() };
       const text = local
         ? `Synchronized: the ${current.type} provider has nothing to refresh.`

@@ -12,6 +12,7 @@ import { hashPassword } from '../security.js';
 import { CreateUser, OrganizationParams, UserDocSchema, UserParams } from '../schemas/users.js';
 import { ORGANIZATION, deleteUser, getUser, listUsers, newUserClash, removalBlocker } from '../store/user-admin.js';
 import { USERNAME, createUser } from '../store/users.js';
+import { USERNAME_RULE } from '../../shared/identifiers.js';
 import { isUniqueViolation } from '../workflows/store/workflows.js';
 
 /** Shape check only: one `@`, no spaces, a dot in the domain. Delivery is not verified. */
@@ -65,9 +66,7 @@ export async function userRoutes(app: FastifyInstance, ctx: ServerContext): Prom
       const { username, password, is_admin } = req.body;
       const email = req.body.email.trim();
       if (!USERNAME.test(username)) {
-        throw badRequest(
-          `username: ${username} is not valid: use up to 64 lowercase letters, digits, '-' or '_', starting with a letter`,
-        );
+        throw badRequest(`username: ${username} is not valid: use ${USERNAME_RULE}`);
       }
       if (!EMAIL.test(email)) throw badRequest(`email: ${email} is not a valid email address`);
       if (password.length < MIN_PASSWORD) throw badRequest(`password: use at least ${MIN_PASSWORD} characters`);

@@ -1,16 +1,15 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import {
-  ALIAS_EVENTS,
-  AUTOMATIC_UPDATES,
-  CANONICAL_EVENTS,
-  RENAMED_EVENTS,
-  VARIABLE_TYPES,
-} from '../../shared/box-format.js';
+import { ALIAS_EVENTS, AUTOMATIC_UPDATES, CANONICAL_EVENTS, RENAMED_EVENTS } from '../../shared/box-format.js';
 import { Member } from './workspaces.js';
+import {
+  BoxVariableSchema,
+  MAX_VALUE_BYTES,
+  MAX_VARIABLES,
+  OneOf,
+  type BoxVariableDoc,
+} from '../../shared/box-variables.js';
 import { BoxCheckSpec, MAX_BOX_CHECKS } from '../../shared/monitoring/checks.js';
 
-/** A string limited to the given values; ajv then says "must be equal to one of the allowed values". */
-const OneOf = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 /** A string or null, reported by ajv as "must be string,null". */
 const NullableString = (maxLength: number) => Type.Unsafe<string | null>({ type: ['string', 'null'], maxLength });
 
@@ -25,29 +24,12 @@ export const CLOUDFORMATION_TYPES = [
   'Dynamo DB Domain',
 ] as const;
 
-/** Largest variable value, in bytes. */
-export const MAX_VALUE_BYTES = 64 * 1024;
-export const MAX_VARIABLES = 500;
-
 const AutomaticUpdates = OneOf(AUTOMATIC_UPDATES);
-const Identifier = '[A-Za-z_][A-Za-z0-9_]*';
 const Strings = (max: number) => Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: max });
 
-export const Variable = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 64, pattern: `^${Identifier}$` }),
-    type: OneOf(VARIABLE_TYPES),
-    value: Type.Optional(Type.String({ maxLength: MAX_VALUE_BYTES })),
-    required: Type.Optional(Type.Boolean()),
-    visibility: Type.Optional(OneOf(['public', 'private', 'internal'] as const)),
-    scope: Type.Optional(Type.String({ maxLength: 512, pattern: `^(${Identifier}(\\.${Identifier})*)?$` })),
-    options: Type.Optional(Type.String({ maxLength: MAX_VALUE_BYTES })),
-    automatic_updates: Type.Optional(AutomaticUpdates),
-    tags: Type.Optional(Strings(100)),
-  },
-  { additionalProperties: false },
-);
-export type VariableInput = Static<typeof Variable>;
+export { MAX_VALUE_BYTES, MAX_VARIABLES };
+export const Variable = BoxVariableSchema;
+export type VariableInput = BoxVariableDoc;
 
 /** A file reference: an event script, readme, dockerfile or template stored as a blob. */
 export const FileRef = Type.Object(

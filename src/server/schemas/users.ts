@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { MemberDocSchema, UserDocSchema } from '../../shared/users.js';
 
 export const OrganizationParams = Type.Object({ org: Type.String({ minLength: 1, maxLength: 64 }) });
 export const UserParams = Type.Object({
@@ -17,21 +18,7 @@ export const CreateUser = Type.Object(
   { additionalProperties: false },
 );
 
-export const UserDocSchema = Type.Object(
-  {
-    id: Type.String(),
-    uri: Type.String(),
-    schema: Type.String(),
-    username: Type.String(),
-    email: Type.String(),
-    is_admin: Type.Boolean(),
-    organization: Type.String(),
-    workspace: Type.String(),
-    created: Type.String(),
-    updated: Type.String(),
-  },
-  { additionalProperties: false },
-);
+export { UserDocSchema };
 
 export const MemberParams = Type.Object({
   ws: Type.String({ minLength: 1, maxLength: 64 }),
@@ -52,10 +39,4 @@ export const ChangeMember = Type.Object(
   { additionalProperties: false },
 );
 
-export const MemberDoc = Type.Object(
-  {
-    workspace: Type.String(),
-    role: Type.Union([Type.Literal('owner'), Type.Literal('collaborator'), Type.Literal('read')]),
-  },
-  { additionalProperties: false },
-);
+export const MemberDoc = MemberDocSchema;

@@ -1,3 +1,4 @@
+import { configOf } from '../config-of.js';
 import type { ServerContext } from '../context.js';
 
 /**
@@ -5,7 +6,6 @@ import type { ServerContext } from '../context.js';
  * `EBCLI_CONSOLE_ORIGIN` (e.g. `https://cam.example.com`) when browsers reach it by another name.
  * Compared exactly with a request's `Origin` header.
  */
-export function consoleOrigin(ctx: Pick<ServerContext, 'publicUrl'>): string | undefined {
-  const configured = process.env.EBCLI_CONSOLE_ORIGIN?.trim();
-  return configured ? configured.replace(/\/+$/, '') : ctx.publicUrl;
+export function consoleOrigin(ctx: ServerContext): string | undefined {
+  return configOf(ctx).console.origin ?? ctx.publicUrl;
 }

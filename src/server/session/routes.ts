@@ -6,6 +6,7 @@ import { forbidden, unauthorized } from '../errors.js';
 import { passwordLogin } from '../password-login.js';
 import { hashToken } from '../security.js';
 import { consoleOrigin } from './origin.js';
+import { configOf } from '../config-of.js';
 import { announceSessionEnded } from './watch.js';
 import { errors } from '../schemas/common.js';
 import { clearedSessionCookie, sessionCookie, sessionSetCookie } from './cookie.js';
@@ -71,7 +72,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ServerContext): P
     async (req, reply) => {
       sameOrigin(req);
       const user = await passwordLogin(app, ctx.db, req, req.body.email, req.body.password);
-      const session = await createSession(ctx.db, user);
+      const session = await createSession(ctx.db, user, configOf(ctx).console.sessionTtlMs);
       void reply.header('set-cookie', sessionSetCookie(session.secret, session.expires));
       void reply.header('cache-control', 'no-store');
       return doc(session);

@@ -7,13 +7,6 @@ import type { Db } from '../store/db.js';
 export const SESSION_COOKIE = 'eb_session';
 /** Header in which the console echoes its session's CSRF token. */
 export const CSRF_HEADER = 'x-csrf-token';
-/** How long a console sign-in lasts (absolute; `EBCLI_SESSION_TTL_MS` overrides it). */
-export const DEFAULT_SESSION_TTL_MS = 12 * 60 * 60 * 1000;
-
-export function sessionTtlMs(): number {
-  const v = Number(process.env.EBCLI_SESSION_TTL_MS);
-  return Number.isFinite(v) && v >= 1000 ? v : DEFAULT_SESSION_TTL_MS;
-}
 
 export interface ConsoleSession {
   user: AuthUser;
@@ -27,10 +20,11 @@ export interface NewSession extends ConsoleSession {
 }
 
 /** Starts a session for a user (and drops that user's expired ones). */
-export async function createSession(db: Db, user: AuthUser, now = Date.now()): Promise<NewSession> {
+/** `ttlMs`: how long the sign-in lasts (the server config's `console.sessionTtlMs`). */
+export async function createSession(db: Db, user: AuthUser, ttlMs: number, now = Date.now()): Promise<NewSession> {
   const secret = randomBytes(32).toString('base64url');
   const csrf = randomBytes(24).toString('base64url');
-  const expires = new Date(now + sessionTtlMs()).toISOString();
+  const expires = new Date(now + ttlMs).toISOString();
   await db.transaction().execute(async (trx) => {
     await trx
       .deleteFrom('console_sessions')

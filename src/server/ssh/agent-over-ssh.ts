@@ -4,6 +4,7 @@
  * stdin, never in a command line (neither ours nor the host's); with `sudo`, `sudo -n` (no
  * password prompt: the user needs passwordless sudo) runs the bootstrap as root.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { uninstallScript } from '../agent-install/uninstall-script.js';
 import { publicKeyPin } from '../agent-install/program-file.js';
 import { BOOTSTRAP_PATH } from '../../shared/protocol.js';
@@ -62,7 +63,7 @@ export async function awaitEnrollment<T>(
     const found = await a.enrolled();
     if (found) return found;
     if (Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   const log = a.sudo ? '/var/log/ebcli-agent/agent.log' : '"$HOME/.ebcli-agent/agent.log"';
   const tailCmd = `tail -n 5 ${log} 2>&1`;

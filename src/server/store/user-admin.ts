@@ -3,6 +3,7 @@ import { schemaUrl } from '../docs.js';
 import type { Db } from './db.js';
 import type { Database } from './schema.js';
 import { timestamp } from '../../shared/time.js';
+import type { UserDoc } from '../../shared/users.js';
 import {
   getWorkspace,
   ownedCounts,
@@ -14,18 +15,7 @@ import {
 type Conn = Db | Transaction<Database>;
 
 /** A user as the organization's user routes serve it (never the password hash). */
-export interface UserDoc {
-  id: string;
-  uri: string;
-  schema: string;
-  username: string;
-  email: string;
-  is_admin: boolean;
-  organization: string;
-  workspace: string;
-  created: string;
-  updated: string;
-}
+export type { UserDoc };
 
 /** The one organization of an ebcli control plane, as CAM's documents name it. */
 export const ORGANIZATION = 'public';

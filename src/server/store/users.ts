@@ -2,13 +2,14 @@ import { hashPassword, hashToken, newToken } from '../security.js';
 import { schemaUrl, toDoc } from '../docs.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
+import { USERNAME } from '../../shared/identifiers.js';
 import type { Transaction } from 'kysely';
 import type { Db } from './db.js';
 import type { Database } from './schema.js';
 
 type Conn = Db | Transaction<Database>;
 
-export const USERNAME = /^[a-z][a-z0-9_-]{0,63}$/;
+export { USERNAME };
 
 export interface NewUser {
   username: string;

@@ -50,9 +50,10 @@ export class AgentSupervisor {
       const wait = this.backoff.get(machine.name);
       if (wait && now < wait.notBefore) continue;
       const provider = await this.env.providerFor(machine.providerId).catch(() => undefined);
-      if (!provider || provider.kind !== 'local' || provider.agentAlive(machine.name)) continue;
+      // Agents of other hosts restart under their own supervisor; the server restarts its own.
+      if (!provider || provider.selfSupervised || (await provider.agentAlive(machine.name))) continue;
       if (await this.agentStepRunning(machine)) continue;
-      const token = provider.existingToken(machine.name);
+      const token = await provider.existingToken(machine.name);
       if (!token) continue;
       const failures = (wait?.failures ?? 0) + 1;
       const delay = backoffWindow(failures - 1, { baseMs: this.env.tunables.pingIntervalMs, capMs: MAX_BACKOFF_MS });

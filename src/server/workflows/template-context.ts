@@ -7,6 +7,7 @@ import { serviceOf } from './instance-doc.js';
 import type { Machine } from './store/machines.js';
 import { locateScope, type InstanceTrees } from './trees.js';
 import { effectiveVariables, nodeAt, secretsOf, type EffectiveVariable } from './variables.js';
+import { IDENTIFIER } from '../../shared/identifiers.js';
 
 /** What an `execute` message carries for one script: template context, environment, secrets. */
 export interface ScriptInputs {
@@ -14,8 +15,6 @@ export interface ScriptInputs {
   env: Record<string, string>;
   secrets: string[];
 }
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Builds the template context of a script of the box at `scope` (cam-api.md §5): the box's
@@ -69,7 +68,7 @@ export async function scriptInputs(
   for (const v of vars.get(node.scope) ?? []) {
     if (v.type === 'Box' || v.type === 'Binding') continue;
     variables[v.name] = scalar(v);
-    if (ENV_NAME.test(v.name)) env[v.name] = scalar(v);
+    if (IDENTIFIER.test(v.name)) env[v.name] = scalar(v);
   }
   // The box's own variables win over the built-in names (a Binding may well be called `service`).
   const context: Record<string, unknown> = {

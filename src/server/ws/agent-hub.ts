@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { WebSocket } from 'ws';
 import { failpoint } from '../failpoints.js';
-import { appendEvents, type EventBus, type EventType } from '../events/log.js';
+import { appendEvents, type EventBus } from '../events/log.js';
 import type { Db } from '../store/db.js';
 import type { AgentChannel, AgentControl, AgentSessionView } from '../workflows/env.js';
 import { markConnected, markDisconnected, recordPings, type Machine } from '../workflows/store/machines.js';
@@ -158,7 +158,11 @@ export class AgentHub implements AgentChannel, SessionHost {
     }
   }
 
-  private async agentEvent(machine: SessionMachine, type: EventType, data: Record<string, unknown>): Promise<void> {
+  private async agentEvent(
+    machine: SessionMachine,
+    type: 'agent.connect' | 'agent.disconnect' | 'agent.lost',
+    data: { session: number; agentVersion?: string },
+  ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       if (type === 'agent.connect') await markConnected(trx, machine.name, String(data.agentVersion ?? ''));
       else await markDisconnected(trx, machine.name);

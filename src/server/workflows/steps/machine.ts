@@ -28,7 +28,7 @@ async function context(run: MachineStep): Promise<{ doc: InstanceDoc; provider: 
 /** Stores the machine with a token (the live agent's, if any) before its agent starts. */
 async function machineSpec(run: MachineStep, doc: InstanceDoc, provider: Provider): Promise<MachineSpec> {
   const name = run.step.machine;
-  const token = provider.existingToken(name) ?? newToken();
+  const token = (await provider.existingToken(name)) ?? newToken();
   await upsertMachine(run.env.db, {
     name,
     instanceId: doc.id,
@@ -131,7 +131,7 @@ export async function boot(run: MachineStep): Promise<StepOutcome> {
   const { doc, provider } = found;
   const machine = await getMachine(run.env.db, run.step.machine);
   if (!machine || machine.state === 'terminated') return failed(`Instance ${doc.id} has no machine to power on.`);
-  const alive = machine.state === 'running' && provider.agentAlive(machine.name);
+  const alive = machine.state === 'running' && (await provider.agentAlive(machine.name));
   const agentPid = alive ? machine.agentPid : (await provider.boot(await machineSpec(run, doc, provider))).agentPid;
   const { wf } = run;
   return {

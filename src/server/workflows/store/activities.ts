@@ -1,5 +1,6 @@
 import type { Selectable, Transaction } from 'kysely';
 import type { NewEvent } from '../../events/log.js';
+import type { EventData } from '../../../shared/events.js';
 import type { Db } from '../../store/db.js';
 import type { ActivitiesTable, Database } from '../../store/schema.js';
 import type { ErrorCode } from '../../../shared/errors.js';
@@ -28,7 +29,7 @@ export interface NewActivity {
 }
 
 /** An activity entry as served (cam-api.md §3.6). */
-export function activityDoc(r: Selectable<ActivitiesTable>): Record<string, unknown> {
+export function activityDoc(r: Selectable<ActivitiesTable>): EventData<'activity'> {
   return {
     text: r.text,
     level: r.level,
@@ -40,7 +41,7 @@ export function activityDoc(r: Selectable<ActivitiesTable>): Record<string, unkn
     ...(r.exit_code !== null || r.event !== null ? { exit_code: r.exit_code } : {}),
     ...(r.finished !== null || r.event !== null ? { finished: r.finished } : {}),
     ...(r.username !== null ? { username: r.username } : {}),
-    ...(r.code !== null ? { code: r.code } : {}),
+    ...(r.code !== null ? { code: r.code as ErrorCode } : {}),
   };
 }
 
