@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import type { SecureContext } from 'node:tls';
 import type { AgentLogger } from './logger.js';
 import { HostMachine } from './host-machine.js';
-import { controlPlaneContext } from './trust.js';
+import { trustedContext } from '../shared/tls-trust.js';
 
 export interface HostAgentOptions {
   controlPath: string;
@@ -144,7 +144,7 @@ export class HostAgent {
 
   private secureContext = (caPem: string): SecureContext => {
     let ctx = this.contexts.get(caPem);
-    if (!ctx) this.contexts.set(caPem, (ctx = controlPlaneContext(caPem)));
+    if (!ctx) this.contexts.set(caPem, (ctx = trustedContext(caPem)));
     return ctx;
   };
 
