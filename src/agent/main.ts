@@ -121,8 +121,7 @@ function writeHelperWrapper(binDir: string, helper: string[] = helperCommand()):
 export async function runAgent(opts: AgentOptions): Promise<AgentHandle> {
   const log: AgentLogger = opts.onLog ?? (() => {});
   const url = agentUrl(opts.url);
-  const secureContext =
-    opts.secureContext ?? sharedTrust(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
+  const secureContext = opts.secureContext ?? sharedTrust(opts.caFile ? readFileSync(opts.caFile, 'utf8') : undefined);
   const workdir = resolve(opts.workdir);
   const spoolDir = resolve(opts.spoolDir);
   mkdirSync(workdir, { recursive: true });
