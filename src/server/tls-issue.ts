@@ -32,13 +32,22 @@ function serial(): string {
     .replace(/^[89a-f]/, '1');
 }
 
-export async function createCa(): Promise<{ certPem: string; keyPem: string }> {
+/** What the embedded CA and server certificate take by default; tests ask for other names and dates. */
+export interface IssueOptions {
+  /** Common name (default: `ebcli embedded CA`, `ebcli control plane`). */
+  name?: string;
+  notBefore?: Date;
+  /** Default: 10 years for the CA, 825 days for a server certificate. */
+  notAfter?: Date;
+}
+
+export async function createCa(opts: IssueOptions = {}): Promise<{ certPem: string; keyPem: string }> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
-    name: 'CN=ebcli embedded CA',
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + 3650 * DAY),
+    name: `CN=${opts.name ?? 'ebcli embedded CA'}`,
+    notBefore: opts.notBefore ?? new Date(Date.now() - DAY),
+    notAfter: opts.notAfter ?? new Date(Date.now() + 3650 * DAY),
     signingAlgorithm: ALG,
     keys,
     extensions: [
@@ -50,7 +59,7 @@ export async function createCa(): Promise<{ certPem: string; keyPem: string }> {
   return { certPem: `${cert.toString('pem').trimEnd()}\n`, keyPem: await exportKeyPem(keys.privateKey) };
 }
 
-export async function createServerCert(caCertPem: string, caKeyPem: string, hosts: string[]) {
+export async function createServerCert(caCertPem: string, caKeyPem: string, hosts: string[], opts: IssueOptions = {}) {
   const caCert = new x509.X509Certificate(caCertPem);
   const caKey = await importKeyPem(caKeyPem);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
@@ -59,10 +68,10 @@ export async function createServerCert(caCertPem: string, caKeyPem: string, host
   );
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: 'CN=ebcli control plane',
+    subject: `CN=${opts.name ?? 'ebcli control plane'}`,
     issuer: caCert.subject,
-    notBefore: new Date(Date.now() - DAY),
-    notAfter: new Date(Date.now() + 825 * DAY),
+    notBefore: opts.notBefore ?? new Date(Date.now() - DAY),
+    notAfter: opts.notAfter ?? new Date(Date.now() + 825 * DAY),
     signingAlgorithm: ALG,
     publicKey: keys.publicKey,
     signingKey: caKey,
