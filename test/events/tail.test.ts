@@ -188,6 +188,10 @@ describe('socket hygiene', () => {
     await bad.until(() => bad.closeCode !== undefined);
     expect(bad.closeCode).toBe(1008);
     const big = await openTail(t);
+    // Once the tail is live (its first heartbeat) the server sends nothing more on its own, so the
+    // close frame is the next one: with a server frame still arriving (the history read, slower on
+    // PostgreSQL), the client's ws could see the connection end first and report 1006.
+    await big.until(() => big.messages.some((m) => m.type === 'heartbeat'));
     big.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(64 * 1024) }));
     await big.until(() => big.closeCode !== undefined);
     expect(big.closeCode).toBe(1009);
