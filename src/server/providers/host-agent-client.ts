@@ -173,7 +173,13 @@ export class HostAgentClient {
     writeFileSync(f.pid, `${pid}\n`, { mode: 0o600 });
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      if (!processAlive(pid)) throw new Error(`the host agent exited at start: ${this.logTail()}`);
+      if (!processAlive(pid)) {
+        const hint = user
+          ? ' (as root, local machines run as the unprivileged user ebcli-machine in a user namespace of ' +
+            'its own: the host must allow unprivileged user namespaces)'
+          : '';
+        throw new Error(`the host agent exited at start${hint}: ${this.logTail()}`);
+      }
       try {
         if ((await this.send({ op: 'ping' })).ok) return;
       } catch {
