@@ -161,7 +161,13 @@ export class HostAgentClient {
         cwd: f.dir,
         detached: true,
         stdio: ['ignore', log, log],
-        env: { PATH: `${SAFE_PATH}:${dirname(node)}`, HOME: f.dir, LANG: process.env.LANG || 'C.UTF-8' },
+        // Built from scratch: the machines' environments take LANG and TZ from it, nothing else.
+        env: {
+          PATH: `${SAFE_PATH}:${dirname(node)}`,
+          HOME: f.dir,
+          LANG: process.env.LANG || 'C.UTF-8',
+          ...(process.env.TZ ? { TZ: process.env.TZ } : {}),
+        },
       });
       child.on('error', () => undefined);
       child.unref();
