@@ -161,7 +161,13 @@ export class HostAgentClient {
         cwd: f.dir,
         detached: true,
         stdio: ['ignore', log, log],
-        env: { PATH: `${SAFE_PATH}:${dirname(node)}`, HOME: f.dir, LANG: process.env.LANG || 'C.UTF-8' },
+        // Built from scratch: the machines' environments take LANG and TZ from it, nothing else.
+        env: {
+          PATH: `${SAFE_PATH}:${dirname(node)}`,
+          HOME: f.dir,
+          LANG: process.env.LANG || 'C.UTF-8',
+          ...(process.env.TZ ? { TZ: process.env.TZ } : {}),
+        },
       });
       child.on('error', () => undefined);
       child.unref();
@@ -173,7 +179,13 @@ export class HostAgentClient {
     writeFileSync(f.pid, `${pid}\n`, { mode: 0o600 });
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      if (!processAlive(pid)) throw new Error(`the host agent exited at start: ${this.logTail()}`);
+      if (!processAlive(pid)) {
+        const hint = user
+          ? ' (as root, local machines run as the unprivileged user ebcli-machine in a user namespace of ' +
+            'its own: the host must allow unprivileged user namespaces)'
+          : '';
+        throw new Error(`the host agent exited at start${hint}: ${this.logTail()}`);
+      }
       try {
         if ((await this.send({ op: 'ping' })).ok) return;
       } catch {
