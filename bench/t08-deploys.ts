@@ -19,6 +19,8 @@
  *   node --import tsx bench/t08-deploys.ts
  *   T08_DEPLOYS=1000  T08_CONCURRENCY=32 (requests in flight)  T08_CPU_PROF=<dir> (profile the server:
  *   --cpu-prof --cpu-prof-interval 50; summarise with bench/cpu-profile-summary.ts)
+ *   T08_RECONNECT_MS (the agents' first reconnect backoff window; default the real agent's 1 s). The
+ *   server takes its tunables from the environment (e.g. EBCLI_WORKFLOW_CONCURRENCY, default 64).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compiledOnce } from '../../src/server/store/compiled-query.js';
+import { compiledOnce, compiledPerDialect } from '../../src/server/store/compiled-query.js';
 import type { Db } from '../../src/server/store/db.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -31,5 +31,27 @@ describe('compiled queries', () => {
       ['m', 'w'],
     );
     await expect(swapped(t.server.db, 'admin', 'admin')).rejects.toThrow(/parameters in order/);
+  });
+
+  it('compiled per dialect: run inside a transaction too, answering the rows changed', async () => {
+    const rename = compiledPerDialect(
+      (db, description: string, id: string) => db.updateTable('tokens').set({ description }).where('id', '=', id),
+      ['\u0000description', '\u0000id'],
+    );
+    const db = t.server.db;
+    const token = await db.selectFrom('tokens').select(['id', 'description']).executeTakeFirstOrThrow();
+    const changed = await db.transaction().execute(async (trx) => {
+      const r = await rename(trx, 'renamed in a transaction', token.id);
+      // Seen inside the transaction that ran it.
+      expect(
+        (await trx.selectFrom('tokens').select('description').where('id', '=', token.id).executeTakeFirst())
+          ?.description,
+      ).toBe('renamed in a transaction');
+      return r.numAffectedRows;
+    });
+    expect(changed).toBe(1n);
+    expect((await rename(db, token.description, 'no-such-token')).numAffectedRows).toBe(0n);
+    const back = await rename(db, token.description, token.id);
+    expect(back.numAffectedRows).toBe(1n);
   });
 });

@@ -50,7 +50,12 @@ export interface Checkpointer {
  */
 export function startCheckpointer(file: string, onFailure: (why: string) => void): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const worker = new Worker(CODE, { eval: true, workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS } });
+  const worker = new Worker(CODE, {
+    eval: true,
+    workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS },
+    // It allocates next to nothing: small heaps keep its share of the server's memory small.
+    resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
+  });
   worker.unref();
   let stopped = false;
   let failed = false;

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
+import { compiledPerDialect } from '../store/compiled-query.js';
 import type { Database } from '../store/schema.js';
 import { failpoint } from '../failpoints.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
@@ -18,6 +19,27 @@ import { addActivity } from './store/activities.js';
 import { failedText, SUCCEEDED } from './texts.js';
 import type { Workflow } from './types.js';
 import { AbortedError, sleep, WaitTimeoutError } from './wait.js';
+
+/**
+ * The two statements every step commits, compiled once (bench/t09: building and compiling them
+ * with Kysely on every step was a tenth of a step's CPU). The values take the placeholders' order.
+ */
+const advanceStep = compiledPerDialect(
+  (db, next: number, updated: string, id: string, owner: string, state: string, index: number) =>
+    db
+      .updateTable('workflows')
+      .set({ next_step: next, updated })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('state', '=', state)
+      .where('next_step', '=', index),
+  [-1, '\u0000updated', '\u0000id', '\u0000owner', '\u0000state', -2],
+);
+const insertStepResult = compiledPerDialect(
+  (db, id: string, step: number, kind: string, outcome: string, result: string, created: string) =>
+    db.insertInto('step_results').values({ workflow_id: id, step, kind, outcome, result, created }),
+  ['\u0000id', -1, '\u0000kind', '\u0000outcome', '\u0000result', '\u0000created'],
+);
 
 export type StepRunner = (run: StepRun) => Promise<StepOutcome>;
 export type RunEnd = 'done' | 'failed' | 'aborted';
@@ -66,36 +88,30 @@ export async function commitStep(env: EngineEnv, wf: Workflow, index: number, ow
   const events: NewEvent[] = [];
   let started = 0;
   await env.db.transaction().execute(async (trx) => {
-    const end = terminal
-      ? {
+    let moved: bigint | undefined;
+    if (terminal) {
+      const r = await trx
+        .updateTable('workflows')
+        .set({
+          next_step: index + 1,
+          updated: now,
           state: outcome.ok ? 'done' : 'failed',
           open_for: null,
           finished: now,
           error: outcome.error ?? null,
           lease_owner: null,
           lease_expires: 0,
-        }
-      : {};
-    const moved = await trx
-      .updateTable('workflows')
-      .set({ next_step: index + 1, updated: now, ...end })
-      .where('id', '=', wf.id)
-      .where('lease_owner', '=', owner)
-      .where('state', '=', 'running')
-      .where('next_step', '=', index)
-      .executeTakeFirst();
-    if (moved.numUpdatedRows !== 1n) throw new LeaseLostError(wf.id);
-    await trx
-      .insertInto('step_results')
-      .values({
-        workflow_id: wf.id,
-        step: index,
-        kind: wf.plan[index]?.kind ?? 'none',
-        outcome: outcome.ok ? 'ok' : 'failed',
-        result: JSON.stringify(outcome.result),
-        created: now,
-      })
-      .execute();
+        })
+        .where('id', '=', wf.id)
+        .where('lease_owner', '=', owner)
+        .where('state', '=', 'running')
+        .where('next_step', '=', index)
+        .executeTakeFirst();
+      moved = r.numUpdatedRows;
+    } else moved = (await advanceStep(trx, index + 1, now, wf.id, owner, 'running', index)).numAffectedRows;
+    if (moved !== 1n) throw new LeaseLostError(wf.id);
+    const kind = wf.plan[index]?.kind ?? 'none';
+    await insertStepResult(trx, wf.id, index, kind, outcome.ok ? 'ok' : 'failed', JSON.stringify(outcome.result), now);
     await outcome.commit?.(trx, events);
     if (terminal) {
       await finishOperation(trx, wf, outcome, events);
