@@ -9,6 +9,7 @@
  *   node --import tsx bench/t04-idle-agents.ts [N]     (default 10000; or T04_AGENTS=2000)
  *   The server runs as it ships: `npm run build` first (dist/server-bundle/start.cjs); T04_SOURCES=1 runs
  *   it from src/ under tsx instead (for profiling; the loader adds ~80 MiB to the idle server).
+ *   T04_HEARTBEAT=20s: the agents' heartbeat interval (default the protocol's P, as real agents).
  *   T04_IDLE=30s: how long the connected fleet idles for the CPU figure; T04_BASELINE=0 skips the
  *   bare server; T04_HEAPSNAPSHOT=<dir> writes heap snapshots of the server before the agents
  *   connect and with all of them connected into <dir> (their paths go to stderr); T04_CPU_PROF=<dir>
@@ -36,7 +37,7 @@ if (Number.isFinite(openFiles) && openFiles < agents + 1024) {
   process.exit(2);
 }
 
-/** Has the server write a heap snapshot (Heap.*.heapsnapshot in its working directory) and waits for it. */
+/** Has the server write a heap snapshot (Heap.*.heapsnapshot) into `dir` and waits for it. */
 async function heapSnapshot(pid: number, dir: string): Promise<void> {
   const before = new Set(readdirSync(dir));
   process.kill(pid, 'SIGUSR1');
@@ -57,6 +58,7 @@ const report = await runIdleAgentMemory({
   idleMs,
   baseline: process.env.T04_BASELINE !== '0',
   sources: process.env.T04_SOURCES === '1',
+  ...(process.env.T04_HEARTBEAT ? { heartbeatMs: parseDurationMs(process.env.T04_HEARTBEAT) } : {}),
   ...(process.env.T04_CPU_PROF
     ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.T04_CPU_PROF)}`] }
     : {}),

@@ -11,7 +11,7 @@ import { hashSecret, verifySecret } from '../security.js';
 import { machineForToken, machinesOf, registeredAsMachine } from '../workflows/store/machines.js';
 import { registeredMachineForToken } from '../store/registered-machines.js';
 import { checksForInstance } from './checks-store.js';
-import { ensureWebsocket } from '../ws/plugin.js';
+import { ensureWebsocket, releaseUpgrade } from '../ws/plugin.js';
 import { timestamp } from '../../shared/time.js';
 import { publicKeyOf } from '../../shared/monitoring/signing.js';
 import {
@@ -125,7 +125,7 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
       summary: 'Watcher channel: websocket upgrade with Authorization: Basic <watcher username:password>',
       response: { 426: Type.Object({ message: Type.String() }), ...errors(401, 429) },
     },
-    onRequest: async (req) => {
+    onRequest: async (req, reply) => {
       const creds = basic(req);
       if (!creds) throw unauthorized('Watcher credentials required: send Authorization: Basic');
       limits().check(req.ip);
@@ -140,10 +140,12 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
         throw unauthorized('Invalid Watcher credentials');
       }
       req.watcher = row;
+      req.upgradeResponse = reply.raw;
       app.socketCap.authenticated(req.socket);
     },
     handler: async (_req, reply) => reply.code(426).send({ message: 'This endpoint only accepts websocket upgrades' }),
     wsHandler: (socket, req) => {
+      releaseUpgrade(socket, req.upgradeResponse);
       if (req.watcher) hub.accept(socket, req.watcher);
       else socket.terminate();
     },

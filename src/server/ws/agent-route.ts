@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ServerResponse } from 'node:http';
 import { AGENT_PATH } from '../../shared/protocol.js';
 import { unauthorized } from '../errors.js';
 import { errors } from '../schemas/common.js';
@@ -13,8 +12,6 @@ import { ensureWebsocket, releaseUpgrade } from './plugin.js';
 declare module 'fastify' {
   interface FastifyRequest {
     agentMachine?: Machine;
-    /** The upgrade's response, released once the agent's websocket is open (plugin.ts). */
-    agentUpgrade?: ServerResponse;
   }
 }
 
@@ -50,13 +47,13 @@ export async function agentRoute(app: FastifyInstance, db: Db, hub: AgentHub): P
         throw unauthorized('Invalid machine token');
       }
       req.agentMachine = machine;
-      req.agentUpgrade = reply.raw;
+      req.upgradeResponse = reply.raw;
       app.socketCap.authenticated(req.socket);
     },
     handler: async (_req, reply) =>
       reply.code(426).send({ message: 'This endpoint only accepts websocket upgrades', code: 'upgrade_required' }),
     wsHandler: (socket, req) => {
-      if (req.agentUpgrade) releaseUpgrade(socket, req.agentUpgrade);
+      releaseUpgrade(socket, req.upgradeResponse);
       if (req.agentMachine) hub.accept(socket, req.agentMachine);
       else socket.terminate();
     },

@@ -79,7 +79,6 @@ export class AgentSession {
     readonly id: number,
   ) {
     this.machine = sessionMachine(machine);
-    socket.on('error', () => undefined);
     socket.on('pong', () => (this.awaitingPong = false));
     socket.on('message', (data, isBinary) => this.enqueue(data, isBinary));
     socket.on('close', () => {

@@ -2,6 +2,13 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** A long-lived websocket route's upgrade response, kept by its onRequest for {@link releaseUpgrade}. */
+    upgradeResponse?: ServerResponse;
+  }
+}
 import { MAX_FRAME_BYTES } from '../../shared/protocol.js';
 
 /**
@@ -28,10 +35,14 @@ export async function ensureWebsocket(app: FastifyInstance): Promise<void> {
  * assigns a ServerResponse to the TLS socket to route the upgrade through fastify (the socket keeps
  * it, and through it the IncomingMessage, fastify's Request and Reply, their headers and log
  * child), and its `error` listener on the websocket closes over the Request and Reply. `res` is the
- * route's `reply.raw`. The caller attaches its own `error` listener (ws closes the socket on errors
- * by itself).
+ * route's `reply.raw` (kept in `req.upgradeResponse` by its onRequest). Errors are then ignored: ws
+ * closes the socket on an error by itself, and the session sees the close.
  */
-export function releaseUpgrade(socket: WebSocket, res: ServerResponse): void {
-  if (res.socket) res.detachSocket(res.socket);
+export function releaseUpgrade(socket: WebSocket, res: ServerResponse | undefined): void {
+  if (res?.socket) res.detachSocket(res.socket);
   socket.removeAllListeners('error');
+  socket.on('error', ignore);
 }
+
+/** The one `error` listener of a released websocket (no closure per connection). */
+const ignore = (): void => undefined;
