@@ -23,6 +23,21 @@ const CAMPAIGNS: Record<string, Nemesis> = {
   terminate: terminateBackends(2000),
 };
 
+/** Problems counted by kind: ids, names and step numbers taken out, one example of each kind kept. */
+function kinds(problems: string[]): Record<string, { count: number; example: string }> {
+  const out: Record<string, { count: number; example: string }> = {};
+  for (const p of problems) {
+    const kind = p
+      .replace(/[0-9a-f]{8}-[0-9a-f-]{27}(\.\d+)?/g, '<id>')
+      .replace(/\b[a-z]+-\d{4}(-eb-\w+-\d+)?/g, '<name>')
+      .replace(/\bi-\w+/g, '<instance>')
+      .replace(/\d+/g, 'N');
+    out[kind] ??= { count: 0, example: p };
+    out[kind].count++;
+  }
+  return out;
+}
+
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(CAMPAIGNS);
 let failed = false;
 for (const name of chosen) {
@@ -52,7 +67,7 @@ for (const name of chosen) {
       at: new Date().toISOString(),
       ...result,
       serverErrors: result.serverErrors.length,
-      check: { ...result.check, problems: result.check.problems.slice(0, 50) },
+      check: { ...result.check, problems: result.check.problems.length, problemKinds: kinds(result.check.problems) },
     })}\n`,
   );
 }
