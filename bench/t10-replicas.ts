@@ -12,7 +12,7 @@
 import { runCampaign } from './lib/campaign.js';
 import { machineInfo, round } from './lib/ratio.js';
 
-const DEPLOYS = Number(process.env.T10_DEPLOYS ?? 100);
+const DEPLOYS = Number(process.env.T10_DEPLOYS ?? 300);
 const rates: Record<string, number> = {};
 const problems: string[] = [];
 for (const replicas of [1, 2, 3]) {
