@@ -1,7 +1,7 @@
 /**
  * T10 replicas (issue 13): deploy throughput with 1, 2 and 3 control-plane replicas on one
  * throwaway PostgreSQL cluster, each measured the same way in the same run: T10_DEPLOYS deploys
- * (default 100) of a three-script box on as many registered machines (simulated agents in this
+ * (default 300) of a three-script box on as many registered machines (simulated agents in this
  * process speaking the real protocol, bench/lib/simulated-agents.ts: the control plane is measured,
  * not script processes), all requests at once (20 in flight), from the first request until
  * every workflow has ended; every outcome is then checked by the ledger checker. Prints ONE JSON
@@ -12,7 +12,7 @@
 import { runCampaign } from './lib/campaign.js';
 import { machineInfo, round } from './lib/ratio.js';
 
-const DEPLOYS = Number(process.env.T10_DEPLOYS ?? 100);
+const DEPLOYS = Number(process.env.T10_DEPLOYS ?? 300);
 const rates: Record<string, number> = {};
 const problems: string[] = [];
 for (const replicas of [1, 2, 3]) {

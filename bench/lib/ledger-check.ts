@@ -5,7 +5,8 @@
  *
  * - NL-1: every deploy answered 202 has its instance; every workflow of it ended; none is left open.
  * - NL-2: a deploy whose answer was lost (`info`) created at most one instance (looked up by its
- *   unique name, the business key); a deploy the server refused created none.
+ *   unique name, the business key); a deploy the server refused created none, and no refusal
+ *   was a 500 (F3: a store outage is answered 503 with Retry-After).
  * - Exact results: every accepted deploy ended `done`; its workflow has exactly one `ok` step
  *   result per step of its plan; every script execution stored `success`, exit code 0.
  * - NL-3: every script execution ran exactly once on the agents (`runs`: execution id → how many
@@ -58,6 +59,10 @@ export async function checkDeploys(db: Db, ledger: Ledger, runs: Map<string, num
   const execOf = new Map<string, typeof executions>();
   for (const e of executions) execOf.set(e.workflow_id, [...(execOf.get(e.workflow_id) ?? []), e]);
 
+  // F3: while the store is out of reach the API answers 503 with Retry-After, never 500.
+  for (const r of ledger.records)
+    if (r.op === 'deploy' && r.type === 'fail' && r.error?.startsWith('500 '))
+      problems.push(`deploy ${r.key} answered ${r.error}`);
   for (const w of workflows) if (!TERMINAL.has(w.state)) problems.push(`NL-1: workflow ${w.id} still ${w.state}`);
 
   for (const [key, outcome] of ledger.outcomes('deploy')) {
