@@ -73,7 +73,8 @@ async function main() {
   // undici parses HTTP with a WebAssembly module. Left to itself V8 re-compiles it with its optimising
   // tier in background threads, and a finished command cannot exit until that is done (about 100 ms
   // per run); the baseline compiler is plenty for a short command. Long-running ones keep the default.
-  if (argv[0] !== 'server' && argv[0] !== 'agent') require('node:v8').setFlagsFromString('--liftoff-only');
+  const shortCommand = argv[0] !== 'server' && argv[0] !== 'agent';
+  if (shortCommand) require('node:v8').setFlagsFromString('--liftoff-only');
   const fastPaths = !process.env.EBCLI_NO_FAST_PATH;
   const index = fastPaths ? commandIndex() : undefined;
   // Help and unknown commands are printed by oclif's own Help class without oclif's Config (T3).
@@ -87,8 +88,9 @@ async function main() {
   const command = named && named.plugin === pjson.name ? commandBundle(named.command) : undefined;
   if (command) {
     const code = await command.run(named.argv, { root, id: named.command, userAgent, pjson });
-    // The first run of a command leaves a code cache with what it compiled (src/cli/bundle-loader.ts).
-    command.trained();
+    // The first run of a command leaves a code cache with what it compiled (src/cli/bundle-loader.ts),
+    // under the flags short commands run with (the build's caches are made under them too).
+    if (shortCommand) command.trained();
     if (code !== undefined) return exitAfterFlush(code);
   }
   // oclif's `execute` without its `flush` (not awaited, and failing after 10 s with a slow reader):
