@@ -23,6 +23,7 @@ import type { SecureContext } from 'node:tls';
 import type { AgentLogger } from './logger.js';
 import { HostMachine } from './host-machine.js';
 import { trustedContext } from '../shared/tls-trust.js';
+import type { HostAgentReply, HostAgentRequest } from '../shared/host-agent-control.js';
 
 export interface HostAgentOptions {
   controlPath: string;
@@ -33,18 +34,8 @@ export interface HostAgentOptions {
   log: AgentLogger;
 }
 
-export type ControlRequest =
-  | {
-      op: 'start';
-      name: string;
-      url: string;
-      pingIntervalMs: number;
-      reconnectBaseMs: number;
-      reconnectCapMs: number;
-    }
-  | { op: 'stop'; name: string }
-  | { op: 'ping' };
-export type ControlReply = { ok: true; pid?: number; machines?: number } | { ok: false; error: string };
+type ControlRequest = HostAgentRequest;
+type ControlReply = HostAgentReply;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const MAX_REQUEST = 64 * 1024;

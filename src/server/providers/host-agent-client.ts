@@ -23,24 +23,7 @@ import { processAlive } from '../../shared/process.js';
 import { HOST_AGENT_FILE, installAgentProgram } from './agent-bundle.js';
 import { coverRoot, hostSandboxCommand, type IsolationMode, type MachineUser } from './machine-sandbox.js';
 import { commandLine } from './process-group.js';
-
-export type HostAgentRequest =
-  | {
-      op: 'start';
-      name: string;
-      url: string;
-      pingIntervalMs: number;
-      reconnectBaseMs: number;
-      reconnectCapMs: number;
-    }
-  | { op: 'stop'; name: string }
-  | { op: 'ping' };
-export interface HostAgentReply {
-  ok: boolean;
-  pid?: number;
-  machines?: number;
-  error?: string;
-}
+import type { HostAgentReply, HostAgentRequest } from '../../shared/host-agent-control.js';
 
 const START_TIMEOUT_MS = 15_000;
 const REQUEST_TIMEOUT_MS = 60_000;
