@@ -8,12 +8,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { freePort } from '../../src/server/providers/free-port.js';
 import { dataFiles } from '../../src/shared/paths.js';
+import { haproxyConfig } from './haproxy-config.js';
 import { startTestCluster, type TestCluster } from '../../test/helpers/postgres-cluster.js';
 
 const ENTRY = fileURLToPath(new URL('./replica-process.ts', import.meta.url));
@@ -65,38 +67,6 @@ export interface ClusterOptions {
 }
 
 const HAPROXY = '/usr/sbin/haproxy';
-
-/** The README's HAProxy configuration (test/e2e/replicas-haproxy.test.ts), balancing round robin. */
-function haproxyConfig(listen: number, ports: number[]): string {
-  return [
-    'defaults',
-    '  mode tcp',
-    '  timeout connect 2s',
-    '  timeout client 1h',
-    '  timeout server 1h',
-    '  retries 3',
-    '  option redispatch',
-    'frontend ebcli',
-    `  bind 127.0.0.1:${listen}`,
-    '  default_backend replicas',
-    'backend replicas',
-    '  balance roundrobin',
-    '  default-server check inter 300ms fall 1 rise 2',
-    ...ports.map((port, i) => `  server r${i + 1} 127.0.0.1:${port}`),
-    '',
-  ].join('\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
@@ -195,6 +165,7 @@ export async function startReplicaCluster(opts: ClusterOptions): Promise<Replica
         haproxyConfig(
           listen,
           replicas.map((r) => r.port),
+          { balance: 'roundrobin' },
         ),
       );
       haproxy = spawn(HAPROXY, ['-f', config, '-db'], { stdio: ['ignore', 'ignore', 'ignore'] });

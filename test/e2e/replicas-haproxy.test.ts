@@ -10,11 +10,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haproxyConfig } from '../../bench/lib/haproxy-config.js';
+import { freePort } from '../../src/server/providers/free-port.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { ensureBuilt, runCli, tempHome } from '../cli/helpers.js';
 import { startStandaloneAgent, until, type StandaloneAgent } from '../helpers/standalone-agent.js';
@@ -32,43 +33,6 @@ let haproxyLog = '';
 let agent: StandaloneAgent | undefined;
 let env: Record<string, string>;
 let lb: Api & { url: string };
-
-/** The HAProxy configuration the README shows, for replicas on the given ports. */
-function haproxyConfig(listen: number, replicas: number[]): string {
-  return [
-    'global',
-    '  log stderr format raw local0 info',
-    'defaults',
-    '  log global',
-    '  option tcplog',
-    '  mode tcp',
-    '  timeout connect 2s',
-    '  timeout client 1h',
-    '  timeout server 1h',
-    // A connection to a replica that just died (before a check marks it down) is retried on another.
-    '  retries 3',
-    '  option redispatch',
-    'frontend ebcli',
-    `  bind 127.0.0.1:${listen}`,
-    '  default_backend replicas',
-    'backend replicas',
-    '  balance first',
-    '  default-server check inter 300ms fall 1 rise 2',
-    ...replicas.map((port, i) => `  server r${i + 1} 127.0.0.1:${port}`),
-    '',
-  ].join('\n');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** API calls through HAProxy, one connection each (a kept-alive one would die with its replica). */
 function api(url: string, ca: string, token: string): Api & { url: string } {
@@ -126,7 +90,7 @@ beforeAll(async () => {
   for (const f of ['caCert', 'caKey'] as const) copyFileSync(dataFiles(dirs.a)[f], dataFiles(dirs.b)[f]);
   const portB = await startReplica('b');
   const listen = await freePort();
-  writeFileSync(join(root, 'haproxy.cfg'), haproxyConfig(listen, [portA, portB]));
+  writeFileSync(join(root, 'haproxy.cfg'), haproxyConfig(listen, [portA, portB], { balance: 'first', log: true }));
   haproxy = spawn(HAPROXY, ['-f', join(root, 'haproxy.cfg'), '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
   haproxy.stderr!.on('data', (d) => (haproxyLog += d));
   const ca = readFileSync(dataFiles(dirs.a).caCert, 'utf8');
