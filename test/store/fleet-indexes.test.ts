@@ -11,16 +11,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrateToLatest } from '../../src/server/store/migrations.js';
-import { initial } from '../../src/server/store/migrations/0001-initial.js';
-import { events } from '../../src/server/store/migrations/0002-events.js';
-import { workflows } from '../../src/server/store/migrations/0003-workflows.js';
-import { reconfigure } from '../../src/server/store/migrations/0004-reconfigure.js';
-import { activityCodes } from '../../src/server/store/migrations/0005-activity-codes.js';
-import { consoleSessions } from '../../src/server/store/migrations/0006-console-sessions.js';
-import { registeredMachines } from '../../src/server/store/migrations/0007-registered-machines.js';
-import { monitoring } from '../../src/server/store/migrations/0008-monitoring.js';
-import { sshInstalls } from '../../src/server/store/migrations/0009-ssh-installs.js';
+import { MIGRATIONS, migrateToLatest } from '../../src/server/store/migrations.js';
 import { bindingWatchers, getInstance, updateInstance, type InstanceDoc } from '../../src/server/store/instances.js';
 import { postgresPool } from '../../src/server/store/postgres.js';
 import type { Database } from '../../src/server/store/schema.js';
@@ -33,17 +24,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const before0010: Record<string, Migration> = {
-  '0001_initial': initial,
-  '0002_events': events,
-  '0003_workflows': workflows,
-  '0004_reconfigure': reconfigure,
-  '0005_activity_codes': activityCodes,
-  '0006_console_sessions': consoleSessions,
-  '0007_registered_machines': registeredMachines,
-  '0008_monitoring': monitoring,
-  '0009_ssh_installs': sshInstalls,
-};
+const before0010: Record<string, Migration> = Object.fromEntries(
+  Object.entries(MIGRATIONS).filter(([name]) => name < '0010'),
+);
 
 async function openUnmigrated(): Promise<Kysely<Database>> {
   const file = join(dir, 'store.db');

@@ -14,7 +14,7 @@ import { fleetIndexes } from './migrations/0010-fleet-indexes.js';
  * Versioned migrations, applied in name order on every start. Never edit a released
  * migration: add a new one. The same definitions run on SQLite and PostgreSQL.
  */
-const migrations: Record<string, Migration> = {
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_events': events,
   '0003_workflows': workflows,
@@ -29,7 +29,7 @@ const migrations: Record<string, Migration> = {
 
 class StaticProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations;
+    return { ...MIGRATIONS };
   }
 }
 
