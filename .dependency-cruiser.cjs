@@ -4,7 +4,7 @@
  *   watcher → shared.
  * A layer may use the layers below it in its chain (commands may call the client directly).
  * Three process hosts are the only other arrows: `ebcli server start --foreground` runs the server
- * (commands/server/start.ts → server/start.ts, and public-url.ts for its flags) and `ebcli agent` runs an agent
+ * (commands/server/start.ts → server/start.ts, and http/public-url.ts for its flags) and `ebcli agent` runs an agent
  * (commands/agent.ts → agent/agent-process.ts), `ebcli server migrate` copies a store
  * (commands/server/migrate.ts → server/store/copy.ts, postgres.ts). Process entry points (agent/entry/) are leaves:
  * nothing imports them. No import cycles anywhere.
@@ -20,7 +20,7 @@ const layer = (name, allowed) => ({
 
 /** The two commands that host a process of another layer, and the one module each may import there. */
 const HOSTS = [
-  { from: '^src/commands/server/start\\.ts$', to: '^src/server/(start|public-url)\\.ts$' },
+  { from: '^src/commands/server/start\\.ts$', to: '^src/server/(start|http/public-url)\\.ts$' },
   { from: '^src/commands/agent\\.ts$', to: '^src/agent/agent-process\\.ts$' },
   // `ebcli server migrate` copies an embedded store into PostgreSQL itself: it works on the store.
   { from: '^src/commands/server/migrate\\.ts$', to: '^src/server/store/(copy|postgres)\\.ts$' },

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../src/server/start.js';
-import { insertInstance } from '../src/server/store/instances.js';
+import { insertInstance } from '../src/server/instances/store.js';
 import { dataFiles } from '../src/shared/paths.js';
 import { benchInstanceDoc, timedRun } from './lib/fixtures.js';
 import { ratioLine } from './lib/ratio.js';

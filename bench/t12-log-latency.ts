@@ -111,7 +111,7 @@ async function systemServer(): Promise<void> {
 }
 
 async function relayServer(): Promise<void> {
-  const { ensureTls } = await import('../src/server/tls.js');
+  const { ensureTls } = await import('../src/server/tls/tls.js');
   const dir = mkdtempSync(join(tmpdir(), 'ebcli-t12-relay-'));
   const tls = await ensureTls(dir);
   const https = createServer({ key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' });

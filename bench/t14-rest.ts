@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { startServer } from '../src/server/start.js';
-import { insertInstance } from '../src/server/store/instances.js';
+import { insertInstance } from '../src/server/instances/store.js';
 import { dataFiles } from '../src/shared/paths.js';
 import { benchInstanceDoc } from './lib/fixtures.js';
 import { machineInfo, quantile, round } from './lib/ratio.js';

@@ -12,7 +12,7 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../src/server/start.js';
 import { ADMIN_EMAIL } from '../src/server/bootstrap.js';
 import { appendEvents } from '../src/server/events/log.js';
-import { getInstance, insertInstance, updateInstance } from '../src/server/store/instances.js';
+import { getInstance, insertInstance, updateInstance } from '../src/server/instances/store.js';
 import { benchInstanceDoc } from './lib/fixtures.js';
 import { stateEvent } from '../src/server/workflows/instance-doc.js';
 import { dataFiles } from '../src/shared/paths.js';

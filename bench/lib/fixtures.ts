@@ -1,6 +1,6 @@
 /** What several benches share: a stored instance document, and one timed CLI run. */
 import { spawn } from 'node:child_process';
-import type { InstanceDoc } from '../../src/server/store/instances.js';
+import type { InstanceDoc } from '../../src/server/instances/store.js';
 import { newInstanceId } from '../../src/shared/ids.js';
 import { timestamp } from '../../src/shared/time.js';
 

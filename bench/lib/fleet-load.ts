@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { startChildServer, type ChildServer } from '../../test/e2e/remote-server.js';
 import type { Db } from '../../src/server/store/db.js';
 import { dropTestDatabase, openServerStore } from '../../test/helpers/store.js';
-import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { insertInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 import { KEEPALIVE_CHECK } from '../../src/server/monitoring/watcher-hub.js';
 import { newInstanceId } from '../../src/shared/ids.js';

@@ -1,4 +1,4 @@
-/** What the path parameters of the CAM routes name (src/server/schemas/*Params). */
+/** What the path parameters of the CAM routes name (the *Params schemas of each src/server/<domain>/schemas.ts). */
 const PATH_PARAMS: Record<string, string> = {
   inst: 'instance id',
   id: 'id',

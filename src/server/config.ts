@@ -1,5 +1,5 @@
 import { eventTunables, parseDurationMs, type EventTunables } from './events/config.js';
-import { DEFAULT_LISTENER, ENV_LISTENER, listenerFromEnv, type ListenerTunables } from './listener.js';
+import { DEFAULT_LISTENER, ENV_LISTENER, listenerFromEnv, type ListenerTunables } from './http/listener.js';
 import { DEFAULT_TUNABLES, ENV_TUNABLES, tunablesFromEnv, type Tunables } from './workflows/env.js';
 
 /**

@@ -29,7 +29,7 @@ export interface ServerContext {
 
 /**
  * `agent`: the route authenticates a machine token itself, before any websocket upgrade.
- * `session`: the route authenticates the console's session cookie itself (src/server/session).
+ * `session`: the route authenticates the console's session cookie itself (src/server/auth/session).
  */
 export type AuthClass = 'public' | 'user' | 'agent' | 'session';
 

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ensureTls } from '../../src/server/tls.js';
+import { ensureTls } from '../../src/server/tls/tls.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import {
   AGENT_PATH,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { insertInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import { newInstanceId } from '../../src/shared/ids.js';
 import { timestamp } from '../../src/shared/time.js';
 

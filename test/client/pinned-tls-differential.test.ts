@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectPinned, parseCas, pinnedPeerError } from '../../src/client/pinned-tls.js';
-import { ensureTls } from '../../src/server/tls.js';
+import { ensureTls } from '../../src/server/tls/tls.js';
 
 // Differential test of the pinned-CA fast check against OpenSSL: over generated certificates,
 // everything the fast check accepts, Node's TLS with full verification (OpenSSL's path validation

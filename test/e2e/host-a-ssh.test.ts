@@ -15,8 +15,8 @@ import { runCli, serverEnv, tempHome } from '../cli/helpers.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startSshdHost, type SshdHost } from '../helpers/sshd-host.js';
 import { until } from '../helpers/standalone-agent.js';
-import { awaitEnrollment, removeAgentOverSsh } from '../../src/server/ssh/agent-over-ssh.js';
-import { HostKeyRefused, sshRun } from '../../src/server/ssh/session.js';
+import { awaitEnrollment, removeAgentOverSsh } from '../../src/server/machines/ssh/agent-over-ssh.js';
+import { HostKeyRefused, sshRun } from '../../src/server/machines/ssh/session.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { activityTexts, deploy, importExample, settled } from './helpers.js';
 

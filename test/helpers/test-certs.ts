@@ -1,9 +1,9 @@
 /**
  * Throwaway X.509 material for TLS tests (quality.md A5): a private CA and server certificates it
  * signs, with the names and validity a case needs (a wrong host, an expired one). Made by the
- * control plane's own issuer (src/server/tls-issue.ts), so tests use the certificates it makes.
+ * control plane's own issuer (src/server/tls/issue.ts), so tests use the certificates it makes.
  */
-import { createCa, createServerCert } from '../../src/server/tls-issue.js';
+import { createCa, createServerCert } from '../../src/server/tls/issue.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 

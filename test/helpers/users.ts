@@ -1,5 +1,5 @@
 import type { TestServer } from './server.js';
-import { createUser, issueToken } from '../../src/server/store/users.js';
+import { createUser, issueToken } from '../../src/server/workspaces/user-store.js';
 
 /** Creates another user (and personal workspace) directly in the store; returns its token. */
 export async function addUser(t: TestServer, username: string): Promise<string> {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { insertInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import { upsertMachine } from '../../src/server/workflows/store/machines.js';
 import { AGENT_PATH } from '../../src/shared/protocol.js';
 import { newInstanceId } from '../../src/shared/ids.js';

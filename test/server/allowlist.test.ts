@@ -31,7 +31,7 @@ const PUBLIC = [
   'POST /services/agent/enroll',
 ];
 
-/** Console routes that authenticate the session cookie themselves (src/server/session/routes.ts). */
+/** Console routes that authenticate the session cookie themselves (src/server/auth/session/routes.ts). */
 const SESSION_ROUTES = ['GET /services/session', 'DELETE /services/session'];
 
 /**

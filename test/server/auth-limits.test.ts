@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
-import { FailureLimiter, TooManyAttempts } from '../../src/server/auth-limits.js';
+import { FailureLimiter, TooManyAttempts } from '../../src/server/auth/limits.js';
 import { dataFiles } from '../../src/shared/paths.js';
 
 const WINDOW = { windowMs: 60_000 };

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
-import { fileNameProblem } from '../../src/server/blob-urls.js';
+import { fileNameProblem } from '../../src/server/boxes/blob-urls.js';
 
 let t: TestServer;
 let otherToken: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBox, variable } from '../helpers/boxes.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
-import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { insertInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import { timestamp } from '../../src/shared/time.js';
 
 let t: TestServer;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, serverConfig } from '../../src/server/config.js';
-import { DEFAULT_LISTENER } from '../../src/server/listener.js';
+import { DEFAULT_LISTENER } from '../../src/server/http/listener.js';
 import { startServer } from '../../src/server/start.js';
 import { DEFAULT_TUNABLES } from '../../src/server/workflows/env.js';
 

@@ -1,9 +1,9 @@
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentArrayText } from '../../src/server/docs.js';
-import { Document } from '../../src/server/schemas/common.js';
-import { insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { documentArrayText } from '../../src/server/store/docs.js';
+import { Document } from '../../src/server/http/schemas.js';
+import { insertInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import { benchInstanceDoc } from '../../bench/lib/fixtures.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertBox, type BoxDoc, type BoxVariable } from '../../src/server/store/boxes.js';
-import { getInstance, updateInstance } from '../../src/server/store/instances.js';
+import { insertBox, type BoxDoc, type BoxVariable } from '../../src/server/boxes/store.js';
+import { getInstance, updateInstance } from '../../src/server/instances/store.js';
 import { machineName } from '../../src/server/workflows/instance-doc.js';
-import { createUser, issueToken } from '../../src/server/store/users.js';
+import { createUser, issueToken } from '../../src/server/workspaces/user-store.js';
 import { newUuid } from '../../src/shared/ids.js';
 import { formatTimestamp, timestamp } from '../../src/shared/time.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

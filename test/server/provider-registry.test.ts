@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROVIDER_KINDS, providerKind } from '../../src/server/providers/kinds.js';
 import { ProviderRegistry } from '../../src/server/providers/registry.js';
 import { RemoteHostProvider } from '../../src/server/providers/remote-host.js';
-import { PROVIDER_TYPES } from '../../src/server/provider-types.js';
+import { PROVIDER_TYPES } from '../../src/server/providers/provider-types.js';
 import type { AgentChannel } from '../../src/server/workflows/env.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertBox, type BoxDoc } from '../../src/server/store/boxes.js';
-import { getProviderSecrets } from '../../src/server/store/providers.js';
-import { createUser, issueToken } from '../../src/server/store/users.js';
+import { insertBox, type BoxDoc } from '../../src/server/boxes/store.js';
+import { getProviderSecrets } from '../../src/server/providers/store.js';
+import { createUser, issueToken } from '../../src/server/workspaces/user-store.js';
 import { newUuid } from '../../src/shared/ids.js';
 import { timestamp } from '../../src/shared/time.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getInstance, updateInstance } from '../../src/server/store/instances.js';
+import { getInstance, updateInstance } from '../../src/server/instances/store.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { createBox } from '../e2e/helpers.js';
 import { seedInstance } from '../cli/helpers.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, runCli } from '../cli/helpers.js';
-import { loggableUrl } from '../../src/server/request-log.js';
+import { loggableUrl } from '../../src/server/http/request-log.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { processAlive } from '../../src/shared/process.js';
 import { databaseEnv, dropTestDatabase } from '../helpers/store.js';

@@ -1,7 +1,7 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AJV } from '../../src/server/validation.js';
+import { AJV } from '../../src/server/http/validation.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**

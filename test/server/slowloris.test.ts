@@ -8,7 +8,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { DEFAULT_LISTENER, listenerFromEnv } from '../../src/server/listener.js';
+import { DEFAULT_LISTENER, listenerFromEnv } from '../../src/server/http/listener.js';
 
 const CAP = 24;
 let t: TestServer;

@@ -1,12 +1,12 @@
 /**
- * The `SSH` provider's fields (src/server/ssh/provider-fields.ts) through the real routes: lists
+ * The `SSH` provider's fields (src/server/machines/ssh/provider-fields.ts) through the real routes: lists
  * and flags given as JSON or as the strings `--field` sends are stored normalized; bad hosts,
  * fingerprints and keys are 400s that never echo the key; the key is kept apart and never served.
  * (Deploying onto a real sshd is test/e2e/host-a-ssh.test.ts.)
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getProviderSecrets } from '../../src/server/store/providers.js';
+import { getProviderSecrets } from '../../src/server/providers/store.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const SCHEMAS = 'http://elasticbox.net/schemas/';

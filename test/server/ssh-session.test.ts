@@ -1,5 +1,5 @@
 /**
- * The pieces of src/server/ssh/session.ts that need no host: `host[:port]` parsing and the host
+ * The pieces of src/server/machines/ssh/session.ts that need no host: `host[:port]` parsing and the host
  * key fingerprint, checked against what OpenSSH's own ssh-keygen prints for the same key.
  */
 import { execFileSync } from 'node:child_process';
@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fingerprintOf, parseHost } from '../../src/server/ssh/session.js';
-import { hostKey } from '../../src/server/ssh/provider-fields.js';
+import { fingerprintOf, parseHost } from '../../src/server/machines/ssh/session.js';
+import { hostKey } from '../../src/server/machines/ssh/provider-fields.js';
 
 describe('ssh session helpers', () => {
   it('parses host[:port], IPv6 in brackets, port 22 by default', () => {

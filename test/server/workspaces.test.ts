@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { addUser } from '../helpers/users.js';
-import { insertBox } from '../../src/server/store/boxes.js';
+import { insertBox } from '../../src/server/boxes/store.js';
 import { timestamp } from '../../src/shared/time.js';
 
 let t: TestServer;

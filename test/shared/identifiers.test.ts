@@ -3,8 +3,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { checkVariables } from '../../src/client/box-folder/variables.js';
 import { isIdentifier, isScope, USERNAME } from '../../src/shared/identifiers.js';
 import { Scope, VariableName } from '../../src/shared/protocol.js';
-import { Variable } from '../../src/server/schemas/boxes.js';
-import { USERNAME as STORE_USERNAME } from '../../src/server/store/users.js';
+import { Variable } from '../../src/server/boxes/schemas.js';
+import { USERNAME as STORE_USERNAME } from '../../src/server/workspaces/user-store.js';
 
 // The box folder checker (client), the server's box schema and the agent protocol used to hold
 // three different identifier rules (the protocol allowed '-' and 128 characters); they hold one now.

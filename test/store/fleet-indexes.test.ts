@@ -12,7 +12,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrateToLatest } from '../../src/server/store/migrations.js';
-import { bindingWatchers, getInstance, updateInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { bindingWatchers, getInstance, updateInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import { postgresPool } from '../../src/server/store/postgres.js';
 import type { Database } from '../../src/server/store/schema.js';
 import { benchInstanceDoc } from '../../bench/lib/fixtures.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/server/store/db.js';
-import { getInstance, insertInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { getInstance, insertInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import { mutateInstance } from '../../src/server/workflows/instance-doc.js';
 import { newInstanceId } from '../../src/shared/ids.js';
 import { timestamp } from '../../src/shared/time.js';

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import type { Transaction } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendEvents, type NewEvent } from '../../src/server/events/log.js';
-import type { BoxDoc } from '../../src/server/store/boxes.js';
+import type { BoxDoc } from '../../src/server/boxes/store.js';
 import type { Db } from '../../src/server/store/db.js';
 import { openTestStore } from '../helpers/store.js';
 import type { Database } from '../../src/server/store/schema.js';
-import { getInstance, insertInstance, updateInstance, type InstanceDoc } from '../../src/server/store/instances.js';
+import { getInstance, insertInstance, updateInstance, type InstanceDoc } from '../../src/server/instances/store.js';
 import {
   dispatchPending,
   membershipChanged,

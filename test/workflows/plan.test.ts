@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BoxDoc } from '../../src/server/store/boxes.js';
-import { treeFromStack } from '../../src/server/variable-overrides.js';
+import type { BoxDoc } from '../../src/server/boxes/store.js';
+import { treeFromStack } from '../../src/server/instances/variable-overrides.js';
 import { buildPlan, phaseScripts, planNode, wrapWithAdmins, type PlanNode } from '../../src/server/workflows/plan.js';
 import type { Phase, StepSpec } from '../../src/server/workflows/types.js';
 

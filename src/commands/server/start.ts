@@ -57,7 +57,7 @@ export default class ServerStart extends BaseCommand<typeof ServerStart> {
   async run(): Promise<ServerStartResult> {
     // Resolved once, here: the detached server, its state files and its agents see the absolute path.
     const dataDir = resolve(this.flags['data-dir'] ?? defaultDataDir());
-    const { parseListen, checkPublicUrl } = await import('../../server/public-url.js');
+    const { parseListen, checkPublicUrl } = await import('../../server/http/public-url.js');
     let listen: { host?: string; port?: number } = {};
     try {
       if (this.flags.listen) listen = parseListen(this.flags.listen);

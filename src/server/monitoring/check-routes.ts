@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { assertCanRead, assertCanWrite, memberWorkspaces, userOf } from '../access.js';
+import { assertCanRead, assertCanWrite, memberWorkspaces, userOf } from '../auth/access.js';
 import type { AuthUser, ServerContext } from '../context.js';
-import { schemaUrl } from '../docs.js';
-import { badRequest, conflict, notFound } from '../errors.js';
-import { errors } from '../schemas/common.js';
+import { schemaUrl } from '../store/docs.js';
+import { badRequest, conflict, notFound } from '../http/errors.js';
+import { errors } from '../http/schemas.js';
 import type { Db } from '../store/db.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';

@@ -3,9 +3,9 @@ import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { createHash } from 'node:crypto';
 import type { BoxCheckSpec, CheckDoc } from '../../shared/monitoring/checks.js';
-import { schemaUrl } from '../docs.js';
-import type { BoxDoc } from '../store/boxes.js';
-import type { InstanceDoc } from '../store/instances.js';
+import { schemaUrl } from '../store/docs.js';
+import type { BoxDoc } from '../boxes/store.js';
+import type { InstanceDoc } from '../instances/store.js';
 
 type Conn = Db | Transaction<Database>;
 

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { assertCanRead, assertCanWrite, memberWorkspaces, userOf } from '../access.js';
+import { assertCanRead, assertCanWrite, memberWorkspaces, userOf } from '../auth/access.js';
 import type { ServerContext } from '../context.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, notFound } from '../http/errors.js';
 import { parseDurationMs } from '../events/config.js';
-import { readableInstance } from '../resource-access.js';
-import { errors } from '../schemas/common.js';
+import { readableInstance } from '../auth/resource-access.js';
+import { errors } from '../http/schemas.js';
 import { machinesOf } from '../workflows/store/machines.js';
 import { formatTimestamp } from '../../shared/time.js';
 import { statusByName } from '../../shared/monitoring/status.js';

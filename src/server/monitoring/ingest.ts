@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendEvents, type EventBus, type NewEvent } from '../events/log.js';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
-import type { InstanceDoc } from '../store/instances.js';
+import type { InstanceDoc } from '../instances/store.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import { DEFAULT_FLAP } from '../../shared/monitoring/flapping.js';

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { EventBus } from '../events/log.js';
 import type { Db } from '../store/db.js';
-import { getInstance } from '../store/instances.js';
+import { getInstance } from '../instances/store.js';
 import { publicKeyOf } from '../../shared/monitoring/signing.js';
 import type { CheckDoc } from '../../shared/monitoring/checks.js';
 import type { MonitoringTunables } from './config.js';

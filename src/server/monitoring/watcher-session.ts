@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { KeyObject } from 'node:crypto';
 import { appendEvents } from '../events/log.js';
-import { getInstance } from '../store/instances.js';
+import { getInstance } from '../instances/store.js';
 import { seal, SequenceGuard, verifySignature, type Envelope, type Refusal } from '../../shared/monitoring/signing.js';
 import {
   checkHello,
@@ -14,7 +14,7 @@ import { checksForInstance, checkTargets } from './checks-store.js';
 import { ingestResult } from './ingest.js';
 import type { WatchersTable } from './tables.js';
 import { servingOf, type Serving } from './watcher-store.js';
-import { REGISTERED_MACHINE_ID } from '../store/registered-machines.js';
+import { REGISTERED_MACHINE_ID } from '../machines/registered-store.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { EventBus } from '../events/log.js';
 import type { Db } from '../store/db.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { getRegisteredMachine, REGISTERED_MACHINE_ID } from '../store/registered-machines.js';
+import { getRegisteredMachine, REGISTERED_MACHINE_ID } from '../machines/registered-store.js';
 import { getMachine } from '../workflows/store/machines.js';
 import type { WatchersTable } from './tables.js';
 

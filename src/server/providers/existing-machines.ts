@@ -8,7 +8,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
-import { getInstance } from '../store/instances.js';
+import { getInstance } from '../instances/store.js';
 import type { AgentChannel } from '../workflows/env.js';
 import { CloseCode } from '../../shared/protocol.js';
 import { timestamp } from '../../shared/time.js';

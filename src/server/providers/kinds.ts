@@ -1,5 +1,5 @@
 import { LOCAL_PROVIDER_TYPE } from '../bootstrap.js';
-import { EXISTING_MACHINES_TYPE, SSH_PROVIDER_TYPE } from '../provider-types.js';
+import { EXISTING_MACHINES_TYPE, SSH_PROVIDER_TYPE } from './provider-types.js';
 import type { Db } from '../store/db.js';
 import type { AgentChannel } from '../workflows/env.js';
 import { ExistingMachinesProvider } from './existing-machines.js';

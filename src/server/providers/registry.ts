@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { getProvider } from '../store/providers.js';
+import { getProvider } from './store.js';
 import type { AgentChannel } from '../workflows/env.js';
 import { providerKind, type ProviderDeps } from './kinds.js';
 import type { LocalProviderOptions } from './local.js';

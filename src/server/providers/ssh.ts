@@ -8,13 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Db } from '../store/db.js';
-import { getInstance } from '../store/instances.js';
-import { getProvider, getProviderSecrets, updateProvider } from '../store/providers.js';
-import { machineOfEnrollment, mintEnrollmentToken, removeRegisteredMachine } from '../store/registered-machines.js';
-import { deleteSshInstall, getSshInstall, setSshEnrollment, takeSshHost } from '../store/ssh-installs.js';
-import { awaitEnrollment, installAgentOverSsh, removeAgentOverSsh } from '../ssh/agent-over-ssh.js';
-import { sshSettings, type SshSettings } from '../ssh/provider-fields.js';
-import { parseHost, type SshTarget } from '../ssh/session.js';
+import { getInstance } from '../instances/store.js';
+import { getProvider, getProviderSecrets, updateProvider } from './store.js';
+import { machineOfEnrollment, mintEnrollmentToken, removeRegisteredMachine } from '../machines/registered-store.js';
+import { deleteSshInstall, getSshInstall, setSshEnrollment, takeSshHost } from '../machines/ssh-installs-store.js';
+import { awaitEnrollment, installAgentOverSsh, removeAgentOverSsh } from '../machines/ssh/agent-over-ssh.js';
+import { sshSettings, type SshSettings } from '../machines/ssh/provider-fields.js';
+import { parseHost, type SshTarget } from '../machines/ssh/session.js';
 import { providerIdOf } from '../workflows/instance-doc.js';
 import type { AgentChannel } from '../workflows/env.js';
 import { dataFiles } from '../../shared/paths.js';

@@ -83,7 +83,7 @@ export interface InstancesTable {
   provider_id: string | null;
   state: string;
   doc: string;
-  /** 1: reconfigured when its bindings' membership changes (migration 0010; kept by store/instances.ts). */
+  /** 1: reconfigured when its bindings' membership changes (migration 0010; kept by instances/store.ts). */
   binding_watch: Generated<number>;
   created: string;
   updated: string;

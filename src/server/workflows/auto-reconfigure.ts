@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
-import { bindingWatchers, getInstance, type InstanceDoc } from '../store/instances.js';
+import { bindingWatchers, getInstance, type InstanceDoc } from '../instances/store.js';
 import type { Database } from '../store/schema.js';
 import { timestamp } from '../../shared/time.js';
 import { announceWorkflow } from './announce.js';

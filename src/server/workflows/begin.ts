@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
-import { conflict } from '../errors.js';
+import { conflict } from '../http/errors.js';
 import type { Database } from '../store/schema.js';
-import { updateInstance, type InstanceDoc } from '../store/instances.js';
+import { updateInstance, type InstanceDoc } from '../instances/store.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import { machineName, stateEvent } from './instance-doc.js';

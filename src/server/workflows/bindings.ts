@@ -1,9 +1,9 @@
-import { parseDoc } from '../docs.js';
-import { getBox, type BoxDoc } from '../store/boxes.js';
+import { parseDoc } from '../store/docs.js';
+import { getBox, type BoxDoc } from '../boxes/store.js';
 import type { Db } from '../store/db.js';
-import type { InstanceDoc } from '../store/instances.js';
-import type { InstanceVariable } from '../variable-overrides.js';
-import { treeFromStack } from '../variable-overrides.js';
+import type { InstanceDoc } from '../instances/store.js';
+import type { InstanceVariable } from '../instances/variable-overrides.js';
+import { treeFromStack } from '../instances/variable-overrides.js';
 import { machinesOf, type MachineAddress } from './store/machines.js';
 import { openWorkflowOf } from './store/workflows.js';
 import { conditionOf } from './transitions.js';

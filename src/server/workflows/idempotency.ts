@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Transaction } from 'kysely';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, badRequest, conflict } from '../errors.js';
+import { HttpError, badRequest, conflict } from '../http/errors.js';
 import type { Db } from '../store/db.js';
 import type { Database } from '../store/schema.js';
 import { parseTimestamp, timestamp } from '../../shared/time.js';

@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { NewEvent } from '../events/log.js';
 import type { Database } from '../store/schema.js';
-import { getInstanceForUpdate, updateInstance, type InstanceDoc } from '../store/instances.js';
-import type { InstanceVariable } from '../variable-overrides.js';
+import { getInstanceForUpdate, updateInstance, type InstanceDoc } from '../instances/store.js';
+import type { InstanceVariable } from '../instances/variable-overrides.js';
 import { slugify } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 

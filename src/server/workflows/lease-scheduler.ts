@@ -1,6 +1,6 @@
-import { parseDoc } from '../docs.js';
-import type { InstanceLease } from '../deploy-request.js';
-import { getInstanceForUpdate, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { parseDoc } from '../store/docs.js';
+import type { InstanceLease } from '../instances/deploy-request.js';
+import { getInstanceForUpdate, updateInstance, type InstanceDoc } from '../instances/store.js';
 import { parseTimestamp } from '../../shared/time.js';
 import { beginOperation } from './begin.js';
 import type { EngineEnv } from './env.js';

@@ -1,7 +1,7 @@
-import { parseDoc } from '../docs.js';
+import { parseDoc } from '../store/docs.js';
 import type { NewEvent } from '../events/log.js';
 import { appendEvents } from '../events/log.js';
-import { getInstance, type InstanceDoc } from '../store/instances.js';
+import { getInstance, type InstanceDoc } from '../instances/store.js';
 import { announceWorkflow } from './announce.js';
 import { requestReconfigure, type Requested } from './auto-reconfigure.js';
 import { storedRefs } from './bindings.js';

@@ -1,5 +1,5 @@
-import type { BoxNode } from '../box-stack.js';
-import type { BoxDoc } from '../store/boxes.js';
+import type { BoxNode } from '../boxes/stack.js';
+import type { BoxDoc } from '../boxes/store.js';
 import { AFTER_CHILDREN, BEFORE_CHILDREN } from '../../shared/instance-change.js';
 import type { Operation, Phase, ScriptStep, StepSpec } from './types.js';
 

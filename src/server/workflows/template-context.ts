@@ -1,7 +1,7 @@
-import type { BoxNode } from '../box-stack.js';
+import type { BoxNode } from '../boxes/stack.js';
 import type { Db } from '../store/db.js';
-import type { InstanceDoc } from '../store/instances.js';
-import type { InstanceVariable } from '../variable-overrides.js';
+import type { InstanceDoc } from '../instances/store.js';
+import type { InstanceVariable } from '../instances/variable-overrides.js';
 import { exposedInstance, type BindingRef } from './bindings.js';
 import { serviceOf } from './instance-doc.js';
 import type { Machine } from './store/machines.js';

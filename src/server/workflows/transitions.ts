@@ -1,5 +1,5 @@
-import { conflict } from '../errors.js';
-import type { InstanceDoc } from '../store/instances.js';
+import { conflict } from '../http/errors.js';
+import type { InstanceDoc } from '../instances/store.js';
 import type { Operation } from './types.js';
 
 /** How a CLI reads an instance (cam-api.md §3.4): from its state and last operation event. */

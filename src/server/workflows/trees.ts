@@ -1,9 +1,9 @@
-import { boxTree, type BoxNode } from '../box-stack.js';
-import { badRequest } from '../errors.js';
-import type { BoxDoc } from '../store/boxes.js';
+import { boxTree, type BoxNode } from '../boxes/stack.js';
+import { badRequest } from '../http/errors.js';
+import type { BoxDoc } from '../boxes/store.js';
 import type { Db } from '../store/db.js';
-import type { InstanceDoc } from '../store/instances.js';
-import { treeFromStack } from '../variable-overrides.js';
+import type { InstanceDoc } from '../instances/store.js';
+import { treeFromStack } from '../instances/variable-overrides.js';
 import { ADMIN_SCOPE_PREFIX, planNode, wrapWithAdmins, type PlanNode } from './plan.js';
 import { policyTree } from './variables.js';
 

@@ -1,6 +1,6 @@
-import type { BoxNode } from '../box-stack.js';
-import type { BoxDoc, BoxVariable } from '../store/boxes.js';
-import type { InstanceVariable } from '../variable-overrides.js';
+import type { BoxNode } from '../boxes/stack.js';
+import type { BoxDoc, BoxVariable } from '../boxes/store.js';
+import type { InstanceVariable } from '../instances/variable-overrides.js';
 
 /** A variable of one box of the tree after overrides (cam-api.md §3.3 precedence). */
 export interface EffectiveVariable {

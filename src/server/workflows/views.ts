@@ -1,6 +1,6 @@
-import { schemaUrl } from '../docs.js';
+import { schemaUrl } from '../store/docs.js';
 import type { Db } from '../store/db.js';
-import type { InstanceDoc } from '../store/instances.js';
+import type { InstanceDoc } from '../instances/store.js';
 import type { WorkflowsTable } from '../store/schema.js';
 import { serviceOf } from './instance-doc.js';
 import { activitiesOf, activityDoc } from './store/activities.js';

@@ -5,7 +5,7 @@ import { appendEvents, type EventBus } from '../events/log.js';
 import type { Db } from '../store/db.js';
 import type { AgentChannel, AgentControl, AgentSessionView } from '../workflows/env.js';
 import { markConnected, markDisconnected, recordPings, type Machine } from '../workflows/store/machines.js';
-import { markRegisteredSeen, markRegisteredSeenMany } from '../store/registered-machines.js';
+import { markRegisteredSeen, markRegisteredSeenMany } from '../machines/registered-store.js';
 import {
   CloseCode,
   type ExecuteMessage,

@@ -1,10 +1,10 @@
 import type { Insertable, Transaction } from 'kysely';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { Db } from '../store/db.js';
-import { getInstance, getInstanceForUpdate, updateInstance, type InstanceDoc } from '../store/instances.js';
+import { getInstance, getInstanceForUpdate, updateInstance, type InstanceDoc } from '../instances/store.js';
 import type { Database, ExecutionRecordsTable } from '../store/schema.js';
-import type { BoxDoc } from '../store/boxes.js';
-import { treeFromStack, type InstanceVariable } from '../variable-overrides.js';
+import type { BoxDoc } from '../boxes/store.js';
+import { treeFromStack, type InstanceVariable } from '../instances/variable-overrides.js';
 import { addActivity, finishActivity } from '../workflows/store/activities.js';
 import { getExecution, storeResult, type Execution, type ExecutionResult } from '../workflows/store/executions.js';
 import { effectiveVariables, secretsOf } from '../workflows/variables.js';

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AGENT_PATH } from '../../shared/protocol.js';
-import { unauthorized } from '../errors.js';
-import { errors } from '../schemas/common.js';
+import { unauthorized } from '../http/errors.js';
+import { errors } from '../http/schemas.js';
 import type { Db } from '../store/db.js';
 import { getRegisteredMachineByToken } from './registered-agent.js';
 import { machineForToken, type Machine } from '../workflows/store/machines.js';

@@ -11,8 +11,8 @@ import {
   type TailResync,
   type TailWelcome,
 } from '../../shared/protocol.js';
-import { tokenFromHeaders } from '../auth.js';
-import { hashToken } from '../security.js';
+import { tokenFromHeaders } from '../auth/auth.js';
+import { hashToken } from '../auth/security.js';
 import type { CompiledFilter } from '../events/filter.js';
 import type { EventHub } from '../events/hub.js';
 import { Subscription, type StartPoint, type SubscriptionSink } from '../events/subscription.js';

@@ -1,5 +1,5 @@
 import type { Db } from '../store/db.js';
-import { registeredMachineForToken } from '../store/registered-machines.js';
+import { registeredMachineForToken } from '../machines/registered-store.js';
 import { getMachine, registeredAsMachine, type Machine } from '../workflows/store/machines.js';
 
 /**

@@ -8,7 +8,7 @@ import type { Kysely, Migration } from 'kysely';
  *   joined or left its bindings (its document names a Binding variable, it has
  *   `automatic_reconfiguration: true` and is not deleted). The end of every operation looked for
  *   those by matching `"Binding"` against every instance document; the flag is kept by
- *   store/instances.ts on every write and filled here for existing instances.
+ *   instances/store.ts on every write and filled here for existing instances.
  * - `instances (owner, name)`: the name check of every deploy request.
  * - `registered_machines (machine_name)` and `(workspace, instance_id, created)`: the machine a
  *   deploy holds (each agent connect and heartbeat), and the free machines a deploy takes from.

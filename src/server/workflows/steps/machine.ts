@@ -1,9 +1,9 @@
 import { CloseCode } from '../../../shared/protocol.js';
 import { freePort } from '../../providers/free-port.js';
 import type { MachineSpec, Provider } from '../../providers/types.js';
-import { newToken } from '../../security.js';
-import { getInstance, type InstanceDoc } from '../../store/instances.js';
-import type { InstanceVariable } from '../../variable-overrides.js';
+import { newToken } from '../../auth/security.js';
+import { getInstance, type InstanceDoc } from '../../instances/store.js';
+import type { InstanceVariable } from '../../instances/variable-overrides.js';
 import { addActivity } from '../store/activities.js';
 import { getMachine, setMachineState, upsertMachine, type Machine } from '../store/machines.js';
 import { mutateInstance, providerIdOf, serviceOf } from '../instance-doc.js';

@@ -1,4 +1,4 @@
-import { getInstance, deleteInstance } from '../../store/instances.js';
+import { getInstance, deleteInstance } from '../../instances/store.js';
 import { bindingRefs, resolveBindings } from '../bindings.js';
 import { mutateInstance } from '../instance-doc.js';
 import { failed, type StepOutcome, type StepRun } from './step.js';

@@ -1,7 +1,7 @@
 import { appendEvents, type NewEvent } from '../../events/log.js';
-import { parseBlobUrl } from '../../blob-urls.js';
-import { getBlobData } from '../../store/blobs.js';
-import { getInstance } from '../../store/instances.js';
+import { parseBlobUrl } from '../../boxes/blob-urls.js';
+import { getBlobData } from '../../boxes/blob-store.js';
+import { getInstance } from '../../instances/store.js';
 import type { ExecuteMessage } from '../../../shared/protocol.js';
 import { timestamp } from '../../../shared/time.js';
 import { addActivity, type ActivityLevel } from '../store/activities.js';

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../../store/db.js';
 import type { Database, MachinesTable } from '../../store/schema.js';
-import { hashToken } from '../../security.js';
+import { hashToken } from '../../auth/security.js';
 import { timestamp } from '../../../shared/time.js';
 
 type Conn = Db | Transaction<Database>;

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../../store/db.js';
 import type { Database, WorkflowsTable } from '../../store/schema.js';
-import type { InstanceVariable } from '../../variable-overrides.js';
+import type { InstanceVariable } from '../../instances/variable-overrides.js';
 import type { Operation, StepSpec, Workflow, WorkflowState } from '../types.js';
 
 type Conn = Db | Transaction<Database>;
