@@ -109,7 +109,11 @@ describe('agent impersonation (A3)', () => {
     await refused([hello(machineB, [id])]);
     await refused([hello(machineB, [], [id])]);
 
-    const audit = await eventsOf(t, b.id, 'agent.refused');
+    // The server closes first and then writes the audit: wait for the last refusal's event.
+    let audit = await eventsOf(t, b.id, 'agent.refused');
+    await expect
+      .poll(async () => (audit = await eventsOf(t, b.id, 'agent.refused')).length, { timeout: 10_000 })
+      .toBe(9);
     expect(audit.map((e) => e.data.message)).toEqual([
       'rejected',
       'rejected',
