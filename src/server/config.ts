@@ -44,6 +44,7 @@ const VARIABLES: Record<string, Kind> = {
   EBCLI_WS_PING_INTERVAL: 'duration',
   EBCLI_TAIL_HEARTBEAT: 'duration',
   EBCLI_TAIL_POLL: 'duration',
+  EBCLI_TAIL_CLOSE_GRACE: 'duration',
   EBCLI_TAIL_TOKEN_RECHECK: 'duration',
   EBCLI_EVENTS_MAX_EVENTS: 'count',
   EBCLI_TAIL_MAX_BUFFERED: 'count',

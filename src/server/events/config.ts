@@ -19,6 +19,11 @@ export interface EventTunables {
   heartbeatMs: number;
   /** A tail whose send buffer passes this many bytes is cut off (EBCLI_TAIL_MAX_BUFFERED, default 4 MiB). */
   maxBufferedBytes: number;
+  /**
+   * How long a tail that is closed (cut off as a slow consumer, or its token revoked) gets to read
+   * its close frame before its socket is destroyed (EBCLI_TAIL_CLOSE_GRACE, default 2s).
+   */
+  closeGraceMs: number;
   /** Safety-net re-read of a stream with tails, for wake-ups that never came (EBCLI_TAIL_POLL, default 1s). */
   pollMs: number;
   /** Events read from the store per query (and per `events` frame at most). */
@@ -59,6 +64,7 @@ export function eventTunables(env: NodeJS.ProcessEnv = process.env): EventTunabl
     pingIntervalMs: duration(env, 'EBCLI_WS_PING_INTERVAL', duration(env, 'EBCLI_PING_INTERVAL_MS', 20_000)),
     heartbeatMs: duration(env, 'EBCLI_TAIL_HEARTBEAT', 10_000),
     maxBufferedBytes: count(env, 'EBCLI_TAIL_MAX_BUFFERED', 4 * 1024 * 1024),
+    closeGraceMs: duration(env, 'EBCLI_TAIL_CLOSE_GRACE', 2000),
     pollMs: duration(env, 'EBCLI_TAIL_POLL', 1000),
     batchLimit: 1000,
     tokenRecheckMs: duration(env, 'EBCLI_TAIL_TOKEN_RECHECK', 2000),

@@ -13,7 +13,7 @@ export const BACKSTOP_AUTOCHECKPOINT_PAGES = 8192;
  * The background checkpointer's code (CommonJS, run with `eval` so it needs no file of its own in
  * dist, under tsx or under vitest): its own connection to the store file, a PASSIVE checkpoint
  * every interval (it never blocks writers and is skipped while one holds the lock), closed on
- * `stop`. Errors are reported to the parent, which turns the store's own autocheckpoint back on.
+ * `stop`, which it signals through shared memory. Errors are reported to the parent, which turns the store's own autocheckpoint back on.
  */
 const CODE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -31,13 +31,24 @@ parentPort.on('message', (m) => {
   if (m !== 'stop') return;
   clearInterval(timer);
   db.close();
+  const closed = new Int32Array(workerData.closed);
+  Atomics.store(closed, 0, 1);
+  Atomics.notify(closed, 0);
   parentPort.close();
 });
 `;
 
 export interface Checkpointer {
+  /**
+   * Closes the background connection and waits (synchronously, at most STOP_WAIT_MS) until it is
+   * closed: the store's own close, which calls this, then is the file's last connection, so
+   * SQLite checkpoints and removes the -wal and -shm files before `db.destroy()` resolves.
+   * Kysely calls the driver's close without awaiting it, hence the synchronous wait.
+   */
   stop(): void;
 }
+
+const STOP_WAIT_MS = 2000;
 
 /**
  * Moves SQLite WAL checkpoints off the server's thread. With automatic checkpoints, every ~1,000
@@ -50,9 +61,10 @@ export interface Checkpointer {
  */
 export function startCheckpointer(file: string, onFailure: (why: string) => void): Checkpointer {
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const closed = new SharedArrayBuffer(4);
   const worker = new Worker(CODE, {
     eval: true,
-    workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS },
+    workerData: { file, driver, intervalMs: CHECKPOINT_INTERVAL_MS, closed },
     // It allocates next to nothing: small heaps keep its share of the server's memory small.
     resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 },
   });
@@ -73,7 +85,9 @@ export function startCheckpointer(file: string, onFailure: (why: string) => void
     stop() {
       if (stopped) return;
       stopped = true;
+      if (failed) return;
       worker.postMessage('stop');
+      Atomics.wait(new Int32Array(closed), 0, 0, STOP_WAIT_MS);
     },
   };
 }

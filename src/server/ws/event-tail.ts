@@ -37,9 +37,6 @@ export interface TailOptions {
   member?: string;
 }
 
-/** How long a cut-off slow consumer gets to read its close frame before the socket is destroyed. */
-const CUT_OFF_GRACE_MS = 2000;
-
 /**
  * ws caps frames for the whole server (1 MiB, sized for agents); a tail client only ever sends
  * tiny frames, so its receiver gets a much smaller cap. The receiver is ws-internal: if its shape
@@ -75,14 +72,14 @@ export function serveTail(socket: WebSocket, opts: TailOptions): void {
     finish();
     opts.log.warn({ workspace: opts.workspace, buffered }, 'event tail cut off: slow consumer');
     socket.close(TailCloseCode.slowConsumer, 'slow consumer: send buffer over cap; resume with since');
-    setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS).unref();
+    setTimeout(() => socket.terminate(), tunables.closeGraceMs).unref();
   };
   const closeRevoked = (reason: string) => {
     if (closed) return;
     finish();
     opts.log.info({ workspace: opts.workspace }, `event tail closed: ${reason}`);
     socket.close(CloseCode.revoked, reason);
-    setTimeout(() => socket.terminate(), CUT_OFF_GRACE_MS).unref();
+    setTimeout(() => socket.terminate(), tunables.closeGraceMs).unref();
   };
   const revoked = () => closeRevoked('token revoked');
 
