@@ -11,6 +11,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Every response checked against its route's schema, strictly (src/server/http/response-guard.ts).
+    env: { EBCLI_CHECK_RESPONSES: '1' },
     // Teardowns run in reverse: the PostgreSQL test cluster stops before leftover processes are looked for.
     globalSetup: ['test/setup/leftover-processes.ts', 'test/setup/postgres.ts'],
     reporters: ['default', './test/setup/summary-reporter.ts'],
