@@ -1,22 +1,11 @@
 /** Instance documents and the views of an instance: service, operations, activity (cam-api.md §3.4–3.6). */
 import { Type, type Static } from '@sinclair/typebox';
+import { BoxVariableSchema } from '../box-variables.js';
 import { BoxDocSchema } from './boxes.js';
 import { Closed, Deleted, DocHead, MemberRef, NullableString, Timestamp } from './common.js';
 
-/** A variable an instance sets: a box variable's override (value always given), by scope. */
-export const InstanceVariableSchema = Closed({
-  name: Type.String(),
-  type: Type.String(),
-  value: Type.String(),
-  /** Dotted Box-variable path from the main box; absent for the main box itself. */
-  scope: Type.Optional(Type.String()),
-  /** Binding variables only: bind to every instance carrying all of these tags. */
-  tags: Type.Optional(Type.Array(Type.String())),
-  required: Type.Optional(Type.Boolean()),
-  visibility: Type.Optional(Type.String()),
-  options: Type.Optional(Type.String()),
-  automatic_updates: Type.Optional(Type.String()),
-});
+/** A variable an instance sets: a box variable's override (its value always given), by scope. */
+export const InstanceVariableSchema = Closed({ ...BoxVariableSchema.properties, value: Type.String() });
 
 export const InstanceStateSchema = Type.Unsafe<'processing' | 'done' | 'unavailable'>({
   type: 'string',

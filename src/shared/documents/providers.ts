@@ -6,21 +6,21 @@ import { Closed, Deleted, DocHead, FreeForm, MemberRef, NullableString, Timestam
  * A provider type's served (non-secret) fields, as the caller gave them (SSH ones normalized):
  * free-form values, since a generic provider type keeps whatever type fields it was given.
  */
-const TYPE_FIELDS = [
-  'identity_url',
-  'project',
-  'username',
-  'endpoint',
-  'url',
-  'vorg',
-  'project_id',
-  'email',
-  'subscription_id',
-  'hosts',
-  'sudo',
-  'fingerprints',
-  'trust_on_first_use',
-] as const;
+const typeFields = {
+  identity_url: Type.Optional(Type.Unknown()),
+  project: Type.Optional(Type.Unknown()),
+  username: Type.Optional(Type.Unknown()),
+  endpoint: Type.Optional(Type.Unknown()),
+  url: Type.Optional(Type.Unknown()),
+  vorg: Type.Optional(Type.Unknown()),
+  project_id: Type.Optional(Type.Unknown()),
+  email: Type.Optional(Type.Unknown()),
+  subscription_id: Type.Optional(Type.Unknown()),
+  hosts: Type.Optional(Type.Unknown()),
+  sudo: Type.Optional(Type.Unknown()),
+  fingerprints: Type.Optional(Type.Unknown()),
+  trust_on_first_use: Type.Optional(Type.Unknown()),
+};
 
 /** A service a provider offers (`Linux Compute`): locations, images, flavors as the provider lists them. */
 export const ProviderServiceSchema = Closed({
@@ -44,7 +44,7 @@ export const ProviderDocSchema = Closed({
   services: Type.Optional(Type.Array(ProviderServiceSchema)),
   members: Type.Optional(Type.Array(MemberRef)),
   admin_boxes: Type.Optional(Type.Array(Type.String())),
-  ...Object.fromEntries(TYPE_FIELDS.map((f) => [f, Type.Optional(Type.Unknown())])),
+  ...typeFields,
   created: Timestamp,
   updated: Timestamp,
   deleted: Deleted,

@@ -43,7 +43,8 @@ export const CheckStateDocSchema = Closed({
   occurrences: Type.Integer(),
   flapping: Type.Boolean(),
   output: Type.String(),
-  executed: Timestamp,
+  /** When the check ran: ISO 8601, UTC (as the Watcher reports it). */
+  executed: Type.String({ format: 'date-time' }),
   silenced_until: Type.Optional(Timestamp),
   silenced_by: Type.Optional(NullableString),
   updated: Timestamp,
