@@ -32,6 +32,7 @@ export const BoxServiceSchema = Closed({
   tags: Type.Optional(Type.Array(Type.String())),
 });
 
+/** Fields in the order a new box is stored with (the serializer writes them in this order). */
 export const BoxDocSchema = Closed({
   ...DocHead,
   name: Type.String(),
@@ -43,19 +44,18 @@ export const BoxDocSchema = Closed({
   visibility: Type.Optional(Type.String()),
   automatic_updates: Type.Optional(Type.String()),
   variables: Type.Optional(Type.Array(BoxVariableSchema)),
-  requirements: Type.Optional(Type.Array(Type.String())),
-  events: Type.Optional(BoxEventsSchema),
-  files: Type.Optional(Type.Array(FileRef)),
-  readme: Type.Optional(FileRef),
-  ports: Type.Optional(Type.Array(Type.Unsafe<string | number>({ type: ['string', 'integer'] }))),
-  checks: Type.Optional(Type.Array(BoxCheckSpec)),
+  created: Timestamp,
+  updated: Timestamp,
+  deleted: Deleted,
   // policy boxes
   provider_id: Type.Optional(NullableString),
   claims: Type.Optional(Type.Array(Type.String())),
-  // Free-form: the provider-specific deployment profile (its `schema` names the provider type).
-  profile: Type.Optional(FreeForm),
   // Free-form: null, seconds, a duration text or a lease object, as the author wrote it.
   lifespan: Type.Optional(Type.Unknown()),
+  // Free-form: the provider-specific deployment profile (its `schema` names the provider type).
+  profile: Type.Optional(FreeForm),
+  requirements: Type.Optional(Type.Array(Type.String())),
+  events: Type.Optional(BoxEventsSchema),
   // docker boxes
   dockerfile: Type.Optional(FileRef),
   // application boxes
@@ -63,10 +63,11 @@ export const BoxDocSchema = Closed({
   // cloudformation boxes
   type: Type.Optional(Type.String()),
   template: Type.Optional(FileRef),
+  readme: Type.Optional(FileRef),
+  files: Type.Optional(Type.Array(FileRef)),
+  ports: Type.Optional(Type.Array(Type.Unsafe<string | number>({ type: ['string', 'integer'] }))),
+  checks: Type.Optional(Type.Array(BoxCheckSpec)),
   /** Versions only: which draft, which number. */
   version: Type.Optional(BoxVersionSchema),
-  created: Timestamp,
-  updated: Timestamp,
-  deleted: Deleted,
 });
 export type BoxDocShape = Static<typeof BoxDocSchema>;

@@ -32,21 +32,22 @@ export const ProviderServiceSchema = Closed({
   roles: Type.Optional(Type.Array(Type.String())),
 });
 
+/** Fields in the order a provider is stored with (the serializer writes them in this order). */
 export const ProviderDocSchema = Closed({
   ...DocHead,
   type: Type.String(),
   name: Type.String(),
   description: Type.Optional(NullableString),
-  icon: Type.Optional(NullableString),
   owner: Type.String(),
   organization: Type.Optional(Type.String()),
   state: Type.String(),
   services: Type.Optional(Type.Array(ProviderServiceSchema)),
   members: Type.Optional(Type.Array(MemberRef)),
   admin_boxes: Type.Optional(Type.Array(Type.String())),
-  ...typeFields,
   created: Timestamp,
   updated: Timestamp,
   deleted: Deleted,
+  icon: Type.Optional(NullableString),
+  ...typeFields,
 });
 export type ProviderDocShape = Static<typeof ProviderDocSchema>;

@@ -4,7 +4,7 @@
  * `import type`: one source for the shape.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Closed, DocHead, NullableString, Timestamp } from '../documents/common.js';
+import { Closed, DocHead, NullableInteger, NullableString, Timestamp } from '../documents/common.js';
 import { CheckSpec } from './checks.js';
 
 /** `GET /services/msa/alerts`, `…/alerts/{id}/ack`, `…/silence`. */
@@ -100,7 +100,8 @@ export const WatcherDocSchema = Closed({
   instance: Type.String(),
   owner: Type.String(),
   revoked: Type.Boolean(),
-  last_seen: NullableString,
+  /** Last message from the Watcher, epoch ms; null before the first. */
+  last_seen: NullableInteger,
   ledger: Closed({
     accepted: Type.Integer(),
     rejected: Type.Integer(),
