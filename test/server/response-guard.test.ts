@@ -31,6 +31,8 @@ describe('response guard', () => {
     app.get('/things', { schema: { response: { 200: Type.Array(Thing) } } }, async (_req, reply) =>
       reply.type('application/json; charset=utf-8').send(JSON.stringify(body)),
     );
+    app.get('/undescribed', async () => body);
+    app.get('/hidden', { schema: { hide: true } }, async () => body);
     await app.ready();
   });
   afterAll(async () => {
@@ -73,6 +75,13 @@ describe('response guard', () => {
     const res = await get('/things', [{ id: 'a', count: 1, stray: true }]);
     expect(res.status).toBe(500);
     expect(res.json.message).toMatch(/GET \/things \(200\).*\/0\/stray is not in the schema/);
+  });
+
+  it('fails a JSON success answer of a route that describes none, unless the route is hidden', async () => {
+    const res = await get('/undescribed', { a: 1 });
+    expect(res.status).toBe(500);
+    expect(res.json.message).toMatch(/GET \/undescribed \(200\) has no response schema/);
+    expect(await get('/hidden', { a: 1 })).toEqual({ status: 200, json: { a: 1 } });
   });
 
   it('closes every listed-properties object, an explicitly open one too, but not a declared map', () => {
