@@ -55,7 +55,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
     { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(served(InstanceDocSchema)) } } },
     async (req, reply) => {
       const texts = await listInstanceTexts(db, await memberWorkspaces(db, userOf(req).id), parseIds(req.query.ids));
-      // The stored text as it is when it is what the response schema would write (docs.ts): a
+      // The stored text as it is, the same documents the response schema would write (docs.ts): a
       // string with a JSON content type is sent without serialisation.
       const spliced = documentArrayText(texts);
       if (spliced !== undefined) return reply.type('application/json; charset=utf-8').send(spliced as never);

@@ -237,7 +237,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
     async (req, reply) => {
       const texts = await listInstanceTexts(db, [await scoped(req.params.ws, userOf(req))], parseIds(req.query.ids));
       const service = req.query.service;
-      // Without a filter, the stored text as it is when the response schema would write the same (docs.ts).
+      // Without a filter, the stored text as it is: the same documents the response schema would write (docs.ts).
       const spliced = service ? undefined : documentArrayText(texts);
       if (spliced !== undefined) return reply.type('application/json; charset=utf-8').send(spliced as never);
       const all = texts.map((text) => parseDoc<InstanceDoc>(text));
