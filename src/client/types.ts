@@ -12,6 +12,7 @@ import type {
   ActivitySchema,
   InstanceDocSchema,
   OperationRecordSchema,
+  PullAnswerSchema,
   ServiceDocSchema,
   ServiceMachineSchema,
 } from '../shared/documents/instances.js';
@@ -98,15 +99,7 @@ export type InstanceOperation =
   'reconfigure' | 'reinstall' | 'poweron' | 'shutdown' | 'terminate' | 'force_terminate' | 'delete';
 
 /** The answer to `PUT /services/instances/{id}/pull`. */
-export interface PullAnswer {
-  id: string;
-  /** The operation started (`reinstall`, `reconfigure`), or `pull` when the change runs no script. */
-  method: string;
-  /** The box version the instance now runs. */
-  box: string;
-  changes: { kind: string; name: string; change: string; requires: string }[];
-  scripts: string[];
-}
+export type PullAnswer = Static<typeof PullAnswerSchema>;
 
 /** A host running the installed agent, enrolled with a one-time token (`ebcli machines register`). */
 export type RegisteredMachine = Static<typeof RegisteredMachineSchema>;

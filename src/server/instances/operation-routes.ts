@@ -14,7 +14,12 @@ import { recordAnswer } from '../workflows/idempotency.js';
 import type { Operation } from '../workflows/types.js';
 import { activityView, machineLogsView, operationsView, serviceView } from '../workflows/views.js';
 import { announceWorkflow } from '../workflows/worker.js';
-import { ActivitySchema, OperationRecordSchema, ServiceDocSchema } from '../../shared/documents/instances.js';
+import {
+  ActivitySchema,
+  OperationRecordSchema,
+  PullAnswerSchema,
+  ServiceDocSchema,
+} from '../../shared/documents/instances.js';
 
 const PUT_OPERATIONS = ['reconfigure', 'reinstall', 'poweron', 'shutdown'] as const;
 const DELETE_OPERATIONS = ['terminate', 'force_terminate', 'delete'] as const;
@@ -26,15 +31,6 @@ const PullBodySchema = Type.Object(
   },
   { additionalProperties: true },
 );
-const PullAnswerSchema = Type.Object({
-  id: Type.String(),
-  method: Type.String(),
-  box: Type.String(),
-  changes: Type.Array(
-    Type.Object({ kind: Type.String(), name: Type.String(), change: Type.String(), requires: Type.String() }),
-  ),
-  scripts: Type.Array(Type.String()),
-});
 const OperationAnswer = Type.Object({ id: Type.String(), method: Type.String() });
 const BindingsAnswer = Type.Array(
   Type.Object({ name: Type.String(), scope: Type.String(), instances: Type.Array(Type.String()) }),

@@ -119,3 +119,16 @@ export const ServiceDocSchema = Closed({
   updated: Timestamp,
   deleted: Deleted,
 });
+
+/** The answer to `PUT /services/instances/{id}/pull`. */
+export const PullAnswerSchema = Closed({
+  id: Type.String(),
+  /** The operation started (`reinstall`, `reconfigure`), or `pull` when the change runs no script. */
+  method: Type.String(),
+  /** The box version the instance now runs. */
+  box: Type.String(),
+  changes: Type.Array(
+    Closed({ kind: Type.String(), name: Type.String(), change: Type.String(), requires: Type.String() }),
+  ),
+  scripts: Type.Array(Type.String()),
+});
