@@ -23,6 +23,8 @@ const perFile = {
   isolate: false,
   setupFiles: ['test/setup/file-environment.ts'],
   sequence: { sequencer: LongFilesFirst },
+  // Every response checked against its route's schema, strictly (src/server/http/response-guard.ts).
+  env: { EBCLI_CHECK_RESPONSES: '1' },
 } as const;
 
 export default defineConfig({

@@ -1,15 +1,29 @@
-/** Documents of the CAM 4.0 API (cam-api.md §2–3). Fields the client does not use stay open-ended. */
+/**
+ * Documents of the CAM 4.0 API (cam-api.md §2–3), derived from the server's response schemas
+ * (src/shared/documents, issue 16) with `Static<>`.
+ */
 import type { BoxVariableDoc } from '../shared/box-variables.js';
 import type { ErrorCode } from '../shared/error-codes.js';
-import type { MemberDoc, UserDoc } from '../shared/users.js';
+import type { MemberDoc, ProfileDoc, TokenDoc, UserDoc } from '../shared/users.js';
+import type { Static } from '@sinclair/typebox';
+// Type imports only: the documents' TypeBox schemas never reach the CLI bundles at run time.
+import type { BoxDocSchema } from '../shared/documents/boxes.js';
+import type {
+  ActivitySchema,
+  InstanceDocSchema,
+  OperationRecordSchema,
+  PullAnswerSchema,
+  ServiceDocSchema,
+  ServiceMachineSchema,
+} from '../shared/documents/instances.js';
+import type { EnrollmentSchema, RegisteredMachineSchema } from '../shared/documents/machines.js';
+import type { ProviderDocSchema } from '../shared/documents/providers.js';
+import type { WorkspaceDocSchema } from '../shared/documents/workspaces.js';
 
 export type Doc = Record<string, unknown> & { id: string; uri?: string; schema?: string };
 
-export interface Workspace extends Doc {
-  name: string;
-  owner?: string;
-  members?: { role: string; workspace: string }[];
-}
+/** A workspace document (src/shared/documents/workspaces.ts). */
+export type Workspace = Static<typeof WorkspaceDocSchema>;
 
 /**
  * A box or instance variable as the server serves it (one schema, src/shared/box-variables.ts);
@@ -17,73 +31,40 @@ export interface Workspace extends Doc {
  */
 export type Variable = BoxVariableDoc & { [k: string]: unknown };
 
-export interface Box extends Doc {
-  name: string;
-  owner: string;
-  description?: string;
-  requirements?: string[];
-  claims?: string[];
-  variables?: Variable[];
+/** A box document (src/shared/documents/boxes.ts). */
+export type Box = Static<typeof BoxDocSchema> & {
+  /** CAM servers' friendly name of a box (ebcli's server serves none). */
   friendly_id?: string;
-  version?: { box: string; description?: string; number: { major: number; minor: number; patch: number } };
-  created?: string;
-  updated?: string;
-}
+};
 
 export type InstanceState = 'processing' | 'done' | 'unavailable';
 
-export interface Instance extends Doc {
-  name: string;
-  owner: string;
-  box: string;
-  state: InstanceState;
-  operation: { event: string; workspace?: string; created?: string };
-  tags?: string[];
-  variables?: Variable[];
-  boxes?: Box[];
-  policy_box?: Box;
-  service?: { type?: string; id?: string; machines?: Machine[] };
-  created: string;
-  updated: string;
-}
+/** An instance document (src/shared/documents/instances.ts). */
+export type Instance = Omit<Static<typeof InstanceDocSchema>, 'service'> & {
+  service?: Omit<NonNullable<Static<typeof InstanceDocSchema>['service']>, 'machines'> & {
+    machines: InstanceMachine[];
+  };
+};
 
-export interface Machine {
-  name: string;
-  state?: string;
+/** A machine as an instance lists it; CAM servers also give its `address` there. */
+export type InstanceMachine = NonNullable<Static<typeof InstanceDocSchema>['service']>['machines'][number] & {
   address?: { public?: string; private?: string };
-  [k: string]: unknown;
-}
+};
 
-export interface ServiceDoc extends Doc {
-  type?: string;
-  state?: string;
-  operation?: string;
-  machines?: Machine[];
-}
+/** A machine of an instance's service (`GET …/service`). */
+export type Machine = Static<typeof ServiceMachineSchema>;
 
-export interface Activity {
-  text: string;
-  level: string;
-  created: string;
-  request_id?: string;
-  box?: string;
-  machine?: string;
-  event?: string;
-  exit_code?: number;
-  finished?: string;
+/** `GET /services/instances/{id}/service`. */
+export type ServiceDoc = Static<typeof ServiceDocSchema>;
+
+/** An activity entry of an instance. */
+export type Activity = Omit<Static<typeof ActivitySchema>, 'code'> & {
   /** On failure entries: why, machine-readable (e.g. `agent_unreachable`). */
   code?: ErrorCode;
-  [k: string]: unknown;
-}
+};
 
-export interface OperationRecord extends Doc {
-  operation: string;
-  instance: string;
-  state: string;
-  instance_state?: string;
-  activity: Activity[];
-  created: string;
-}
+/** One operation of an instance with its activity (`GET …/operations`). */
+export type OperationRecord = Omit<Static<typeof OperationRecordSchema>, 'activity'> & { activity: Activity[] };
 
 export interface DeployRequest {
   schema?: string;
@@ -98,29 +79,13 @@ export interface DeployRequest {
   [k: string]: unknown;
 }
 
-export interface Provider extends Doc {
-  name: string;
-  type: string;
-  owner: string;
-  state: string;
-  description?: string;
-  created?: string;
-  updated?: string;
-}
+/** A provider document (src/shared/documents/providers.ts). */
+export type Provider = Static<typeof ProviderDocSchema>;
 
-export interface Token extends Doc {
-  description: string;
-  created: string;
-  last_used: string | null;
-  value?: string;
-}
+export type Token = TokenDoc;
 
-export interface UserProfile extends Doc {
-  email: string;
-  workspace: string;
-  username?: string;
-  is_admin?: boolean;
-}
+/** `GET /services/profile`. */
+export type UserProfile = ProfileDoc;
 
 export interface BlobRef {
   url: string;
@@ -134,48 +99,13 @@ export type InstanceOperation =
   'reconfigure' | 'reinstall' | 'poweron' | 'shutdown' | 'terminate' | 'force_terminate' | 'delete';
 
 /** The answer to `PUT /services/instances/{id}/pull`. */
-export interface PullAnswer {
-  id: string;
-  /** The operation started (`reinstall`, `reconfigure`), or `pull` when the change runs no script. */
-  method: string;
-  /** The box version the instance now runs. */
-  box: string;
-  changes: { kind: string; name: string; change: string; requires: string }[];
-  scripts: string[];
-}
+export type PullAnswer = Static<typeof PullAnswerSchema>;
 
 /** A host running the installed agent, enrolled with a one-time token (`ebcli machines register`). */
-export interface RegisteredMachine {
-  id: string;
-  owner: string;
-  hostname: string;
-  claims: string[];
-  /** From the agent channel: `online` while its agent is connected. */
-  state: 'online' | 'offline';
-  /** Last connect, disconnect or heartbeat (CAM timestamp, UTC); null before the first. */
-  last_seen: string | null;
-  agent_version: string | null;
-  address: string | null;
-  /** The instance holding the machine, if any. */
-  instance: string | null;
-  created: string;
-  updated: string;
-}
+export type RegisteredMachine = Static<typeof RegisteredMachineSchema>;
 
 /** A minted enrollment token and the commands that install an agent with it. */
-export interface Enrollment {
-  id: string;
-  owner: string;
-  claims: string[];
-  expires: string;
-  /** One-time secret; shown once. */
-  token: string;
-  bootstrap_url: string;
-  /** The one-liner, as root: `curl … | sudo env EBCLI_ENROLL_TOKEN=… sh`. */
-  command: string;
-  /** The one-liner installing for the current user. */
-  user_command: string;
-}
+export type Enrollment = Static<typeof EnrollmentSchema>;
 
 /** A user of the organization (`/services/organizations/{org}/users`); the id is also its personal workspace. */
 export type OrgUser = UserDoc;

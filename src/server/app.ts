@@ -17,6 +17,7 @@ import { registerRoutes } from './http/routes.js';
 import { consoleRoutes } from './console/serve.js';
 import { sessionRoutes } from './auth/session/routes.js';
 import { validatorOptions } from './http/validation.js';
+import { registerResponseGuard, responsesChecked } from './http/response-guard.js';
 
 export { RELEASE } from '../shared/release.js';
 import { RELEASE } from '../shared/release.js';
@@ -106,6 +107,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         routeTable.push({ method, url: route.url, auth, schema: route.schema as RouteInfo['schema'] });
     }
   });
+  // Test runs check every response against its schema (http/response-guard.ts); production does not.
+  if (responsesChecked()) registerResponseGuard(app);
   const limits = authLimits(opts.authLimits);
   app.decorate('authLimits', limits);
   app.addHook(

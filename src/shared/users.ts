@@ -30,3 +30,32 @@ export const MemberDocSchema = Type.Object(
   { additionalProperties: false },
 );
 export type MemberDoc = Static<typeof MemberDocSchema>;
+
+/** The signed-in user (`GET /services/profile`); `username` and `workspace` are its id. */
+export const ProfileDocSchema = Type.Object(
+  {
+    id: Type.String(),
+    username: Type.String(),
+    email: Type.String(),
+    workspace: Type.String(),
+    is_admin: Type.Boolean(),
+    schema: Type.String(),
+  },
+  { additionalProperties: false },
+);
+export type ProfileDoc = Static<typeof ProfileDocSchema>;
+
+/** An API token as listed (`GET /services/tokens`); `value` only in the answer that creates it. */
+export const TokenDocSchema = Type.Object(
+  {
+    id: Type.String(),
+    uri: Type.String(),
+    schema: Type.String(),
+    description: Type.String(),
+    created: Type.String(),
+    last_used: Type.Union([Type.String(), Type.Null()]),
+    value: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type TokenDoc = Static<typeof TokenDocSchema>;

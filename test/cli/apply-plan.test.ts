@@ -6,6 +6,10 @@ import type { Box, Instance } from '../../src/client/types.js';
 
 const box = (id: string, events: Record<string, string>, variables: Box['variables'] = []): Box => ({
   id,
+  uri: `/services/boxes/${id}`,
+  schema: 'http://elasticbox.net/schemas/boxes/script',
+  created: '2026-01-01 00:00:00',
+  updated: '2026-01-01 00:00:00',
   name: id,
   owner: 'ws',
   variables,

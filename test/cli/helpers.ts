@@ -134,12 +134,15 @@ export async function runCliProbed(args: string[], opts: RunOptions = {}): Promi
 
 const SEED_BOX = {
   id: '00000000-0000-4000-8000-000000000000',
+  uri: '/services/boxes/00000000-0000-4000-8000-000000000000',
   name: 'Seed',
   owner: 'admin',
   schema: 'http://elasticbox.net/schemas/boxes/script',
   requirements: ['linux'],
   variables: [],
   events: {},
+  created: '2026-01-01 00:00:00.000000',
+  updated: '2026-01-01 00:00:00.000000',
 };
 
 /** Puts an instance document straight into the server's store (no workflow runs for it). */

@@ -11,6 +11,7 @@ describe('instances show masks secrets in --json', () => {
   beforeAll(async () => {
     const box = {
       id: '00000000-0000-4000-8000-0000000000b1',
+      uri: '/services/boxes/00000000-0000-4000-8000-0000000000b1',
       name: 'Database',
       owner: 'admin',
       schema: 'http://elasticbox.net/schemas/boxes/script',
@@ -21,6 +22,8 @@ describe('instances show masks secrets in --json', () => {
         { name: 'api_token', type: 'Text', value: 'token-looking-secret' },
       ],
       events: {},
+      created: '2026-01-01 00:00:00.000000',
+      updated: '2026-01-01 00:00:00.000000',
     };
     const doc = await seedInstance(cli.t, {
       name: 'secretive',

@@ -58,7 +58,8 @@ export class Instances extends Resource {
   }
 
   /** PUT the full document back; only variables, tags, boxes, members, lease, policy_box and automatic_updates apply. */
-  update(id: string, doc: Partial<Instance>): Promise<Instance> {
+  /** PUT: the server applies the editable fields (variables, tags, members, lease, automatic_updates). */
+  update(id: string, doc: Partial<Omit<Instance, 'variables'>> & { variables?: Variable[] }): Promise<Instance> {
     return this.send('PUT', servicePath('instances', id), { body: doc });
   }
 

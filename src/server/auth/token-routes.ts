@@ -9,22 +9,12 @@ import { passwordLogin } from './password-login.js';
 import { errors } from '../http/schemas.js';
 import { announceTokenRevoked } from '../events/revocation.js';
 import { issueToken } from '../workspaces/user-store.js';
+import { ProfileDocSchema, TokenDocSchema } from '../../shared/users.js';
 
 /** The UI allowed at most 50 tokens per user. */
 export const MAX_TOKENS_PER_USER = 50;
 
-const TokenDoc = Type.Object(
-  {
-    id: Type.String(),
-    uri: Type.String(),
-    schema: Type.String(),
-    description: Type.String(),
-    created: Type.String(),
-    last_used: Type.Union([Type.String(), Type.Null()]),
-    value: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
+const TokenDoc = TokenDocSchema;
 
 const tokenDoc = (t: { id: string; description: string; created: string; last_used?: string | null }) => ({
   id: t.id,
@@ -132,16 +122,7 @@ export async function tokenRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       schema: {
         tags,
         response: {
-          200: Type.Object(
-            {
-              id: Type.String(),
-              email: Type.String(),
-              workspace: Type.String(),
-              schema: Type.String(),
-              is_admin: Type.Boolean(),
-            },
-            { additionalProperties: true },
-          ),
+          200: ProfileDocSchema,
         },
       },
     },

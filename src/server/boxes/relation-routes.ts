@@ -7,7 +7,8 @@ import { boxTree, flattenTree } from './stack.js';
 import type { AuthUser, ServerContext } from '../context.js';
 import { notFound } from '../http/errors.js';
 import { Binding, BoxParams } from './schemas.js';
-import { Document, errors } from '../http/schemas.js';
+import { errors, served } from '../http/schemas.js';
+import { BoxDocSchema } from '../../shared/documents/boxes.js';
 import { getBox, listVersions, type BoxDoc } from './store.js';
 import type { Db } from '../store/db.js';
 
@@ -27,15 +28,23 @@ export async function boxRelationRoutes(app: FastifyInstance, ctx: ServerContext
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = ctx;
 
-  api.get('/services/boxes/:id/versions', { config: user, schema: schema(Type.Array(Document)) }, async (req) => {
-    const box = await readable(db, userOf(req), req.params.id);
-    return listVersions(db, box.version?.box ?? box.id);
-  });
+  api.get(
+    '/services/boxes/:id/versions',
+    { config: user, schema: schema(Type.Array(served(BoxDocSchema))) },
+    async (req) => {
+      const box = await readable(db, userOf(req), req.params.id);
+      return listVersions(db, box.version?.box ?? box.id);
+    },
+  );
 
-  api.get('/services/boxes/:id/stack', { config: user, schema: schema(Type.Array(Document)) }, async (req) => {
-    const box = await readable(db, userOf(req), req.params.id);
-    return flattenTree(await boxTree(db, box.id));
-  });
+  api.get(
+    '/services/boxes/:id/stack',
+    { config: user, schema: schema(Type.Array(served(BoxDocSchema))) },
+    async (req) => {
+      const box = await readable(db, userOf(req), req.params.id);
+      return flattenTree(await boxTree(db, box.id));
+    },
+  );
 
   api.get('/services/boxes/:id/bindings', { config: user, schema: schema(Type.Array(Binding)) }, async (req) => {
     const me = userOf(req);

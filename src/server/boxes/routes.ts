@@ -11,7 +11,7 @@ import type { AuthUser, ServerContext } from '../context.js';
 import { withoutNulls } from '../store/docs.js';
 import { badRequest, alreadyExists, notFound } from '../http/errors.js';
 import { BoxParams, COMMON_EDITABLE, CreateBox, UpdateBox, type UpdateBoxInput } from './schemas.js';
-import { Document, IdsQuery, errors, parseIds } from '../http/schemas.js';
+import { IdsQuery, errors, parseIds, served } from '../http/schemas.js';
 import {
   deleteBoxTree,
   findBoxByName,
@@ -27,6 +27,7 @@ import type { BoxType } from '../../shared/box-format.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
 import { boxRelationRoutes } from './relation-routes.js';
+import { BoxDocSchema } from '../../shared/documents/boxes.js';
 
 const tags = ['boxes'];
 const user = { auth: 'user' as const };
@@ -120,7 +121,7 @@ export async function boxRoutes(app: FastifyInstance, ctx: ServerContext): Promi
 
   api.get(
     '/services/boxes',
-    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(Document) } } },
+    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(served(BoxDocSchema)) } } },
     async (req) => {
       const all = await listBoxes(db, await memberWorkspaces(db, userOf(req).id), parseIds(req.query.ids));
       return req.query.limit ? all.slice(0, Number(req.query.limit)) : all;
@@ -129,7 +130,10 @@ export async function boxRoutes(app: FastifyInstance, ctx: ServerContext): Promi
 
   api.post(
     '/services/boxes',
-    { config: user, schema: { tags, body: CreateBox, response: { 200: Document, ...errors(400, 403, 409) } } },
+    {
+      config: user,
+      schema: { tags, body: CreateBox, response: { 200: served(BoxDocSchema), ...errors(400, 403, 409) } },
+    },
     async (req) => {
       const me = userOf(req);
       const body = req.body;
@@ -148,7 +152,7 @@ export async function boxRoutes(app: FastifyInstance, ctx: ServerContext): Promi
 
   api.get(
     '/services/boxes/:id',
-    { config: user, schema: { tags, params: BoxParams, response: { 200: Document, ...errors(403, 404) } } },
+    { config: user, schema: { tags, params: BoxParams, response: { 200: served(BoxDocSchema), ...errors(403, 404) } } },
     async (req) => {
       const box = await existingBox(db, req.params.id);
       await assertCanRead(db, userOf(req), box.owner);
@@ -160,7 +164,12 @@ export async function boxRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     '/services/boxes/:id',
     {
       config: user,
-      schema: { tags, params: BoxParams, body: UpdateBox, response: { 200: Document, ...errors(400, 403, 404, 409) } },
+      schema: {
+        tags,
+        params: BoxParams,
+        body: UpdateBox,
+        response: { 200: served(BoxDocSchema), ...errors(400, 403, 404, 409) },
+      },
     },
     async (req) => {
       const me = userOf(req);

@@ -25,11 +25,25 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     },
     async () => ({ status: 'ok' as const, release: RELEASE, pid: process.pid, uptime: (Date.now() - started) / 1000 }),
   );
-  api.get('/services/roots', { config: { auth: 'public' }, schema: { tags: ['health'] } }, async () => ({
-    instances: '/services/instances',
-    workspaces: '/services/workspaces',
-    boxes: '/services/boxes',
-    providers: '/services/providers',
-    profiles: '/services/profile',
-  }));
+  const Roots = Type.Object(
+    {
+      instances: Type.String(),
+      workspaces: Type.String(),
+      boxes: Type.String(),
+      providers: Type.String(),
+      profiles: Type.String(),
+    },
+    { additionalProperties: false },
+  );
+  api.get(
+    '/services/roots',
+    { config: { auth: 'public' }, schema: { tags: ['health'], response: { 200: Roots } } },
+    async () => ({
+      instances: '/services/instances',
+      workspaces: '/services/workspaces',
+      boxes: '/services/boxes',
+      providers: '/services/providers',
+      profiles: '/services/profile',
+    }),
+  );
 }

@@ -5,7 +5,7 @@ import { assertCanWrite, userOf } from '../auth/access.js';
 import type { ServerContext } from '../context.js';
 import { readableInstance } from '../auth/resource-access.js';
 import { failpoint } from '../failpoints.js';
-import { Document, errors } from '../http/schemas.js';
+import { errors, served } from '../http/schemas.js';
 import { InstanceParams, VariableOverride } from './schemas.js';
 import { pullInstance } from './pull.js';
 import { beginOperation } from '../workflows/begin.js';
@@ -14,6 +14,12 @@ import { recordAnswer } from '../workflows/idempotency.js';
 import type { Operation } from '../workflows/types.js';
 import { activityView, machineLogsView, operationsView, serviceView } from '../workflows/views.js';
 import { announceWorkflow } from '../workflows/worker.js';
+import {
+  ActivitySchema,
+  OperationRecordSchema,
+  PullAnswerSchema,
+  ServiceDocSchema,
+} from '../../shared/documents/instances.js';
 
 const PUT_OPERATIONS = ['reconfigure', 'reinstall', 'poweron', 'shutdown'] as const;
 const DELETE_OPERATIONS = ['terminate', 'force_terminate', 'delete'] as const;
@@ -25,15 +31,6 @@ const PullBodySchema = Type.Object(
   },
   { additionalProperties: true },
 );
-const PullAnswerSchema = Type.Object({
-  id: Type.String(),
-  method: Type.String(),
-  box: Type.String(),
-  changes: Type.Array(
-    Type.Object({ kind: Type.String(), name: Type.String(), change: Type.String(), requires: Type.String() }),
-  ),
-  scripts: Type.Array(Type.String()),
-});
 const OperationAnswer = Type.Object({ id: Type.String(), method: Type.String() });
 const BindingsAnswer = Type.Array(
   Type.Object({ name: Type.String(), scope: Type.String(), instances: Type.Array(Type.String()) }),
@@ -171,7 +168,7 @@ export async function instanceOperationRoutes(app: FastifyInstance, ctx: ServerC
         tags,
         params,
         querystring: OperationFilter,
-        response: { 200: Type.Array(Type.Any()), ...errors(403, 404) },
+        response: { 200: Type.Array(served(ActivitySchema)), ...errors(403, 404) },
       },
     },
     async (req) => activityView(db, await readableInstance(db, userOf(req), req.params.inst), req.query.operation),
@@ -179,13 +176,16 @@ export async function instanceOperationRoutes(app: FastifyInstance, ctx: ServerC
 
   api.get(
     '/services/instances/:inst/operations',
-    { config, schema: { tags, params, response: { 200: Type.Array(Document), ...errors(403, 404) } } },
+    {
+      config,
+      schema: { tags, params, response: { 200: Type.Array(served(OperationRecordSchema)), ...errors(403, 404) } },
+    },
     async (req) => operationsView(db, await readableInstance(db, userOf(req), req.params.inst)),
   );
 
   api.get(
     '/services/instances/:inst/service',
-    { config, schema: { tags, params, response: { 200: Document, ...errors(403, 404) } } },
+    { config, schema: { tags, params, response: { 200: served(ServiceDocSchema), ...errors(403, 404) } } },
     async (req) => serviceView(db, await readableInstance(db, userOf(req), req.params.inst)),
   );
 

@@ -6,7 +6,7 @@ import type { ServerContext } from '../context.js';
 import { applicationDeploys, isApplicationRequest } from './application-deploy.js';
 import { applyInstanceUpdate, planDeploy } from './deploy-request.js';
 import { readableInstance } from '../auth/resource-access.js';
-import { Document, IdsQuery, errors, parseIds } from '../http/schemas.js';
+import { IdsQuery, errors, parseIds, served } from '../http/schemas.js';
 import {
   DeployRequest,
   InstanceParams,
@@ -27,12 +27,13 @@ import { membershipChanged } from '../workflows/auto-reconfigure.js';
 import { beginOperation } from '../workflows/begin.js';
 import { recordAnswer } from '../workflows/idempotency.js';
 import { announceWorkflow } from '../workflows/worker.js';
+import { InstanceDocSchema } from '../../shared/documents/instances.js';
+import { RegisteredMachineSchema } from '../../shared/documents/machines.js';
 
 /** A register-instance-request answers the registered machine (as `GET /services/machines/{id}`). */
-const RegisteredMachineDoc = Type.Object({ id: Type.String() }, { additionalProperties: true });
 
 /** A deploy answers one instance; a deploy of an application box, the array of its instances. */
-const OneOrMany = Type.Union([Document, Type.Array(Document)]);
+const OneOrMany = Type.Union([served(InstanceDocSchema), Type.Array(served(InstanceDocSchema))]);
 
 const sameList = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
@@ -51,10 +52,10 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   api.get(
     '/services/instances',
-    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(Document) } } },
+    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(served(InstanceDocSchema)) } } },
     async (req, reply) => {
       const texts = await listInstanceTexts(db, await memberWorkspaces(db, userOf(req).id), parseIds(req.query.ids));
-      // The stored text as it is when it is what the response schema would write (docs.ts): a
+      // The stored text as it is, the same documents the response schema would write (docs.ts): a
       // string with a JSON content type is sent without serialisation.
       const spliced = documentArrayText(texts);
       if (spliced !== undefined) return reply.type('application/json; charset=utf-8').send(spliced as never);
@@ -69,7 +70,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
       schema: {
         tags,
         body: InstancesPost,
-        response: { 201: RegisteredMachineDoc, 202: OneOrMany, ...errors(400, 403, 409) },
+        response: { 201: RegisteredMachineSchema, 202: OneOrMany, ...errors(400, 403, 409) },
       },
     },
     async (req, reply) => {
@@ -131,7 +132,10 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   api.get(
     '/services/instances/:inst',
-    { config: user, schema: { tags, params: InstanceParams, response: { 200: Document, ...errors(400, 403, 404) } } },
+    {
+      config: user,
+      schema: { tags, params: InstanceParams, response: { 200: served(InstanceDocSchema), ...errors(400, 403, 404) } },
+    },
     async (req) => readableInstance(db, userOf(req), req.params.inst),
   );
 
@@ -143,7 +147,7 @@ export async function instanceRoutes(app: FastifyInstance, ctx: ServerContext): 
         tags,
         params: InstanceParams,
         body: UpdateInstance,
-        response: { 200: Document, ...errors(400, 403, 404) },
+        response: { 200: served(InstanceDocSchema), ...errors(400, 403, 404) },
       },
     },
     async (req) => {

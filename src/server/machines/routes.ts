@@ -23,6 +23,7 @@ import {
 } from './registered-store.js';
 import { BOOTSTRAP_PATH, CloseCode } from '../../shared/protocol.js';
 import { dataFiles } from '../../shared/paths.js';
+import { EnrollmentSchema, RegisteredMachineSchema } from '../../shared/documents/machines.js';
 
 const MIN_TTL_S = 60;
 const MAX_TTL_S = 30 * 24 * 3600;
@@ -73,7 +74,10 @@ export async function machineRoutes(app: FastifyInstance, ctx: ServerContext): P
 
   api.post(
     '/services/machines/enrollments',
-    { config: user, schema: { tags, body: CreateEnrollment, response: errors(400, 403) } },
+    {
+      config: user,
+      schema: { tags, body: CreateEnrollment, response: { 201: EnrollmentSchema, ...errors(400, 403) } },
+    },
     async (req, reply) => {
       const u = userOf(req);
       const owner = req.body.owner ?? u.id;
@@ -103,16 +107,23 @@ export async function machineRoutes(app: FastifyInstance, ctx: ServerContext): P
     },
   );
 
-  api.get('/services/machines', { config: user, schema: { tags, querystring: ListQuery } }, async (req) => {
-    const u = userOf(req);
-    if (req.query.owner) await assertCanRead(db, u, req.query.owner);
-    const workspaces = req.query.owner ? [req.query.owner] : await memberWorkspaces(db, u.id);
-    return (await listRegisteredMachines(db, workspaces)).map(serveMachine);
-  });
+  api.get(
+    '/services/machines',
+    { config: user, schema: { tags, querystring: ListQuery, response: { 200: Type.Array(RegisteredMachineSchema) } } },
+    async (req) => {
+      const u = userOf(req);
+      if (req.query.owner) await assertCanRead(db, u, req.query.owner);
+      const workspaces = req.query.owner ? [req.query.owner] : await memberWorkspaces(db, u.id);
+      return (await listRegisteredMachines(db, workspaces)).map(serveMachine);
+    },
+  );
 
   api.get(
     '/services/machines/:id',
-    { config: user, schema: { tags, params: MachineParams, response: errors(404) } },
+    {
+      config: user,
+      schema: { tags, params: MachineParams, response: { 200: RegisteredMachineSchema, ...errors(404) } },
+    },
     async (req) => serveMachine(await readable(req, req.params.id)),
   );
 

@@ -19,7 +19,8 @@ import {
   listChecks,
   updateCheck,
 } from './checks-store.js';
-import { ChecksQuery, CheckParams, Record_ } from './schemas.js';
+import { ChecksQuery, CheckParams } from './schemas.js';
+import { CheckDocSchema } from '../../shared/monitoring/msa-docs.js';
 import type { WatcherHub } from './watcher-hub.js';
 
 const CreateCheck = Type.Object(
@@ -59,7 +60,7 @@ export async function checkRoutes(app: FastifyInstance, ctx: ServerContext, watc
     '/services/msa/checks',
     {
       config: user,
-      schema: { tags, querystring: ChecksQuery, response: { 200: Type.Array(Record_), ...errors(403) } },
+      schema: { tags, querystring: ChecksQuery, response: { 200: Type.Array(CheckDocSchema), ...errors(403) } },
     },
     async (req) => {
       const me = userOf(req);
@@ -73,7 +74,7 @@ export async function checkRoutes(app: FastifyInstance, ctx: ServerContext, watc
 
   api.post(
     '/services/msa/checks',
-    { config: user, schema: { tags, body: CreateCheck, response: { 201: Record_, ...errors(400, 403, 409) } } },
+    { config: user, schema: { tags, body: CreateCheck, response: { 201: CheckDocSchema, ...errors(400, 403, 409) } } },
     async (req, reply) => {
       const me = userOf(req);
       const { owner: ownerField, ...spec } = req.body;
@@ -103,13 +104,16 @@ export async function checkRoutes(app: FastifyInstance, ctx: ServerContext, watc
 
   api.get(
     '/services/msa/checks/:check',
-    { config: user, schema: { tags, params: CheckParams, response: { 200: Record_, ...errors(404) } } },
+    { config: user, schema: { tags, params: CheckParams, response: { 200: CheckDocSchema, ...errors(404) } } },
     async (req) => readableCheck(db, userOf(req), req.params.check),
   );
 
   api.get(
     '/services/msa/checks/:check/versions',
-    { config: user, schema: { tags, params: CheckParams, response: { 200: Type.Array(Record_), ...errors(404) } } },
+    {
+      config: user,
+      schema: { tags, params: CheckParams, response: { 200: Type.Array(CheckDocSchema), ...errors(404) } },
+    },
     async (req) => checkVersions(db, (await readableCheck(db, userOf(req), req.params.check)).id),
   );
 
@@ -117,7 +121,12 @@ export async function checkRoutes(app: FastifyInstance, ctx: ServerContext, watc
     '/services/msa/checks/:check',
     {
       config: user,
-      schema: { tags, params: CheckParams, body: CheckSpec, response: { 200: Record_, ...errors(400, 403, 404, 409) } },
+      schema: {
+        tags,
+        params: CheckParams,
+        body: CheckSpec,
+        response: { 200: CheckDocSchema, ...errors(400, 403, 404, 409) },
+      },
     },
     async (req) => {
       const me = userOf(req);

@@ -19,7 +19,13 @@ import { metricNames, querySeries, type Aggregate } from './metrics-store.js';
 import { mark } from './rollup.js';
 import { appendEvents, type NewEvent } from '../events/log.js';
 import type { AlertsTable } from './tables.js';
-import { AlertParams, AlertsQuery, MetricsQuery, Record_, ResultBody, ResultsQuery, SilenceBody } from './schemas.js';
+import { AlertParams, AlertsQuery, MetricsQuery, ResultBody, ResultsQuery, SilenceBody } from './schemas.js';
+import {
+  AlertDocSchema,
+  CheckStateDocSchema,
+  MetricsReplySchema,
+  ResultAnswerSchema,
+} from '../../shared/monitoring/msa-docs.js';
 
 /** Most buckets one metrics query may return per series. */
 const MAX_POINTS = 10_000;
@@ -37,7 +43,10 @@ export async function dataRoutes(
 
   api.post(
     '/services/msa/results',
-    { config: user, schema: { tags, body: ResultBody, response: { 202: Record_, ...errors(400, 403, 404) } } },
+    {
+      config: user,
+      schema: { tags, body: ResultBody, response: { 202: ResultAnswerSchema, ...errors(400, 403, 404) } },
+    },
     async (req, reply) => {
       const me = userOf(req);
       const body = req.body;
@@ -75,7 +84,11 @@ export async function dataRoutes(
     '/services/msa/results',
     {
       config: user,
-      schema: { tags, querystring: ResultsQuery, response: { 200: Type.Array(Record_), ...errors(403, 404) } },
+      schema: {
+        tags,
+        querystring: ResultsQuery,
+        response: { 200: Type.Array(CheckStateDocSchema), ...errors(403, 404) },
+      },
     },
     async (req) => {
       const instance = await readableInstance(db, userOf(req), req.query.instance);
@@ -99,7 +112,10 @@ export async function dataRoutes(
 
   api.get(
     '/services/msa/metrics',
-    { config: user, schema: { tags, querystring: MetricsQuery, response: { 200: Record_, ...errors(400, 403, 404) } } },
+    {
+      config: user,
+      schema: { tags, querystring: MetricsQuery, response: { 200: MetricsReplySchema, ...errors(400, 403, 404) } },
+    },
     async (req) => {
       const q = req.query;
       const instance = await readableInstance(db, userOf(req), q.instance);
@@ -138,7 +154,7 @@ export async function dataRoutes(
     '/services/msa/alerts',
     {
       config: user,
-      schema: { tags, querystring: AlertsQuery, response: { 200: Type.Array(Record_), ...errors(403, 404) } },
+      schema: { tags, querystring: AlertsQuery, response: { 200: Type.Array(AlertDocSchema), ...errors(403, 404) } },
     },
     async (req) => {
       const me = userOf(req);
@@ -182,7 +198,10 @@ export async function dataRoutes(
 
   api.put(
     '/services/msa/alerts/:alert/ack',
-    { config: user, schema: { tags, params: AlertParams, response: { 200: Record_, ...errors(403, 404, 409) } } },
+    {
+      config: user,
+      schema: { tags, params: AlertParams, response: { 200: AlertDocSchema, ...errors(403, 404, 409) } },
+    },
     async (req) => {
       const { me, alert } = await writableAlert(req, req.params.alert);
       if (alert.state !== 'open') throw badRequest(`alert ${alert.id} is resolved`);
@@ -205,7 +224,12 @@ export async function dataRoutes(
     '/services/msa/alerts/:alert/silence',
     {
       config: user,
-      schema: { tags, params: AlertParams, body: SilenceBody, response: { 200: Record_, ...errors(400, 403, 404) } },
+      schema: {
+        tags,
+        params: AlertParams,
+        body: SilenceBody,
+        response: { 200: AlertDocSchema, ...errors(400, 403, 404) },
+      },
     },
     async (req) => {
       const { me, alert } = await writableAlert(req, req.params.alert);

@@ -1,8 +1,5 @@
 import { Type } from '@sinclair/typebox';
 
-/** A served MSA record: any fields (documented in src/shared/monitoring and the tables). */
-export const Record_ = Type.Object({}, { additionalProperties: true });
-
 export const CheckParams = Type.Object({ check: Type.String({ minLength: 1, maxLength: 128 }) });
 export const AlertParams = Type.Object({ alert: Type.String({ minLength: 1, maxLength: 128 }) });
 

@@ -6,7 +6,7 @@ import { assertCanWrite, userOf } from '../auth/access.js';
 import type { ServerContext } from '../context.js';
 import { badRequest, conflict, notFound, unauthorized } from '../http/errors.js';
 import { readableInstance } from '../auth/resource-access.js';
-import { errors } from '../http/schemas.js';
+import { errors, served } from '../http/schemas.js';
 import { hashSecret, verifySecret } from '../auth/security.js';
 import { machineForToken, machinesOf, registeredAsMachine } from '../workflows/store/machines.js';
 import { registeredMachineForToken } from '../machines/registered-store.js';
@@ -23,7 +23,7 @@ import {
 import type { WatchersTable } from './tables.js';
 import type { WatcherHub } from './watcher-hub.js';
 import { servingOf, serveWatcher, watcherByUsername, watchersOfInstance } from './watcher-store.js';
-import { Record_ } from './schemas.js';
+import { RunAnswerSchema, WatcherDocSchema } from '../../shared/monitoring/msa-docs.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -158,7 +158,7 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
       schema: {
         tags,
         querystring: Type.Object({ instance: Type.String({ minLength: 1, maxLength: 128 }) }),
-        response: { 200: Type.Array(Record_), ...errors(403, 404) },
+        response: { 200: Type.Array(served(WatcherDocSchema)), ...errors(403, 404) },
       },
     },
     async (req) => {
@@ -181,7 +181,7 @@ export async function watcherRoutes(app: FastifyInstance, ctx: ServerContext, hu
           },
           { additionalProperties: false },
         ),
-        response: { 202: Record_, ...errors(400, 403, 404, 409) },
+        response: { 202: RunAnswerSchema, ...errors(400, 403, 404, 409) },
       },
     },
     async (req, reply) => {

@@ -9,7 +9,7 @@ import { badRequest, alreadyExists, forbidden, notFound } from '../http/errors.j
 import { providerRole, type ProviderMember } from './access.js';
 import { PROVIDER_KINDS, providerKind } from './kinds.js';
 import { PROVIDER_TYPES, pickTypeFields, providerType, splitTypeFields } from './provider-types.js';
-import { Document, IdsQuery, errors, parseIds } from '../http/schemas.js';
+import { IdsQuery, errors, parseIds, served } from '../http/schemas.js';
 import { CreateProvider, ProviderLog, ProviderParams, UpdateProvider } from './schemas.js';
 import type { Db } from '../store/db.js';
 import { instancesUsing } from '../instances/store.js';
@@ -29,6 +29,7 @@ import {
 import { getWorkspace } from '../workspaces/store.js';
 import { newUuid } from '../../shared/ids.js';
 import { timestamp } from '../../shared/time.js';
+import { ProviderDocSchema } from '../../shared/documents/providers.js';
 
 /** Python logging levels, as CAM's provider logs carry them. */
 const INFO = 20;
@@ -80,7 +81,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   api.get(
     '/services/providers',
-    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(Document) } } },
+    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(served(ProviderDocSchema)) } } },
     async (req) => {
       const me = userOf(req);
       const ids = parseIds(req.query.ids);
@@ -95,7 +96,10 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   api.post(
     '/services/providers',
-    { config: user, schema: { tags, body: CreateProvider, response: { 202: Document, ...errors(400, 403, 409) } } },
+    {
+      config: user,
+      schema: { tags, body: CreateProvider, response: { 202: served(ProviderDocSchema), ...errors(400, 403, 409) } },
+    },
     async (req, reply) => {
       const me = userOf(req);
       const body = req.body;
@@ -140,7 +144,10 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   api.get(
     '/services/providers/:prov',
-    { config: user, schema: { tags, params: ProviderParams, response: { 200: Document, ...errors(403, 404) } } },
+    {
+      config: user,
+      schema: { tags, params: ProviderParams, response: { 200: served(ProviderDocSchema), ...errors(403, 404) } },
+    },
     async (req) => (await readableProvider(db, userOf(req), req.params.prov)).doc,
   );
 
@@ -152,7 +159,7 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
         tags,
         params: ProviderParams,
         body: UpdateProvider,
-        response: { 200: Document, ...errors(400, 403, 404, 409) },
+        response: { 200: served(ProviderDocSchema), ...errors(400, 403, 404, 409) },
       },
     },
     async (req) => {
@@ -197,7 +204,10 @@ export async function providerRoutes(app: FastifyInstance, ctx: ServerContext): 
 
   api.put(
     '/services/providers/:prov/sync',
-    { config: user, schema: { tags, params: ProviderParams, response: { 202: Document, ...errors(403, 404) } } },
+    {
+      config: user,
+      schema: { tags, params: ProviderParams, response: { 202: served(ProviderDocSchema), ...errors(403, 404) } },
+    },
     async (req, reply) => {
       const current = await writableProvider(db, userOf(req), req.params.prov);
       const local = providerKind(current.type) !== undefined;

@@ -81,5 +81,5 @@ export const ProviderLog = Type.Object(
     updated: Type.String(),
     schema: Type.String(),
   },
-  { additionalProperties: true },
+  { additionalProperties: false },
 );

@@ -21,16 +21,19 @@ export const toDoc = (value: unknown): string => JSON.stringify(value);
 
 /**
  * How `JSON.stringify` begins a document whose first keys are `id`, `uri` and `schema`, all
- * strings: the text fastify's serializer makes for the `Document` response schema (those three
- * fields first, then every other one in the document's order, each as JSON.stringify writes it).
+ * strings: a document as the store writes it (`toDoc`) and as the instance response schema begins
+ * (src/shared/documents/instances.ts lists those three first, then the fields in the order a deploy
+ * stores them).
  */
 const DOCUMENT_HEAD = /^\{"id":"(?:[^"\\]|\\.)*","uri":"(?:[^"\\]|\\.)*","schema":"(?:[^"\\]|\\.)*"[,}]/;
 
 /**
  * The JSON array of stored documents (each written by `toDoc`), spliced from their text instead of
  * parsed and serialised again (the instances list spent most of its time there: T14, issue 12).
- * Undefined when a document does not begin as the `Document` response schema would write it: the
- * caller then answers the parsed documents, so the bytes on the wire are the same either way.
+ * Undefined when a document does not begin with `id`, `uri` and `schema`: the caller then answers
+ * the parsed documents through the response schema. Either way the client reads the same documents
+ * (test/server/instances-list-text.test.ts); in test runs the response guard checks the spliced
+ * text against the schema too (src/server/http/response-guard.ts).
  */
 export function documentArrayText(texts: string[]): string | undefined {
   for (const text of texts) if (!DOCUMENT_HEAD.test(text)) return undefined;

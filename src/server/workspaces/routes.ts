@@ -6,7 +6,7 @@ import type { ServerContext } from '../context.js';
 import { documentArrayText, parseDoc, schemaUrl } from '../store/docs.js';
 import { badRequest, alreadyExists, conflict, forbidden, notFound } from '../http/errors.js';
 import { announceMembershipRevoked } from '../events/membership-watch.js';
-import { Document, IdsQuery, errors, parseIds } from '../http/schemas.js';
+import { IdsQuery, errors, parseIds, served } from '../http/schemas.js';
 import { CreateWorkspace, UpdateWorkspace, WorkspaceParams } from './schemas.js';
 import { listBoxes } from '../boxes/store.js';
 import { listInstanceTexts, type InstanceDoc } from '../instances/store.js';
@@ -22,8 +22,10 @@ import {
 } from './store.js';
 import { timestamp } from '../../shared/time.js';
 import type { Db } from '../store/db.js';
-
-const DocList = Type.Array(Document);
+import { WorkspaceDocSchema } from '../../shared/documents/workspaces.js';
+import { BoxDocSchema } from '../../shared/documents/boxes.js';
+import { InstanceDocSchema } from '../../shared/documents/instances.js';
+import { ProviderDocSchema } from '../../shared/documents/providers.js';
 
 /** "Project Elastic" → `project`; a taken id gets `-2`, `-3`, … */
 async function teamId(db: Db, name: string): Promise<string> {
@@ -77,7 +79,10 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
 
   api.get(
     '/services/workspaces',
-    { config: user, schema: { tags, querystring: IdsQuery, response: { 200: DocList } } },
+    {
+      config: user,
+      schema: { tags, querystring: IdsQuery, response: { 200: Type.Array(served(WorkspaceDocSchema)) } },
+    },
     async (req) => {
       const all = await listWorkspacesFor(db, userOf(req).id, parseIds(req.query.ids));
       return req.query.limit ? all.slice(0, Number(req.query.limit)) : all;
@@ -86,7 +91,10 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
 
   api.post(
     '/services/workspaces',
-    { config: user, schema: { tags, body: CreateWorkspace, response: { 200: Document, ...errors(400, 403, 409) } } },
+    {
+      config: user,
+      schema: { tags, body: CreateWorkspace, response: { 200: served(WorkspaceDocSchema), ...errors(400, 403, 409) } },
+    },
     async (req) => {
       const me = userOf(req);
       const body = req.body;
@@ -125,7 +133,10 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
 
   api.get(
     '/services/workspaces/:ws',
-    { config: user, schema: { tags, params: WorkspaceParams, response: { 200: Document, ...errors(403, 404) } } },
+    {
+      config: user,
+      schema: { tags, params: WorkspaceParams, response: { 200: served(WorkspaceDocSchema), ...errors(403, 404) } },
+    },
     async (req) => {
       const ws = await existingWorkspace(db, req.params.ws);
       await assertCanRead(db, userOf(req), ws.id);
@@ -141,7 +152,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
         tags,
         params: WorkspaceParams,
         body: UpdateWorkspace,
-        response: { 200: Document, ...errors(400, 403, 404) },
+        response: { 200: served(WorkspaceDocSchema), ...errors(400, 403, 404) },
       },
     },
     async (req) => {
@@ -199,7 +210,14 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
 
   api.get(
     '/services/workspaces/:ws/boxes',
-    { config: user, schema: { tags, params: WorkspaceParams, response: { 200: DocList, ...errors(403, 404) } } },
+    {
+      config: user,
+      schema: {
+        tags,
+        params: WorkspaceParams,
+        response: { 200: Type.Array(served(BoxDocSchema)), ...errors(403, 404) },
+      },
+    },
     async (req) => listBoxes(db, [await scoped(req.params.ws, userOf(req))]),
   );
   api.get(
@@ -213,13 +231,13 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
           IdsQuery,
           Type.Object({ service: Type.Optional(Type.String({ maxLength: 64 })) }),
         ]),
-        response: { 200: DocList, ...errors(403, 404) },
+        response: { 200: Type.Array(served(InstanceDocSchema)), ...errors(403, 404) },
       },
     },
     async (req, reply) => {
       const texts = await listInstanceTexts(db, [await scoped(req.params.ws, userOf(req))], parseIds(req.query.ids));
       const service = req.query.service;
-      // Without a filter, the stored text as it is when the response schema would write the same (docs.ts).
+      // Without a filter, the stored text as it is: the same documents the response schema would write (docs.ts).
       const spliced = service ? undefined : documentArrayText(texts);
       if (spliced !== undefined) return reply.type('application/json; charset=utf-8').send(spliced as never);
       const all = texts.map((text) => parseDoc<InstanceDoc>(text));
@@ -228,7 +246,14 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: ServerContext):
   );
   api.get(
     '/services/workspaces/:ws/providers',
-    { config: user, schema: { tags, params: WorkspaceParams, response: { 200: DocList, ...errors(403, 404) } } },
+    {
+      config: user,
+      schema: {
+        tags,
+        params: WorkspaceParams,
+        response: { 200: Type.Array(served(ProviderDocSchema)), ...errors(403, 404) },
+      },
+    },
     async (req) => listProviders(db, [await scoped(req.params.ws, userOf(req))]),
   );
 }
