@@ -98,7 +98,10 @@ export async function runIdleAgentMemory(opts: IdleMemoryOptions): Promise<IdleM
       ? await startChildServer(dataDir, 0, env)
       : await startShippedServer(dataDir, env, opts.nodeArgs);
     const pid = server.process.pid!;
-    const bare = opts.baseline !== false ? await bareTlsWebsocketKiB(join(dataDir, 'tls'), opts.agents) : undefined;
+    const bare =
+      opts.baseline !== false
+        ? await bareTlsWebsocketKiB(join(dataDir, 'tls'), opts.agents, 600, opts.idleMs)
+        : undefined;
     if (bare) say(`bare TLS websocket server: ${bare.rss} KiB per connection`);
     db = await openSqliteStore(dataFiles(dataDir).database);
     // Remote hosts, as 10,000 agents would be (not machines of this host's local provider).
