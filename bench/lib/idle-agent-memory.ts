@@ -10,7 +10,9 @@
  *    (simulated-agents.ts: real protocol, TLS websocket with the machine credential, hello,
  *    heartbeats, ping/pong); wait until the store shows all N connected; read the memory again.
  *    Growth / N = KiB per connection.
- * 3. Leave the fleet idle for a while (heartbeats flowing) and read the server's CPU share.
+ * 3. Leave the fleet idle for a while (heartbeats flowing), read the server's CPU share and its
+ *    memory again.
+ * Each memory reading also says where the RSS lies (malloc-heap.ts), for both servers.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,8 @@ import { cpuTicks, seedFleetMachines, serverMemory, type Memory } from './fleet-
 import { AgentFleet } from './simulated-agents.js';
 import { round } from './ratio.js';
 import { startShippedServer, type ShippedServer } from './shipped-server-process.js';
-import { bareTlsWebsocketKiB } from './tls-websocket-baseline.js';
+import { bareTlsWebsocketKiB, perConnection, type BareUsage } from './tls-websocket-baseline.js';
+import { memoryMap, type MemoryMap } from './malloc-heap.js';
 
 export interface IdleMemoryOptions {
   agents: number;
@@ -60,8 +63,11 @@ export interface IdleMemoryReport {
   /** Server memory in MiB after a full GC: before any agent connected, and with all connected. */
   serverMiB: { rssIdle: number; rss: number; heapUsed: number; external: number };
   /** Growth from idle to all connected, per connection, in KiB. */
-  perConnectionKiB: { rss: number; heapUsed: number; heapTotal: number; external: number };
-  bareKiB?: { rss: number; heapUsed: number; heapTotal: number };
+  perConnectionKiB: { rss: number; heapUsed: number; heapTotal: number; external: number; map: MemoryMap };
+  /** The bare server's, measured the same way (`map`: where its RSS grew, malloc-heap.ts). */
+  bareKiB?: BareUsage;
+  /** Growth per connection read again at the end of the idle period (heartbeats flowing). */
+  afterIdleKiB: { rss: number; heapTotal: number; map: MemoryMap };
   idleCpuPercent: number;
   heartbeats: number;
   unexpectedCloses: number;
@@ -92,7 +98,10 @@ export async function runIdleAgentMemory(opts: IdleMemoryOptions): Promise<IdleM
       ? await startChildServer(dataDir, 0, env)
       : await startShippedServer(dataDir, env, opts.nodeArgs);
     const pid = server.process.pid!;
-    const bare = opts.baseline !== false ? await bareTlsWebsocketKiB(join(dataDir, 'tls'), opts.agents) : undefined;
+    const bare =
+      opts.baseline !== false
+        ? await bareTlsWebsocketKiB(join(dataDir, 'tls'), opts.agents, 600, opts.idleMs)
+        : undefined;
     if (bare) say(`bare TLS websocket server: ${bare.rss} KiB per connection`);
     db = await openSqliteStore(dataFiles(dataDir).database);
     // Remote hosts, as 10,000 agents would be (not machines of this host's local provider).
@@ -112,6 +121,7 @@ export async function runIdleAgentMemory(opts: IdleMemoryOptions): Promise<IdleM
     say(`seeded ${machines.length} machines`);
     await sleep(1000);
     const idle = await serverMemory(pid, dataDir);
+    const idleMap = memoryMap(pid);
     await opts.onIdle?.(pid);
 
     fleet = new AgentFleet({
@@ -132,12 +142,15 @@ export async function runIdleAgentMemory(opts: IdleMemoryOptions): Promise<IdleM
     say(`${connected} connected in ${Math.round(connectMs)} ms`);
     await sleep(2000);
     const all: Memory = await serverMemory(pid, dataDir);
+    const allMap = memoryMap(pid);
     await opts.onConnected?.(pid);
 
     const cpu0 = cpuTicks(pid);
     const s0 = performance.now();
     await sleep(opts.idleMs);
     const idleCpuPercent = ((cpuTicks(pid) - cpu0) / 100 / ((performance.now() - s0) / 1000)) * 100;
+    const later: Memory = await serverMemory(pid, dataDir);
+    const laterMap = memoryMap(pid);
     return {
       agents: opts.agents,
       connected,
@@ -153,6 +166,12 @@ export async function runIdleAgentMemory(opts: IdleMemoryOptions): Promise<IdleM
         heapUsed: round((all.heapUsed - idle.heapUsed) / opts.agents),
         heapTotal: round((all.heapTotal - idle.heapTotal) / opts.agents),
         external: round((all.external - idle.external) / opts.agents),
+        map: perConnection(idleMap, allMap, opts.agents),
+      },
+      afterIdleKiB: {
+        rss: round((later.rss - idle.rss) / opts.agents),
+        heapTotal: round((later.heapTotal - idle.heapTotal) / opts.agents),
+        map: perConnection(idleMap, laterMap, opts.agents),
       },
       ...(bare ? { bareKiB: bare } : {}),
       idleCpuPercent: round(idleCpuPercent),

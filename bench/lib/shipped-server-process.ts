@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { serverProcessEnv } from '../../src/shared/server-process-env.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUNDLE = join(ROOT, 'dist', 'server-bundle', 'start.cjs');
@@ -39,7 +40,8 @@ export async function startShippedServer(
   checkBundle();
   const child = spawn(process.execPath, [...nodeArgs, join(import.meta.dirname, 'shipped-server.mjs'), dataDir, '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env,
+    // The environment `ebcli server start` gives the server it starts (src/cli/daemon.ts).
+    env: serverProcessEnv(env),
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const first = await new Promise<string>((resolve, reject) => {

@@ -13,11 +13,19 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket, { WebSocketServer } from 'ws';
+import { memoryMap, type MemoryMap } from './malloc-heap.js';
 
 interface Usage {
   rss: number;
   heapUsed: number;
   heapTotal: number;
+}
+
+/** Per connection, in KiB: process.memoryUsage() growth and where the RSS grew (malloc-heap.ts). */
+export interface BareUsage extends Usage {
+  map: MemoryMap;
+  /** The same, read again after the clients idled for `idleMs` (when asked). */
+  afterIdle?: { rss: number; heapTotal: number; map: MemoryMap };
 }
 
 function serve(dir: string): void {
@@ -40,9 +48,9 @@ function serve(dir: string): void {
 
 /**
  * KiB per connection a bare TLS websocket server holds with `n` clients connected, each having
- * sent one `frameBytes` frame. `tlsDir` holds the control plane's server.pem, server-key.pem, ca.pem.
+ * sent one `frameBytes` frame; with `idleMs`, also once they have idled that long. `tlsDir` holds the control plane's server.pem, server-key.pem, ca.pem.
  */
-export async function bareTlsWebsocketKiB(tlsDir: string, n: number, frameBytes = 600): Promise<Usage> {
+export async function bareTlsWebsocketKiB(tlsDir: string, n: number, frameBytes = 600, idleMs = 0): Promise<BareUsage> {
   const child = fork(fileURLToPath(import.meta.url), ['serve', tlsDir], { execArgv: ['--import', 'tsx'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -55,6 +63,7 @@ export async function bareTlsWebsocketKiB(tlsDir: string, n: number, frameBytes 
         child.send('usage');
       });
     const before = await usage();
+    const mapBefore = memoryMap(child.pid!);
     const ca = readFileSync(join(tlsDir, 'ca.pem'));
     const sockets: WebSocket[] = [];
     for (let i = 0; i < n; i += 32) {
@@ -73,15 +82,35 @@ export async function bareTlsWebsocketKiB(tlsDir: string, n: number, frameBytes 
       );
     }
     const after = await usage();
+    const mapAfter = memoryMap(child.pid!);
+    let afterIdle: BareUsage['afterIdle'];
+    if (idleMs > 0) {
+      await new Promise((r) => setTimeout(r, idleMs));
+      const later = await usage();
+      afterIdle = {
+        rss: Math.round(((later.rss - before.rss) / 1024 / n) * 100) / 100,
+        heapTotal: Math.round(((later.heapTotal - before.heapTotal) / 1024 / n) * 100) / 100,
+        map: perConnection(mapBefore, memoryMap(child.pid!), n),
+      };
+    }
     for (const ws of sockets) ws.terminate();
     return {
+      ...(afterIdle ? { afterIdle } : {}),
       rss: Math.round(((after.rss - before.rss) / 1024 / n) * 100) / 100,
       heapUsed: Math.round(((after.heapUsed - before.heapUsed) / 1024 / n) * 100) / 100,
       heapTotal: Math.round(((after.heapTotal - before.heapTotal) / 1024 / n) * 100) / 100,
+      map: perConnection(mapBefore, mapAfter, n),
     };
   } finally {
     child.kill();
   }
 }
+
+/** Growth of each part of a memory map, per connection, in KiB. */
+export const perConnection = (a: MemoryMap, b: MemoryMap, n: number): MemoryMap => ({
+  heap: Math.round(((b.heap - a.heap) / n) * 100) / 100,
+  anon: Math.round(((b.anon - a.anon) / n) * 100) / 100,
+  file: Math.round(((b.file - a.file) / n) * 100) / 100,
+});
 
 if (process.argv[2] === 'serve') serve(process.argv[3]!);

@@ -9,6 +9,7 @@ import { trustOptions } from '../shared/tls-trust.js';
 import { processAlive } from '../shared/process.js';
 import { dataDirLocked, DataDirLockedError } from '../shared/data-dir-lock.js';
 import { readServerState, type ServerState } from '../shared/server-state.js';
+import { serverProcessEnv } from '../shared/server-process-env.js';
 
 export interface ServerStatus {
   running: boolean;
@@ -101,7 +102,7 @@ export async function startDetached(opts: DetachOptions): Promise<ServerStatus &
   if (opts.port !== undefined) args.push('--port', String(opts.port));
   if (opts.host !== undefined) args.push('--listen', opts.host.includes(':') ? `[${opts.host}]` : opts.host);
   if (opts.publicUrl !== undefined) args.push('--public-url', opts.publicUrl);
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: process.env });
+  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log], env: serverProcessEnv() });
   closeSync(log);
   let exited: number | null = null;
   child.on('exit', (code) => (exited = code ?? -1));

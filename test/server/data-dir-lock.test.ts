@@ -7,6 +7,7 @@ import { DataDirLockedError } from '../../src/shared/data-dir-lock.js';
 import { startServer } from '../../src/server/start.js';
 import { dataFiles } from '../../src/shared/paths.js';
 import { processAlive } from '../../src/shared/process.js';
+import { SERVER_MALLOC_TUNABLE } from '../../src/shared/server-process-env.js';
 import { databaseEnv, dropTestDatabase, testDatabaseUrl } from '../helpers/store.js';
 
 const dirs: string[] = [];
@@ -88,6 +89,9 @@ describe('one server per data directory (server start)', () => {
     expect(started.code, started.stderr).toBe(0);
     const pid: number = started.json().pid;
     cliPids.push(pid);
+    // Started with the malloc setting of src/shared/server-process-env.ts (T4, issue 12).
+    const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    expect(environ.find((e) => e.startsWith('GLIBC_TUNABLES='))).toContain(SERVER_MALLOC_TUNABLE);
     const files = dataFiles(dataDir);
     const pidBefore = readFileSync(files.pidFile, 'utf8');
     const stateBefore = readFileSync(files.stateFile, 'utf8');

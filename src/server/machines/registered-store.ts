@@ -7,6 +7,7 @@ import type { Transaction } from 'kysely';
 import { hashToken, newToken } from '../auth/security.js';
 import type { Db } from '../store/db.js';
 import type { Database, RegisteredMachinesTable } from '../store/schema.js';
+import { inLists } from '../store/in-list.js';
 import { formatTimestamp, timestamp } from '../../shared/time.js';
 
 type Conn = Db | Transaction<Database>;
@@ -203,8 +204,7 @@ export async function markRegisteredSeen(
 /** Marks these registered machines (by id, or by the deploy machine that holds them) seen now. */
 export async function markRegisteredSeenMany(db: Conn, ids: string[]): Promise<void> {
   const now = timestamp();
-  for (let i = 0; i < ids.length; i += 500) {
-    const chunk = ids.slice(i, i + 500);
+  for (const chunk of inLists(ids)) {
     await db
       .updateTable('registered_machines')
       .set({ last_seen: now, updated: now })

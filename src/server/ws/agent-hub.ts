@@ -24,6 +24,7 @@ import {
 } from './agent-records.js';
 import { AgentSession, type SessionHost, type SessionMachine } from './agent-session.js';
 import type { Redactor } from '../../shared/redact.js';
+import { inLists } from '../store/in-list.js';
 
 /** Longest a heartbeat waits to be stored with others (`AgentHub.heartbeat`). */
 export const HEARTBEAT_BATCH_MS = 1000;
@@ -236,12 +237,17 @@ export class AgentHub implements AgentChannel, SessionHost {
     // name. Provisioning asks for that (disconnect); for an agent connected to another replica the
     // request goes by NOTIFY, which is lost if that replica's listener was reconnecting (PostgreSQL
     // restarted, connection terminated). The heartbeats notice what was missed.
-    const taken = await this.db
-      .selectFrom('registered_machines')
-      .select(['id', 'machine_name'])
-      .where('id', 'in', names)
-      .where('machine_name', 'is not', null)
-      .execute();
+    const taken = [];
+    for (const list of inLists(names)) {
+      taken.push(
+        ...(await this.db
+          .selectFrom('registered_machines')
+          .select(['id', 'machine_name'])
+          .where('id', 'in', list)
+          .where('machine_name', 'is not', null)
+          .execute()),
+      );
+    }
     for (const row of taken) {
       if (row.machine_name === row.id) continue;
       this.sessions.get(row.id)?.close(CloseCode.goingAway, 'taken by a deploy');

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../../store/db.js';
 import type { Database, MachinesTable } from '../../store/schema.js';
+import { inLists } from '../../store/in-list.js';
 import { hashToken } from '../../auth/security.js';
 import { timestamp } from '../../../shared/time.js';
 
@@ -200,12 +201,8 @@ export async function recordPing(db: Conn, name: string): Promise<void> {
 /** Records a heartbeat of each of these machines now (one statement per 500 names). */
 export async function recordPings(db: Conn, names: string[]): Promise<void> {
   const now = timestamp();
-  for (let i = 0; i < names.length; i += 500) {
-    await db
-      .updateTable('machines')
-      .set({ last_agent_ping: now })
-      .where('name', 'in', names.slice(i, i + 500))
-      .execute();
+  for (const list of inLists(names)) {
+    await db.updateTable('machines').set({ last_agent_ping: now }).where('name', 'in', list).execute();
   }
 }
 
