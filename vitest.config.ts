@@ -22,7 +22,6 @@ const perFile = {
   // change in process.env is put back after each (test/setup/file-environment.ts).
   isolate: false,
   setupFiles: ['test/setup/file-environment.ts'],
-  sequence: { sequencer: LongFilesFirst },
   // Every response checked against its route's schema, strictly (src/server/http/response-guard.ts).
   env: { EBCLI_CHECK_RESPONSES: '1' },
 } as const;
@@ -32,6 +31,8 @@ export default defineConfig({
     // Teardowns run in reverse: the PostgreSQL test cluster stops before leftover processes are looked for.
     globalSetup: ['test/setup/leftover-processes.ts', 'test/setup/postgres.ts'],
     reporters: ['default', './test/setup/summary-reporter.ts'],
+    // A run-wide option: projects' own sequencers are not used.
+    sequence: { sequencer: LongFilesFirst },
     projects: [
       {
         test: {
@@ -43,7 +44,7 @@ export default defineConfig({
           // compute: several run at once (vitest's default on 2 cores is one). EBCLI_TEST_WORKERS
           // overrides the count.
           maxWorkers: Number(process.env.EBCLI_TEST_WORKERS ?? 4),
-          sequence: { ...perFile.sequence, groupOrder: 0 },
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -53,7 +54,7 @@ export default defineConfig({
           include: ALONE,
           exclude,
           maxWorkers: 1,
-          sequence: { ...perFile.sequence, groupOrder: 1 },
+          sequence: { groupOrder: 1 },
         },
       },
     ],

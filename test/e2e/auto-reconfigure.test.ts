@@ -46,6 +46,9 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Reconfigures queued behind a busy dependent (the table the finishing transaction empties). */
+const queued = () => t.server.db.selectFrom('pending_reconfigures').select('instance_id').execute();
+
 const ops = async (id: string): Promise<string[][]> =>
   (await t.call('GET', `/services/instances/${id}/operations`)).body.map((o: any) => [o.operation, o.username]);
 
@@ -124,9 +127,12 @@ describe('automatic reconfiguration (cam-api.md §4.3)', () => {
       );
 
       // Variables (as `elasticbox set` or the lifecycle editor change them) do not reconfigure.
+      // Whether an update reconfigures its dependents is decided in the update's own transaction
+      // (instances/routes.ts: membershipChanged starts or queues the reconfigure), so once the
+      // answer is back, nothing started and nothing queued means none will run.
       await put(target.id, { variables: [{ name: 'COLOR', type: 'Text', value: 'blue' }] });
-      await sleep(1500);
       expect(await ops(dep.id)).toHaveLength(2);
+      expect(await queued()).toEqual([]);
 
       // Tags removed, then added back: each change reconfigures once.
       await put(target.id, { tags: [] });
@@ -154,7 +160,9 @@ describe('automatic reconfiguration (cam-api.md §4.3)', () => {
         `configure: ${target.id}`,
         'configure:',
       ]);
-      await sleep(1000);
+      // Every reconfigure is started in the transaction of the change that causes it, or queued
+      // there: with every operation ended and nothing queued, no further one comes.
+      expect(await queued()).toEqual([]);
       expect(await ops(dep.id)).toHaveLength(5);
     },
   );
@@ -178,8 +186,7 @@ describe('automatic reconfiguration (cam-api.md §4.3)', () => {
       // Two instances join while the dependent's configure still runs: one queued reconfigure.
       await put(b.id, { tags: ['queue'] });
       await put(c.id, { tags: ['queue'] });
-      const queued = await t.server.db.selectFrom('pending_reconfigures').select('instance_id').execute();
-      expect(queued).toEqual([{ instance_id: dep.id }]);
+      expect(await queued()).toEqual([{ instance_id: dep.id }]);
       await restartSamePort(t);
       expect(await opsSettled(dep.id, 3, 40_000)).toEqual([
         ['deploy', 'admin'],
@@ -191,7 +198,7 @@ describe('automatic reconfiguration (cam-api.md §4.3)', () => {
         `configure: ${a.id}`,
         `configure: ${[a.id, b.id, c.id].sort().join(' ')}`,
       ]);
-      await sleep(1500);
+      expect(await queued()).toEqual([]);
       expect(await ops(dep.id)).toHaveLength(3);
     },
   );

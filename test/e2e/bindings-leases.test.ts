@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatTimestamp } from '../../src/shared/time.js';
 import type { TestServer } from '../helpers/server.js';
+import { until } from '../helpers/standalone-agent.js';
 import { createBox, deploy, importExample, restartSamePort, settled, useE2eServer, workdir } from './helpers.js';
 
 let t: TestServer;
 useE2eServer((server) => (t = server));
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const inMs = (ms: number) => formatTimestamp(BigInt(Date.now() + ms) * 1000n);
 
 describe('bindings', () => {
@@ -52,7 +52,15 @@ describe('instance leases', () => {
       lease: { released: true },
     });
     await restartSamePort(t);
-    await sleep(1500);
+    // A lease set after this restart fires: the restarted scheduler has been through due leases
+    // since, so had the released one been due again, it would have fired again by now.
+    const canary = await deploy(t, box.id, 'Canary', { lease: { expire: inMs(500), operation: 'shutdown' } });
+    await until(async () => {
+      const doc = (await t.call('GET', `/services/instances/${canary.body.id}`)).body;
+      return (doc.state === 'done' && doc.operation?.event === 'shutdown_service') || undefined;
+    }, "the canary's lease fired");
+    const canaryOps = (await t.call('GET', `/services/instances/${canary.body.id}/operations`)).body;
+    expect(canaryOps.map((o: any) => o.operation)).toEqual(['deploy', 'shutdown']);
     const ops = (await t.call('GET', `/services/instances/${id}/operations`)).body;
     expect(ops.map((o: any) => [o.operation, o.username])).toEqual([
       ['deploy', 'admin'],

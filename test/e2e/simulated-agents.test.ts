@@ -119,7 +119,11 @@ describe('simulated agents', () => {
     expect(logs.join('\n')).toMatch(/sim install after a cut/);
     await until(() => fleet.unacknowledged() === 0 || undefined, 'every result acknowledged');
     const c = fleet.counters();
-    expect(c.drops - before.drops).toBeGreaterThanOrEqual(2); // taken by the deploy, then cut
+    // Cut once mid-script, and connected again to report. (Whether the deploy's taking of the
+    // machine also sent the agent away first depends on whether the heartbeat batch that does so
+    // ran before the execution was sent: not asserted.)
+    expect(c.drops - before.drops).toBeGreaterThanOrEqual(1);
+    expect(c.connects - before.connects).toBeGreaterThanOrEqual(1);
     expect(c.results - before.results).toBe(3);
     expect(c.duplicates).toBe(0);
   }, 90_000);

@@ -10,14 +10,17 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 export const LONG_FILES = [
   'test/faults/campaigns.test.ts',
   'test/cli/help-fast.test.ts',
-  'test/e2e/replicas-haproxy.test.ts',
   'test/e2e/agent-death-restart.test.ts',
+  'test/cli/apply-retry.test.ts',
+  'test/cli/boxes-folder.test.ts',
+  'test/agent/reconnect-memory.test.ts',
   'test/e2e/agent-unreachable-exit.test.ts',
+  'test/console/console.test.ts',
+  'test/events/slow-consumer.test.ts',
   'test/e2e/host-a-ssh.test.ts',
   'test/e2e/auto-reconfigure.test.ts',
-  'test/agent/reconnect-memory.test.ts',
-  'test/agent/agent.test.ts',
-  'test/console/console.test.ts',
+  'test/e2e/replicas-haproxy.test.ts',
+  'test/cli/output.test.ts',
 ];
 
 export default class LongFilesFirst extends BaseSequencer {
