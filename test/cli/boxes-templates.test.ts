@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, runCli, tempHome } from './helpers.js';
+import { ensureBuilt, tempHome } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 /** A script box folder named `name` with the given event scripts. */
 function boxFolder(root: string, name: string, events: Record<string, string>): string {

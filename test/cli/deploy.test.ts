@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, useCliServer } from './helpers.js';
+import { useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 /** Writes a one-box folder whose install script runs `install`. */
 function boxFolder(root: string, name: string, install: string): string {

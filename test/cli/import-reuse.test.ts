@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, useCliServer } from './helpers.js';
+import { useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 import { writeBoxFolder } from './apply-helpers.js';
 
 // The real CLI imports into a real server; blobs are counted in the server's own SQLite store.

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readableValidation } from '../../src/cli/validation-message.js';
-import { runCli, seedInstance, useCliServer } from './helpers.js';
+import { seedInstance, useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 // Every command that takes instance ids takes instance names too; one server for the whole file.
 describe('instances by name', () => {

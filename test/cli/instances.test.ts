@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, runCliProbed, seedInstance, useCliServer } from './helpers.js';
+import { BIN, runCliProbed, seedInstance, useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 describe('instances list, show and bulk operations', () => {
   const cli = useCliServer();

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractJsonFields } from '../../src/cli/json-fields.js';
-import { runCli, seedInstance, useCliServer } from './helpers.js';
+import { seedInstance, useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 // `--json id,name` keeps only those fields (as gh does) and `-q` prints ids only; one server for the file.
 describe('--json field lists and --quiet', () => {

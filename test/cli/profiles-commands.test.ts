@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, useCliServer } from './helpers.js';
+import { useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 // `profiles list|use|remove` against profiles stored by a real `login`; one server for the file.
 describe('profiles list, use, remove', () => {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { ensureBuilt, runCli, tempHome } from './helpers.js';
+import { ensureBuilt, tempHome } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 describe('login, whoami, logout', () => {
   let t: TestServer;

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, useCliServer } from './helpers.js';
+import { useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 describe('workspaces, boxes and providers commands', () => {
   const cli = useCliServer();

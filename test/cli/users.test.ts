@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { addUser } from '../helpers/users.js';
-import { runCli, tempHome, useCliServer } from './helpers.js';
+import { tempHome, useCliServer } from './helpers.js';
+import { runCliInProcess as runCli } from './in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ebcli-users-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { BIN, runCli, seedInstance, useCliServer } from '../cli/helpers.js';
+import { BIN, seedInstance, useCliServer } from '../cli/helpers.js';
+import { runCliInProcess as runCli } from '../cli/in-process.js';
 import { until } from './watcher-helpers.js';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { postResult } from './helpers.js';
