@@ -1,19 +1,11 @@
 import type { Transaction } from 'kysely';
 import type { Db } from '../store/db.js';
-import type { Database } from '../store/schema.js';
+import type { BlobsTable, Database } from '../store/schema.js';
 
 type Conn = Db | Transaction<Database>;
 
 /** What is known about a stored blob, without its bytes. */
-export interface BlobMeta {
-  id: string;
-  name: string;
-  uploader: string;
-  content_type: string;
-  length: number;
-  md5: string;
-  created: string;
-}
+export type BlobMeta = Omit<BlobsTable, 'data'>;
 
 export interface NewBlob extends BlobMeta {
   data: Buffer;

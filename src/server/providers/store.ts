@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { parseDoc, toDoc } from '../store/docs.js';
 import type { Db } from '../store/db.js';
-import type { Database } from '../store/schema.js';
+import type { Database, ProviderLogsTable } from '../store/schema.js';
 
 type Conn = Db | Transaction<Database>;
 
@@ -64,15 +64,7 @@ export async function deleteProvider(db: Conn, id: string): Promise<void> {
 }
 
 /** A provider log entry as stored; `request_id` and `updated` are derived when served. */
-export interface ProviderLogRow {
-  id: string;
-  provider_id: string;
-  level: number;
-  text: string;
-  operation: string;
-  workspace: string;
-  created: string;
-}
+export type ProviderLogRow = Omit<ProviderLogsTable, 'seq'>;
 
 export async function insertProviderLog(db: Conn, entry: ProviderLogRow): Promise<void> {
   await db.insertInto('provider_logs').values(entry).execute();
