@@ -34,10 +34,16 @@ export interface TestServer {
  * A real control plane on 127.0.0.1, port 0, with a temporary data directory; on a PostgreSQL test
  * run (test/helpers/store.ts) its store is a database of its own, kept across `restart()`, unless
  * `embedded` keeps the SQLite store in the data directory (tests about that directory's files).
+ * `inject`: `call` sends requests in process through fastify's `inject` instead of over TLS, for
+ * route tests where no socket is under test (the server still listens, for anything else).
  */
 export async function startTestServer(
   existingDataDir?: string,
-  { embedded, ...options }: Omit<StartOptions, 'dataDir' | 'port'> & { embedded?: boolean } = {},
+  {
+    embedded,
+    inject,
+    ...options
+  }: Omit<StartOptions, 'dataDir' | 'port'> & { embedded?: boolean; inject?: boolean } = {},
 ): Promise<TestServer> {
   const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'ebcli-test-'));
   const database = options.database ?? (embedded ? undefined : await testDatabaseUrl(dataDir));
@@ -60,11 +66,20 @@ export async function startTestServer(
         body = JSON.stringify(opts.body);
         headers['content-type'] ??= 'application/json';
       }
-      const res = await request(`${t.url}${path}`, { method: method as 'GET', headers, body, dispatcher });
-      const text = await res.body.text();
+      let status: number;
+      let replyHeaders: Reply['headers'];
+      let text: string;
+      if (inject) {
+        // In process (fastify's inject: the whole request lifecycle, hooks and serializers, no socket).
+        const res = await t.server.app.inject({ method: method as 'GET', url: path, headers, payload: body });
+        [status, replyHeaders, text] = [res.statusCode, res.headers as Reply['headers'], res.body];
+      } else {
+        const res = await request(`${t.url}${path}`, { method: method as 'GET', headers, body, dispatcher });
+        [status, replyHeaders, text] = [res.statusCode, res.headers, await res.body.text()];
+      }
       let parsed: unknown = text;
-      if (String(res.headers['content-type'] ?? '').includes('json') && text) parsed = JSON.parse(text);
-      return { status: res.statusCode, headers: res.headers, body: parsed as any, text };
+      if (String(replyHeaders['content-type'] ?? '').includes('json') && text) parsed = JSON.parse(text);
+      return { status, headers: replyHeaders, body: parsed as any, text };
     },
     async restart() {
       await server.close();

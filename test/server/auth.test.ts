@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
 });
 afterAll(async () => t.stop());
 

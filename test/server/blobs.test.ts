@@ -7,7 +7,7 @@ import { fileNameProblem } from '../../src/server/boxes/blob-urls.js';
 let t: TestServer;
 let otherToken: string;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   otherToken = await addUser(t, 'bob');
 });
 afterAll(async () => t.stop());

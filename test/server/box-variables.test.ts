@@ -7,7 +7,7 @@ let t: TestServer;
 let bob: string;
 let n = 0;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   bob = await addUser(t, 'bob');
 });
 afterAll(async () => t.stop());

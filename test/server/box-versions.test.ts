@@ -8,7 +8,7 @@ import { timestamp } from '../../src/shared/time.js';
 let t: TestServer;
 let bob: string;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   bob = await addUser(t, 'bob');
 });
 afterAll(async () => t.stop());

@@ -9,7 +9,7 @@ let bob: string;
 let carol: string;
 let team: string;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   bob = await addUser(t, 'bob');
   carol = await addUser(t, 'carol');
   const ws = await t.call('POST', '/services/workspaces', {

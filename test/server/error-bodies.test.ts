@@ -9,7 +9,7 @@ import { startTestServer, type Reply, type TestServer } from '../helpers/server.
 describe('machine-readable errors', () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer(undefined, { inject: true });
   });
   afterAll(async () => {
     await t.stop();

@@ -54,7 +54,7 @@ let child: BoxDoc;
 let rich: BoxDoc;
 
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   await createUser(t.server.db, { username: 'bob', email: 'bob@example.com', password: 'bob-password-1' });
   bob = (await issueToken(t.server.db, 'bob', 'test')).value;
   const boxes = await t.call('GET', '/services/workspaces/admin/boxes');

@@ -6,7 +6,7 @@ import { addUser } from '../helpers/users.js';
 let t: TestServer;
 
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
 });
 afterAll(async () => t.stop());
 

@@ -41,7 +41,7 @@ const awsProvider = (name: string, extra: Record<string, unknown> = {}) =>
   });
 
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   await createUser(t.server.db, { username: 'bob', email: 'bob@example.com', password: 'bob-password-1' });
   bob = (await issueToken(t.server.db, 'bob', 'test')).value;
 });

@@ -5,7 +5,7 @@ import { addUser } from '../helpers/users.js';
 let t: TestServer;
 let bob: string;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   bob = await addUser(t, 'bob');
 });
 afterAll(async () => t.stop());

@@ -10,7 +10,7 @@ let carol: string;
 let dan: string;
 let team: string;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   bob = await addUser(t, 'bob');
   carol = await addUser(t, 'carol');
   dan = await addUser(t, 'dan');

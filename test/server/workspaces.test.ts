@@ -8,7 +8,7 @@ let t: TestServer;
 let bob: string;
 let carol: string;
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer(undefined, { inject: true });
   bob = await addUser(t, 'bob');
   carol = await addUser(t, 'carol');
 });
