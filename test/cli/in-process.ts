@@ -9,7 +9,8 @@ import { ROOT, runCli, type CliResult, type RunOptions } from './helpers.js';
  * the child, stdout and stderr captured, and the exit code the process would have exited with.
  * For tests of what a command prints and answers; a process boundary (exit after flush, signals,
  * the fast paths of bin/run.js, a closed pipe) needs runCli. A run that writes to stdin falls back
- * to runCli. Runs are serial within a test file (one environment at a time).
+ * to runCli. Runs take turns (they swap the process's environment and output streams): two
+ * started together, as with Promise.all, run one after the other.
  */
 interface ManifestCommand {
   id: string;
@@ -73,8 +74,17 @@ function capture(stream: NodeJS.WriteStream, into: string[]): () => void {
   };
 }
 
-export async function runCliInProcess(args: string[], opts: RunOptions = {}): Promise<CliResult> {
+/** The run in progress: in-process runs swap process-wide state, so they take turns. */
+let turn: Promise<unknown> = Promise.resolve();
+
+export function runCliInProcess(args: string[], opts: RunOptions = {}): Promise<CliResult> {
   if (opts.input !== undefined || opts.onSpawn) return runCli(args, opts);
+  const run = turn.then(() => runOnce(args, opts));
+  turn = run.catch(() => undefined);
+  return run;
+}
+
+async function runOnce(args: string[], opts: RunOptions): Promise<CliResult> {
   const found = commandOf(args);
   if (!found) return runCli(args, opts); // help, unknown commands: bin/run.js's own paths
   const { default: Cmd } = (await import(sourceOf(found.command))) as { default: never };
