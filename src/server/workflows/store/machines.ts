@@ -198,7 +198,7 @@ export async function recordPing(db: Conn, name: string): Promise<void> {
   await recordPings(db, [name]);
 }
 
-/** Records a heartbeat of each of these machines now (one statement per 500 names). */
+/** Records a heartbeat of each of these machines now (one statement per list of store/in-list.ts). */
 export async function recordPings(db: Conn, names: string[]): Promise<void> {
   const now = timestamp();
   for (const list of inLists(names)) {
