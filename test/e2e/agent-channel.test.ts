@@ -5,6 +5,8 @@ import WebSocket from 'ws';
 import { killMarked, killProcessGroup } from '../../src/server/providers/process-group.js';
 import { MACHINE_MARKER } from '../../src/server/providers/local.js';
 import { dataFiles } from '../../src/shared/paths.js';
+import { processAlive } from '../../src/shared/process.js';
+import { until } from '../helpers/standalone-agent.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { createBox, deploy, eventsOf, fastTunables, killAgents, settled, workdir } from './helpers.js';
 
@@ -111,6 +113,10 @@ describe('agent channel', { timeout: 60_000 }, () => {
     const pid = Number(readFileSync(join(sandbox(machine), 'agent.pid'), 'utf8'));
     await killProcessGroup(pid, 500);
     await killMarked(MACHINE_MARKER, sandbox(machine));
+    // Gone and reaped before the poweron looks: a machine whose keeper still runs is not restarted.
+    // (killProcessGroup gives up after its grace and a second of SIGKILL; on a loaded machine the
+    // host agent may not have reaped the keeper by then.)
+    await until(() => !processAlive(pid) || undefined, `the machine's keeper ${pid} gone`, 10_000);
     const before = (await t.call('GET', `/services/instances/${first.id}`)).body.updated;
     expect((await t.call('PUT', `/services/instances/${first.id}/poweron`)).status).toBe(202);
     const doc = await settled(t, first.id, before);
