@@ -12,6 +12,17 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/** Whether a process exists and is not a zombie waiting for its parent to reap it (Linux `/proc`). */
+export function processRunning(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false; // gone since
+  }
+}
+
 /** Every pid in `/proc` (Linux); empty where there is no `/proc`. */
 export function procPids(): number[] {
   try {

@@ -17,18 +17,8 @@ import {
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { dataFiles, resolveInside } from '../../shared/paths.js';
-import { processAlive } from '../../shared/process.js';
+import { processRunning } from '../../shared/process.js';
 
-/** Alive and not a zombie waiting for its parent. */
-function running(pid: number): boolean {
-  if (!processAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 import { AGENT_FILE, installAgentProgram } from './agent-bundle.js';
 import {
   coverRoot,
@@ -153,7 +143,7 @@ export class LocalProvider implements Provider {
     } catch {
       return undefined;
     }
-    if (!running(pid)) return undefined;
+    if (!processRunning(pid)) return undefined;
     const argv = commandLine(pid);
     // The host agent's keeper of this machine (its PID 1) names the machine's folder; an agent
     // process of its own (agentCommand, or started by an earlier version) names its spool.

@@ -1,18 +1,7 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { killTree } from '../../shared/process-tree.js';
-import { envMatcher, processAlive, procPids } from '../../shared/process.js';
-
-/** Whether a process is alive and not a zombie waiting to be reaped. */
-function running(pid: number): boolean {
-  if (!processAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
+import { envMatcher, processAlive, processRunning, procPids } from '../../shared/process.js';
 
 /** The command line of a process, or undefined when it is gone (Linux `/proc`). */
 export function commandLine(pid: number): string[] | undefined {
@@ -76,7 +65,9 @@ function cwdInside(pid: number, root: string): boolean {
  */
 export function machineProcesses(name: string, value: string): number[] {
   const marked = envMatcher(name, value);
-  return procPids().filter((pid) => pid !== process.pid && (marked(pid) || cwdInside(pid, value)) && running(pid));
+  return procPids().filter(
+    (pid) => pid !== process.pid && (marked(pid) || cwdInside(pid, value)) && processRunning(pid),
+  );
 }
 
 /** SIGKILLs every process of the machine at once (a crash), repeating until none is left (children forking). */
